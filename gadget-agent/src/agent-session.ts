@@ -1,0 +1,119 @@
+import * as os from 'node:os';
+import { AgentError } from './agent-error';
+import { ConfigfsGadget, removeStaleGadgets } from './configfs-gadget';
+import { GadgetProgram } from './gadget-program';
+import { probeKernelFeatures } from './kernel-features';
+import { PROTOCOL_VERSION, type Methods, type MethodName } from './protocol';
+import { listUdcs } from './udc';
+
+type Handler<M extends MethodName> = (params: Methods[M]['params']) => Promise<Methods[M]['result']> | Methods[M]['result'];
+
+/**
+ * The agent's state (at most one gadget and one program at a time) and the handler of every
+ * method. teardown() undoes everything and is safe on any exit path.
+ */
+export class AgentSession {
+  private gadget: ConfigfsGadget | undefined;
+  private program: GadgetProgram | undefined;
+  /** Set by `shutdown`; the main loop exits after replying. */
+  shuttingDown = false;
+
+  constructor(private readonly log: (line: string) => void) {
+    const stale = removeStaleGadgets();
+    if (stale.length) log(`removed stale gadget(s) left by an earlier run: ${stale.join(', ')}`);
+  }
+
+  readonly handlers: { [M in MethodName]: Handler<M> } = {
+    hello: () => ({
+      protocol: PROTOCOL_VERSION,
+      agentVersion: AGENT_VERSION,
+      pid: process.pid,
+      kernelRelease: os.release(),
+      udcs: listUdcs(),
+    }),
+    features: (p) => {
+      requireString(p, 'probe');
+      if (this.gadget) throw new AgentError('BAD_STATE', 'features: remove the current gadget first');
+      return probeKernelFeatures(p.probe);
+    },
+    'gadget.create': (spec) => {
+      if (this.gadget) throw new AgentError('BAD_STATE', `a gadget exists already (${this.gadget.dir}); remove it first`);
+      const g = new ConfigfsGadget(spec);
+      g.create();
+      this.gadget = g;
+      this.log(`gadget ${g.dir} created, FunctionFS at ${g.mountPoint}`);
+      return { configfs: g.dir, mount: g.mountPoint! };
+    },
+    'program.start': async (p) => {
+      const g = this.requireGadget();
+      if (!Array.isArray(p.argv)) throw new AgentError('BAD_REQUEST', 'program.start: argv must be an array');
+      if (this.program?.status().running) throw new AgentError('BAD_STATE', 'a program is running already');
+      const argv = p.argv.map((a) => (a === '{mount}' ? g.mountPoint! : a));
+      this.program = new GadgetProgram(argv, p.cwdInMount ? g.mountPoint! : '/');
+      await this.program.waitForFiles(g.mountPoint!, p.waitFor ?? [], p.timeoutMs ?? 10_000);
+      return { pid: this.program.status().pid ?? -1 };
+    },
+    'program.status': () => this.requireProgram().status(),
+    'program.stop': () => this.requireProgram().stop(),
+    'gadget.bind': (p) => {
+      const udc = this.requireGadget().bind(p?.udc);
+      this.log(`bound to ${udc}`);
+      return { udc };
+    },
+    'gadget.unbind': () => {
+      this.requireGadget().unbind();
+      return {};
+    },
+    'gadget.remove': async () => {
+      await this.removeGadget();
+      return {};
+    },
+    shutdown: async () => {
+      await this.removeGadget();
+      this.shuttingDown = true;
+      return {};
+    },
+  };
+
+  private async removeGadget(): Promise<void> {
+    this.gadget?.unbind();
+    if (this.program) await this.program.stop();
+    this.program = undefined;
+    this.gadget?.remove();
+    this.gadget = undefined;
+  }
+
+  /** Synchronous best-effort teardown for exit paths (signals, stdin EOF, crashes). */
+  teardown(): void {
+    try {
+      this.gadget?.unbind();
+    } catch {
+      /* continue tearing down */
+    }
+    this.program?.killNow();
+    try {
+      this.gadget?.remove();
+    } catch (err) {
+      this.log(`teardown: ${(err as Error).message}`);
+    }
+    this.gadget = undefined;
+    this.program = undefined;
+  }
+
+  private requireGadget(): ConfigfsGadget {
+    if (!this.gadget) throw new AgentError('BAD_STATE', 'no gadget: call gadget.create first');
+    return this.gadget;
+  }
+
+  private requireProgram(): GadgetProgram {
+    if (!this.program) throw new AgentError('BAD_STATE', 'no program: call program.start first');
+    return this.program;
+  }
+}
+
+/** The agent's version (from package.json). */
+export const AGENT_VERSION: string = (require('../../../package.json') as { version: string }).version;
+
+function requireString(p: unknown, key: string): void {
+  if (!p || typeof (p as Record<string, unknown>)[key] !== 'string') throw new AgentError('BAD_REQUEST', `params.${key} must be a string`);
+}

@@ -1,0 +1,183 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AgentError } from './agent-error';
+import type { GadgetSpec } from './protocol';
+import { functionfsMounts, mountFunctionfs, unmountFunctionfs } from './functionfs-mount';
+import { pickUdc } from './udc';
+
+/** configfs root of USB gadgets. */
+export const GADGET_ROOT = '/sys/kernel/config/usb_gadget';
+/** Every gadget this agent makes starts with this, so stale ones can be found and removed. */
+export const GADGET_PREFIX = 'ffslab-';
+const CONFIG = 'configs/c.1';
+const LANG = 'strings/0x409';
+
+/**
+ * One configfs gadget with a single FunctionFS function, from creation to removal.
+ * Lifecycle: create() -> (a program writes descriptors to ep0) -> bind() -> unbind() -> remove().
+ * remove() is idempotent and runs in any state, also after a crash of an earlier agent.
+ */
+export class ConfigfsGadget {
+  readonly dir: string;
+  mountPoint: string | undefined;
+
+  constructor(readonly spec: GadgetSpec) {
+    validateSpec(spec);
+    this.dir = path.join(GADGET_ROOT, GADGET_PREFIX + spec.name);
+  }
+
+  /** Build the gadget in configfs and mount its FunctionFS instance; a stale one of the same name is removed first. */
+  create(): void {
+    if (!fs.existsSync(GADGET_ROOT)) {
+      throw new AgentError('ENOENT', `${GADGET_ROOT} not found: is configfs mounted and libcomposite available?`);
+    }
+    if (fs.existsSync(this.dir)) removeGadgetDir(this.dir);
+    const s = this.spec;
+    const w = (rel: string, value: string) => fs.writeFileSync(path.join(this.dir, rel), value);
+    fs.mkdirSync(this.dir);
+    try {
+      w('idVendor', hex(s.vendorId));
+      w('idProduct', hex(s.productId));
+      w('bcdUSB', hex(s.bcdUSB ?? 0x0200));
+      w('bcdDevice', hex(s.bcdDevice ?? 0x0100));
+      fs.mkdirSync(path.join(this.dir, LANG));
+      w(`${LANG}/manufacturer`, s.manufacturer);
+      w(`${LANG}/product`, s.product);
+      w(`${LANG}/serialnumber`, s.serial);
+      fs.mkdirSync(path.join(this.dir, CONFIG));
+      fs.mkdirSync(path.join(this.dir, CONFIG, LANG));
+      w(`${CONFIG}/${LANG}/configuration`, s.configuration ?? 'ffs-lab');
+      w(`${CONFIG}/MaxPower`, String(s.maxPowerMa ?? 100));
+      const fn = path.join(this.dir, 'functions', `ffs.${s.function}`);
+      fs.mkdirSync(fn);
+      fs.symlinkSync(fn, path.join(this.dir, CONFIG, `ffs.${s.function}`));
+      this.mountPoint = mountFunctionfs(s.function, s.mountOptions);
+    } catch (err) {
+      this.remove();
+      throw err;
+    }
+  }
+
+  /** Bind to a UDC (the only one present when none is named); the function's descriptors must be written first. */
+  bind(udc?: string): string {
+    const name = pickUdc(udc);
+    try {
+      fs.writeFileSync(path.join(this.dir, 'UDC'), name);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new AgentError(e.code ?? 'EIO', `binding ${name} failed: ${e.message} (are descriptors written to ep0? is the UDC in use?)`);
+    }
+    return name;
+  }
+
+  /** The UDC this gadget is bound to, or '' when unbound. */
+  boundUdc(): string {
+    try {
+      return fs.readFileSync(path.join(this.dir, 'UDC'), 'utf8').trim();
+    } catch {
+      return '';
+    }
+  }
+
+  /** Unbind from the UDC (no-op when unbound). */
+  unbind(): void {
+    if (this.boundUdc()) fs.writeFileSync(path.join(this.dir, 'UDC'), '\n');
+  }
+
+  /** Unbind, unmount (killing holders), and remove every configfs entry. Idempotent. */
+  remove(): void {
+    removeGadgetDir(this.dir);
+    this.mountPoint = undefined;
+  }
+}
+
+/** Remove every gadget a previous agent left behind (name prefix {@link GADGET_PREFIX}). Returns their names. */
+export function removeStaleGadgets(): string[] {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(GADGET_ROOT).filter((n) => n.startsWith(GADGET_PREFIX));
+  } catch {
+    return [];
+  }
+  for (const n of names) removeGadgetDir(path.join(GADGET_ROOT, n));
+  return names;
+}
+
+/** Tear down a gadget directory in the order configfs requires; tolerates any partial state. */
+function removeGadgetDir(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  try {
+    if (fs.readFileSync(path.join(dir, 'UDC'), 'utf8').trim()) fs.writeFileSync(path.join(dir, 'UDC'), '\n');
+  } catch {
+    /* no UDC attribute yet */
+  }
+  const fnDir = path.join(dir, 'functions');
+  const functions = safeList(fnDir);
+  for (const f of functions.filter((n) => n.startsWith('ffs.'))) {
+    const instance = f.slice(4);
+    for (const m of functionfsMounts().filter((x) => x.source === instance)) unmountFunctionfs(m.target);
+  }
+  for (const c of safeList(path.join(dir, 'configs'))) {
+    const cdir = path.join(dir, 'configs', c);
+    for (const e of safeList(cdir)) {
+      const p = path.join(cdir, e);
+      if (isSymlink(p)) fs.unlinkSync(p);
+    }
+    for (const l of safeList(path.join(cdir, 'strings'))) rmdirQuiet(path.join(cdir, 'strings', l));
+    rmdirQuiet(cdir);
+  }
+  for (const f of functions) rmdirQuiet(path.join(fnDir, f));
+  for (const l of safeList(path.join(dir, 'strings'))) rmdirQuiet(path.join(dir, 'strings', l));
+  rmdirQuiet(dir);
+  if (fs.existsSync(dir)) throw new AgentError('EBUSY', `could not remove ${dir}`);
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function rmdirQuiet(p: string): void {
+  try {
+    fs.rmdirSync(p);
+  } catch {
+    /* gone already, or will be reported by the final check */
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(4, '0')}`;
+}
+
+/** Reject specs that would write nonsense into configfs; messages name the field. */
+export function validateSpec(s: GadgetSpec): void {
+  const problems: string[] = [];
+  const u16 = (k: keyof GadgetSpec, optional = false) => {
+    const v = s[k];
+    if (v === undefined && optional) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) problems.push(`${k} must be an integer 0..0xffff`);
+  };
+  if (typeof s.name !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(s.name)) problems.push('name must be 1-40 of [A-Za-z0-9_-]');
+  if (typeof s.function !== 'string' || !/^[A-Za-z0-9_]{1,40}$/.test(s.function)) problems.push('function must be 1-40 of [A-Za-z0-9_]');
+  u16('vendorId');
+  u16('productId');
+  u16('bcdUSB', true);
+  u16('bcdDevice', true);
+  for (const k of ['manufacturer', 'product', 'serial'] as const) {
+    if (typeof s[k] !== 'string' || s[k].length > 126 || /[\n\0]/.test(s[k])) problems.push(`${k} must be a string of at most 126 characters without newlines`);
+  }
+  if (s.maxPowerMa !== undefined && (!Number.isInteger(s.maxPowerMa) || s.maxPowerMa < 0 || s.maxPowerMa > 900)) problems.push('maxPowerMa must be 0..900');
+  if (s.mountOptions !== undefined && (typeof s.mountOptions !== 'object' || s.mountOptions === null || Array.isArray(s.mountOptions))) problems.push('mountOptions must be an object');
+  if (problems.length) throw new AgentError('BAD_REQUEST', `bad gadget spec: ${problems.join('; ')}`);
+}

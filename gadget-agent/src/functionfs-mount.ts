@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AgentError } from './agent-error';
+
+/** Where the agent mounts FunctionFS instances: `<MOUNT_ROOT>/<function>`. */
+export const MOUNT_ROOT = '/run/ffs-lab/ffs';
+
+/** A FunctionFS mount as listed in /proc/mounts. */
+export interface FfsMount {
+  source: string;
+  target: string;
+  options: string;
+}
+
+/** Every functionfs mount on the system. */
+export function functionfsMounts(): FfsMount[] {
+  const out: FfsMount[] = [];
+  for (const line of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const [source, target, type, options] = line.split(' ');
+    if (type === 'functionfs' && source && target) out.push({ source, target: unescapeMount(target), options: options ?? '' });
+  }
+  return out;
+}
+
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** `key=value,flag` from an options object; values are validated so nothing odd reaches mount(8). */
+export function mountOptionString(opts: Record<string, string | number | boolean> = {}): string {
+  return Object.entries(opts)
+    .map(([k, v]) => {
+      if (!/^[a-z_]+$/.test(k)) throw new AgentError('BAD_REQUEST', `bad mount option name '${k}'`);
+      if (v === true) return k;
+      if (v === false) return '';
+      const s = String(v);
+      if (/[,\s\0]/.test(s)) throw new AgentError('BAD_REQUEST', `bad value for mount option ${k}: '${s}'`);
+      return `${k}=${s}`;
+    })
+    .filter(Boolean)
+    .join(',');
+}
+
+/** Mount a FunctionFS instance; mount(8)'s message becomes the error (EINVAL for bad options). */
+export function mountFunctionfs(instance: string, opts: Record<string, string | number | boolean> | undefined): string {
+  const target = path.join(MOUNT_ROOT, instance);
+  fs.mkdirSync(target, { recursive: true });
+  const optString = mountOptionString(opts);
+  const args = ['-t', 'functionfs', ...(optString ? ['-o', optString] : []), instance, target];
+  const r = spawnSync('mount', args, { encoding: 'utf8' });
+  if (r.status !== 0) {
+    const msg = (r.stderr || r.stdout || '').trim().split('\n').pop() ?? '';
+    const code = /invalid argument|bad option|wrong fs type/i.test(msg) ? 'EINVAL' : /busy/i.test(msg) ? 'EBUSY' : 'EMOUNT';
+    throw new AgentError(code, `mount -t functionfs ${optString ? `-o ${optString} ` : ''}${instance}: ${msg || `exit ${r.status}`}`);
+  }
+  return target;
+}
+
+/**
+ * Unmount, first killing any process that still holds files in the mount (a FunctionFS program
+ * left by a killed agent would otherwise keep it busy forever).
+ */
+export function unmountFunctionfs(target: string): void {
+  for (const pid of holders(target)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (let i = 0; i < 50; i++) {
+    if (!functionfsMounts().some((m) => m.target === target)) break;
+    const r = spawnSync('umount', [target], { encoding: 'utf8' });
+    if (r.status === 0) break;
+    spawnSync('sleep', ['0.1']);
+  }
+  if (functionfsMounts().some((m) => m.target === target)) {
+    spawnSync('umount', ['-l', target]);
+  }
+  try {
+    fs.rmdirSync(target);
+  } catch {
+    /* not empty or gone */
+  }
+}
+
+/** PIDs (other than ours) with an open file under `dir`. */
+export function holders(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const link = fs.readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (link === dir || link.startsWith(dir + '/')) {
+          pids.push(Number(entry));
+          break;
+        }
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+  }
+  return pids;
+}

@@ -1,0 +1,40 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { AgentError } from './agent-error';
+import { ConfigfsGadget } from './configfs-gadget';
+import type { KernelFeatures } from './protocol';
+
+interface ProbeOutcome {
+  ok?: boolean;
+  errno?: string;
+}
+
+/**
+ * Probe what the kernel's FunctionFS offers on a throwaway, unbound function: mmap on a data
+ * endpoint (present / ENODEV = absent), mmap on ep0, and whether FUNCTIONFS_DMABUF_ATTACH exists.
+ * `probe` is the lab's ffs-features binary; the function is removed afterwards in every case.
+ */
+export function probeKernelFeatures(probe: string): KernelFeatures {
+  if (!fs.existsSync(probe)) throw new AgentError('ENOENT', `feature probe not found: ${probe}`);
+  const gadget = new ConfigfsGadget({
+    name: 'probe', vendorId: 0x1d6b, productId: 0x0104, manufacturer: 'ffs-lab', product: 'probe', serial: 'probe', function: 'ffslab_probe',
+  });
+  try {
+    gadget.create();
+    const r = spawnSync(probe, [gadget.mountPoint!], { encoding: 'utf8', timeout: 20_000 });
+    if (r.status !== 0) throw new AgentError('INTERNAL', `feature probe failed: ${(r.stderr || '').trim() || `exit ${r.status}`}`);
+    const out = JSON.parse(r.stdout) as Record<string, ProbeOutcome>;
+    const name = (o: ProbeOutcome | undefined) => (o?.ok ? 'ok' : o?.errno ?? 'unknown');
+    const mmap = name(out.mmapEp1);
+    const dmabuf = name(out.dmabufAttach);
+    return {
+      mmap: mmap === 'ok' ? 'present' : mmap === 'ENODEV' ? 'absent' : 'unknown',
+      mmapProbe: mmap,
+      ep0MmapProbe: name(out.mmapEp0),
+      dmabuf: ['ok', 'EPERM', 'EBADF'].includes(dmabuf) ? 'present' : ['ENOTTY', 'EINVAL'].includes(dmabuf) ? 'absent' : 'unknown',
+      dmabufProbe: dmabuf,
+    };
+  } finally {
+    gadget.remove();
+  }
+}

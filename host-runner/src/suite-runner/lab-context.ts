@@ -1,0 +1,66 @@
+import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
+import type { LabTools } from '../../../fixtures/kernel/src/lab-tools';
+import type { Transport } from '../transport/transport';
+import { AgentClient } from '../agent/agent-client';
+
+/** What suites know about the kernel under test. */
+export interface KernelUnderTest {
+  release: string;
+  /** Lab variant (`patched`, `vanilla`, `debug`) when the lab built it. */
+  variant?: string;
+  /** Number of patches in the series the lab applied (for expectations), when known. */
+  seriesLength?: number;
+  features: KernelFeatures;
+}
+
+/** An agent session a suite opened: close() shuts the agent down and closes the transport. */
+export interface AgentHandle {
+  agent: AgentClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a suite needs from the runner, set once before mocha loads the suite files.
+ * Suites read it with {@link labContext}; they never build transports themselves.
+ */
+export interface LabContext {
+  kernel: KernelUnderTest;
+  /** Lab tools (ffs-test, testusb, probes); absent on targets without the lab's tool build. */
+  tools?: LabTools;
+  /** How the target was reached, for messages (e.g. `ssh://root@127.0.0.1:22`). */
+  targetDescription: string;
+  /** Start a fresh agent on the target (a new transport connection and agent process). */
+  startAgent(): Promise<AgentHandle>;
+}
+
+let current: LabContext | undefined;
+
+/** Install the context for the suites about to run. */
+export function setLabContext(ctx: LabContext | undefined): void {
+  current = ctx;
+}
+
+/** The context of the running suites; throws when suites are loaded outside the runner. */
+export function labContext(): LabContext {
+  if (!current) throw new Error('suites must be run by ffs-lab (no lab context)');
+  return current;
+}
+
+/** Start an agent over a fresh transport made by `makeTransport`. */
+export async function startAgentOver(makeTransport: () => Transport, agentArgv: readonly string[]): Promise<AgentHandle> {
+  const transport = makeTransport();
+  await transport.connect();
+  try {
+    const agent = await AgentClient.start(transport, agentArgv);
+    return {
+      agent,
+      close: async () => {
+        await agent.close();
+        await transport.close();
+      },
+    };
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+}

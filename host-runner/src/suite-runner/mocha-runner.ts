@@ -1,0 +1,85 @@
+import * as path from 'node:path';
+import Mocha from 'mocha';
+import type { TestResult, TestStatus } from '../results/results';
+import { logOf, measurementsOf, skipReasonOf } from './test-annotations';
+import type { SuiteEntry } from './suite-catalog';
+
+/** Options of {@link runSuites}. */
+export interface SuiteRunOptions {
+  /** Only tests whose full title matches. */
+  grep?: string;
+  /** Default per-test timeout in ms (suites set their own where they need more). Default 60 s. */
+  timeoutMs?: number;
+  /** Where the live terminal lines go. Default stdout. */
+  out?: NodeJS.WritableStream;
+}
+
+/**
+ * Run suites with mocha (programmatically, in this process) and collect one result per test.
+ * Hook failures become `error` results; assertion failures `failed`; other exceptions `error`.
+ */
+export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOptions = {}): Promise<TestResult[]> {
+  const results: TestResult[] = [];
+  const out = opts.out ?? process.stdout;
+  const suiteOf = (r: Mocha.Runnable) => {
+    const file = r.file ?? '';
+    return suites.find((s) => s.file === file)?.name ?? path.basename(file).replace(/\.suite\.js$/, '');
+  };
+  const nameOf = (r: Mocha.Runnable) => r.titlePath().slice(1).join(' > ') || r.title;
+  let currentSuite = '';
+
+  class Collector {
+    constructor(runner: Mocha.Runner) {
+      const record = (r: Mocha.Runnable, status: TestStatus, err?: Error) => {
+        const suite = suiteOf(r);
+        if (suite !== currentSuite) {
+          currentSuite = suite;
+          out.write(`\n${suite}\n`);
+        }
+        const reason = status === 'skipped' ? skipReasonOf(r) ?? 'skipped (no reason given)' : err ? oneLine(err) : undefined;
+        const measurements = measurementsOf(r);
+        const log = logOf(r);
+        const result: TestResult = {
+          suite,
+          name: nameOf(r),
+          status,
+          ...(reason ? { reason } : {}),
+          ...(measurements ? { measurements } : {}),
+          durationMs: r.duration ?? 0,
+          ...(err?.stack ? { details: err.stack } : {}),
+          ...(log ? { log } : {}),
+        };
+        results.push(result);
+        const mark = { passed: '✓', failed: '✗', skipped: '-', error: '!' }[status];
+        const tail = status === 'passed' ? ` (${result.durationMs} ms)` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}`;
+        out.write(`  ${mark} ${result.name}${tail}\n`);
+        for (const m of measurements ?? []) out.write(`      ${m.name}: ${m.value} ${m.unit}\n`);
+      };
+      runner.on('pass', (t) => record(t, 'passed'));
+      runner.on('pending', (t) => record(t, 'skipped'));
+      runner.on('fail', (r, err) => record(r, isHook(r) || !isAssertion(err) ? 'error' : 'failed', err));
+    }
+  }
+
+  const mocha = new Mocha({
+    timeout: opts.timeoutMs ?? 60_000,
+    reporter: Collector as unknown as Mocha.ReporterConstructor,
+    ...(opts.grep ? { grep: new RegExp(opts.grep) } : {}),
+  });
+  for (const s of suites) mocha.addFile(s.file);
+  await new Promise<void>((resolve) => mocha.run(() => resolve()));
+  return results;
+}
+
+function isHook(r: Mocha.Runnable): boolean {
+  return (r as unknown as { type?: string }).type === 'hook';
+}
+
+function isAssertion(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  return e?.code === 'ERR_ASSERTION' || e?.name === 'AssertionError';
+}
+
+function oneLine(err: Error): string {
+  return (err.message || String(err)).split('\n').filter(Boolean).slice(0, 3).join(' / ');
+}

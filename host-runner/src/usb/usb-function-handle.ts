@@ -1,0 +1,51 @@
+import * as usb from 'usb';
+
+/**
+ * An opened device with one claimed interface and its bulk endpoints, found by direction (endpoint
+ * numbers are whatever the UDC assigned; dummy_udc renumbers them). Lifecycle: open() -> use -> close().
+ */
+export class UsbFunctionHandle {
+  private constructor(
+    readonly device: usb.Device,
+    readonly iface: usb.Interface,
+    readonly bulkIn: usb.InEndpoint,
+    readonly bulkOut: usb.OutEndpoint,
+  ) {}
+
+  /** Open `device`, claim interface `ifaceNumber`, find its first bulk IN and bulk OUT endpoints. */
+  static open(device: usb.Device, ifaceNumber = 0): UsbFunctionHandle {
+    device.open();
+    try {
+      const iface = device.interface(ifaceNumber);
+      iface.claim();
+      const bulk = iface.endpoints.filter((e) => e.transferType === usb.usb.LIBUSB_TRANSFER_TYPE_BULK);
+      const bulkIn = bulk.find((e): e is usb.InEndpoint => e.direction === 'in');
+      const bulkOut = bulk.find((e): e is usb.OutEndpoint => e.direction === 'out');
+      if (!bulkIn || !bulkOut) throw new Error(`interface ${ifaceNumber} lacks a bulk IN or bulk OUT endpoint`);
+      return new UsbFunctionHandle(device, iface, bulkIn, bulkOut);
+    } catch (err) {
+      device.close();
+      throw err;
+    }
+  }
+
+  /** Read a string descriptor by index (undefined for index 0). */
+  stringDescriptor(index: number): Promise<string | undefined> {
+    if (!index) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.device.getStringDescriptor(index, (err, value) => (err ? reject(err) : resolve(value))));
+  }
+
+  /** Release the interface and close the device; safe to call twice. */
+  async close(): Promise<void> {
+    try {
+      await this.iface.releaseAsync();
+    } catch {
+      /* device gone or already released */
+    }
+    try {
+      this.device.close();
+    } catch {
+      /* already closed */
+    }
+  }
+}

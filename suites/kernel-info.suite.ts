@@ -1,0 +1,38 @@
+import * as assert from 'node:assert/strict';
+import { labContext } from '../host-runner/src/suite-runner/lab-context';
+import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+
+/**
+ * What the kernel under test offers, checked against what its build promises: our series adds
+ * mmap zero-copy; every 6.12 kernel has the DMABUF ioctls; ep0 never maps.
+ */
+describe('kernel-info: what the kernel under test offers', function () {
+  it('runs the kernel release the lab built', async function () {
+    const ctx = labContext();
+    const h = await ctx.startAgent();
+    try {
+      assert.equal(h.agent.hello?.kernelRelease, ctx.kernel.release, 'agent reports a different kernel release than the lab built');
+      assert.ok(h.agent.hello?.udcs.includes('dummy_udc.0'), `dummy_udc.0 missing; UDCs: ${h.agent.hello?.udcs.join(', ')}`);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('mmap zero-copy on endpoint files matches the build (present with the series, absent without)', function () {
+    const k = labContext().kernel;
+    attachLog(this, `mmap zero-copy: ${k.features.mmap} (mmap of ep1: ${k.features.mmapProbe})`);
+    if (k.seriesLength === undefined) skipWithReason(this, `no expectation: ${k.variant ?? 'this'} kernel is of unknown origin (mmap: ${k.features.mmap})`);
+    const expected = k.seriesLength > 0 ? 'present' : 'absent';
+    assert.equal(k.features.mmap, expected, `the ${k.variant} kernel ${k.seriesLength > 0 ? 'has' : 'lacks'} the series, so mmap should be ${expected}`);
+  });
+
+  it('mmap on ep0 is refused with ENODEV', function () {
+    assert.equal(labContext().kernel.features.ep0MmapProbe, 'ENODEV');
+  });
+
+  it('DMABUF ioctls are present (mainline since 6.9)', function () {
+    const k = labContext().kernel;
+    attachLog(this, `DMABUF: ${k.features.dmabuf} (FUNCTIONFS_DMABUF_ATTACH on an unbound function: ${k.features.dmabufProbe})`);
+    assert.equal(k.features.dmabuf, 'present');
+  });
+});
