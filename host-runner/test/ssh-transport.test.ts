@@ -55,6 +55,16 @@ async function rejectsInfra(p: Promise<unknown>, ...patterns: (string | RegExp)[
   return caught;
 }
 
+/**
+ * Which of these pids still run on the remote side, asked over a second exec with `kill -0`.
+ * Zombies count as gone: an orphan's exit is reaped by the remote init, which in a container
+ * may take its time.
+ */
+async function remoteSurvivors(t: SshTransport, pids: number[]): Promise<string> {
+  const script = 'for p; do kill -0 "$p" 2>/dev/null && ! grep -q "^[0-9]* (.*) Z" "/proc/$p/stat" 2>/dev/null && echo "alive $p"; done; true';
+  return (await t.exec(['sh', '-c', script, 'sh', ...pids.map(String)])).stdout;
+}
+
 describe('SshTransport against a real OpenSSH server', () => {
   let sshd: Sshd;
   let knownHostsPath: string;
@@ -230,8 +240,7 @@ describe('SshTransport against a real OpenSSH server', () => {
     p.kill(); // safe twice
     const exit = await within(p.exited, 10_000, 'exit after kill');
     assert.equal(exit.signal, 'SIGTERM');
-    const check = await t.exec(['sh', '-c', `for p in ${shPid} ${sleepPid}; do kill -0 $p 2>/dev/null && echo alive $p; done; true`]);
-    assert.equal(check.stdout, '', 'no remote process survived');
+    assert.equal(await remoteSurvivors(t, [shPid, sleepPid]), '', 'no remote process survived');
   });
 
   it('kill() escalates to KILL when TERM is ignored, also with stdin closed', async () => {
@@ -243,7 +252,7 @@ describe('SshTransport against a real OpenSSH server', () => {
     p.kill('TERM');
     const exit = await within(p.exited, 10_000, 'exit after kill');
     assert.equal(exit.signal, 'SIGKILL');
-    assert.equal((await t.exec(['sh', '-c', `kill -0 ${pid} 2>/dev/null && echo alive; true`])).stdout, '');
+    assert.equal(await remoteSurvivors(t, [pid]), '');
   });
 
   it('exec timeout kills the program and rejects with a clear error', async () => {

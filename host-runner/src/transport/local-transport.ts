@@ -1,4 +1,5 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { infraError } from '../cli/exit-codes';
 import { checkArgv, checkEnv } from './shell-quote';
 import { collect, settlesWithin, stopWithEscalation } from './process-lifecycle';
@@ -66,9 +67,9 @@ export class LocalTransport implements Transport {
 
 /** A child of {@link LocalTransport}. */
 class LocalProcess implements RemoteProcess {
-  readonly stdin;
-  readonly stdout;
-  readonly stderr;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
   readonly exited: Promise<ProcessExit>;
   private killing = false;
   private done = false;

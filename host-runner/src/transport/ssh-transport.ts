@@ -63,9 +63,11 @@ const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
  *
  * Every program runs as `printf 'ffs-lab-pid %s\n' "$$"; exec env -- K='v' 'argv0' ...`: the
  * first stdout line (stripped before the caller sees stdout) tells the remote pid, which is also
- * the process group, because sshd starts every non-pty session with setsid(). kill() sends the
- * SSH `signal` request AND runs `kill -s SIG -- -PGID PID` over a second channel, since some
- * servers ignore signal requests and they are lost once stdin is closed. When the connection
+ * the process group, because sshd starts every non-pty session with setsid(). kill() runs
+ * `kill -s SIG -- -PGID PID` over a second channel AND sends the SSH `signal` request, because
+ * some servers ignore signal requests, ssh2 sends none after stdin EOF, and a signal request
+ * reaches only the program, not its children. Each spawn holds one session channel (OpenSSH
+ * allows MaxSessions, default 10, per connection; kill needs one more briefly). When the connection
  * itself drops, nothing can reach the remote side: sshd does not signal non-pty sessions, so
  * the program only sees EOF on stdin and EPIPE on output, and must exit on stdin EOF itself
  * (the gadget agent does).
@@ -128,6 +130,7 @@ export class SshTransport implements Transport {
     this.client = client;
   }
 
+  /** Start a program (see the class comment for the remote command line). Rejects with exit 2 for bad argv/env, 3 when not connected. */
   async spawn(argv: readonly string[], opts: SpawnOptions = {}): Promise<SshProcess> {
     const command = `printf '${PID_MARKER}%s\\n' "$$"; ${commandLine(argv, opts.env)}`;
     const client = this.requireClient();
@@ -140,11 +143,13 @@ export class SshTransport implements Transport {
     return proc;
   }
 
+  /** Run to completion; a timeout (default 60 s) or a lost connection rejects with exit 3. */
   async exec(argv: readonly string[], opts: SpawnOptions & { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
     const proc = await this.spawn(argv, opts);
     return collect(proc, argv[0], this.description, { timeoutMs: opts.timeoutMs, input: opts.input, killWaitMs: 2 * this.opts.killGraceMs + 3_000 });
   }
 
+  /** TERM (then KILL) everything still running, then end the connection. Bounded: at most about 2 x killGraceMs + 5 s. */
   async close(): Promise<void> {
     const client = this.client;
     if (!client) return;
@@ -350,7 +355,9 @@ function hostPattern(o: SshTargetOptions): string {
 
 /**
  * A program running over one SSH session channel. stdout is the channel's data minus the pid
- * marker line; exited resolves on channel close (or on connection loss: CONNECTION_LOST).
+ * marker line; exited resolves on channel close with `signal` as `SIGTERM` etc. (or, on
+ * connection loss, CONNECTION_LOST). As with any pipe, read stdout and stderr (or resume()
+ * them): a program whose output nobody reads blocks once the SSH window fills, and never exits.
  */
 export class SshProcess implements RemoteProcess {
   readonly stdin: ClientChannel;

@@ -33,10 +33,10 @@ export function aptCommand(pkgs: readonly string[]): string {
  * root; otherwise this throws a usage error (exit 2) that prints the exact apt command.
  * Daemons in the packages (e.g. sshd) are not started: a policy-rc.d is in place during install.
  */
-export async function ensurePackages(reqs: readonly Requirement[], purpose: string, log: (line: string) => void): Promise<void> {
+export async function ensurePackages(reqs: readonly Requirement[], purpose: string, log: (line: string) => void, isRoot = process.getuid?.() === 0): Promise<void> {
   const pkgs = missingPackages(reqs);
   if (pkgs.length === 0) return;
-  if (process.getuid?.() !== 0) {
+  if (!isRoot) {
     throw usageError(`${purpose} needs Debian packages that are not installed: ${pkgs.join(', ')}`, `run as root: ${aptCommand(pkgs)}`);
   }
   log(`installing ${pkgs.join(' ')} (needed for ${purpose})`);
