@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+
+/** One AIO request for {@link NativeAioContext.submit}. */
+export interface NativeAioRequest {
+  fd: number;
+  /** true: IOCB_CMD_PWRITE (to the host, IN); false: IOCB_CMD_PREAD (from the host, OUT). */
+  write: boolean;
+  buffer: ArrayBuffer | ArrayBufferView;
+  /** Byte offset in `buffer`. */
+  offset: number;
+  /** Bytes to transfer. */
+  length: number;
+  /** Caller's id; unique among requests in flight on this context. */
+  id: number;
+}
+
+/** Linux native AIO context; completions arrive via an eventfd polled by libuv. */
+export interface NativeAioContext {
+  /** Submit in one io_submit; returns how many the kernel took (may be fewer). */
+  submit(requests: NativeAioRequest[]): number;
+  /** io_cancel: 0 when accepted, else an errno number. The completion still arrives. */
+  cancel(id: number): number;
+  /** io_destroy: cancels and waits; what was in flight completes with -ECANCELED. */
+  close(): void;
+  readonly inFlight: number;
+  readonly maxEvents: number;
+}
+
+/** libuv poll on a descriptor; the callback gets the event bits (or a negative uv error). */
+export interface NativeFdWatcher {
+  stop(): void;
+}
+
+/**
+ * The addon's surface: primitives only. Everything with behaviour lives in the TypeScript
+ * beside this file. Errors thrown by these functions carry `code` (errno name), `errno`, `syscall`.
+ */
+export interface NativeBindings {
+  AioContext: new (maxEvents: number, onComplete: (ids: number[], results: number[]) => void) => NativeAioContext;
+  FdWatcher: new (fd: number, what: 'readable' | 'writable', callback: (events: number) => void) => NativeFdWatcher;
+  mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean }): ArrayBuffer;
+  munmapBuffer(buffer: ArrayBuffer): void;
+  tryMremap(buffer: ArrayBuffer, newLength: number): number;
+  liveMappings(): number;
+  fifoStatus(fd: number): number;
+  fifoFlush(fd: number): number;
+  clearHalt(fd: number): number;
+  endpointRevmap(fd: number): number;
+  interfaceRevmap(fd: number, intf: number): number;
+  endpointDescriptor(fd: number): Buffer;
+  udmabufCreate(size: number): { fd: number; memfd: number; buffer: ArrayBuffer };
+  dmabufAttach(epFd: number, dmabufFd: number): void;
+  dmabufDetach(epFd: number, dmabufFd: number): void;
+  dmabufTransfer(epFd: number, dmabufFd: number, length: number, flags?: number): void;
+  errnoName(errno: number): string;
+}
+
+let loaded: NativeBindings | undefined;
+
+/** The compiled addon (native/build/Release/ffs_native.node), loaded on first use. */
+export function native(): NativeBindings {
+  if (loaded) return loaded;
+  if (process.platform !== 'linux') throw new Error(`ffs-lab native: FunctionFS is Linux-only (this is ${process.platform})`);
+  const file = path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node');
+  try {
+    loaded = require(file) as NativeBindings;
+  } catch (err) {
+    throw new Error(`ffs-lab native: cannot load ${file} (${(err as Error).message.split('\n')[0]}); run \`npm install\` (or \`node native/build.js\`) to build it`);
+  }
+  return loaded;
+}

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import type { EndpointFile } from './endpoint-file';
+import type { EndpointIo } from './endpoint-io';
+
+/**
+ * read()/write() on libuv's thread pool: the kernel copies between the user buffer and its own
+ * request buffer. Overlapping transfers each take a pool thread (UV_THREADPOOL_SIZE, default 4).
+ */
+export class CopyIo implements EndpointIo {
+  readonly mode = 'copy' as const;
+  private pending = 0;
+
+  constructor(readonly file: EndpointFile) {}
+
+  allocate(size: number): Uint8Array {
+    return Buffer.alloc(size);
+  }
+
+  release(_buf: Uint8Array): void {
+    /* garbage-collected memory */
+  }
+
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  read(buf: Uint8Array, length = buf.length): Promise<number> {
+    return this.io((cb) => fs.read(this.file.fd, buf, 0, length, null, cb));
+  }
+
+  write(buf: Uint8Array, length = buf.length): Promise<number> {
+    return this.io((cb) => fs.write(this.file.fd, buf, 0, length, null, cb));
+  }
+
+  cancelAll(): void {
+    /* blocking read/write cannot be cancelled; disabling the function ends them */
+  }
+
+  async close(): Promise<void> {
+    this.file.close();
+  }
+
+  private io(start: (cb: (err: NodeJS.ErrnoException | null, n: number) => void) => void): Promise<number> {
+    if (this.file.closed) return this.file.closedError();
+    this.pending++;
+    return new Promise((resolve, reject) =>
+      start((err, n) => {
+        this.pending--;
+        if (err) reject(err);
+        else resolve(n);
+      }),
+    );
+  }
+}

@@ -1,0 +1,46 @@
+// ffs_native: the FunctionFS addon's native surface. It declares primitives only (syscalls,
+// ioctls, AIO, mappings, fd watching); native/lib/*.ts adds behaviour.
+#include <napi.h>
+
+#include "aio_context.h"
+#include "errno_error.h"
+#include "fd_watcher.h"
+#include "ffs_native.h"
+#include "mapped_buffer.h"
+
+namespace {
+
+Napi::Value ErrnoNameOf(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), ffslab::ErrnoName(info[0].ToNumber().Int32Value()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("AioContext", ffslab::AioContext::Init(env));
+  exports.Set("FdWatcher", ffslab::FdWatcher::Init(env));
+  const struct {
+    const char *name;
+    Napi::Value (*fn)(const Napi::CallbackInfo &);
+  } fns[] = {
+      {"mmapFile", ffslab::MmapFile},
+      {"munmapBuffer", ffslab::MunmapBuffer},
+      {"tryMremap", ffslab::TryMremap},
+      {"liveMappings", ffslab::LiveMappings},
+      {"fifoStatus", ffslab::FifoStatus},
+      {"fifoFlush", ffslab::FifoFlush},
+      {"clearHalt", ffslab::ClearHalt},
+      {"endpointRevmap", ffslab::EndpointRevmap},
+      {"interfaceRevmap", ffslab::InterfaceRevmap},
+      {"endpointDescriptor", ffslab::EndpointDescriptor},
+      {"udmabufCreate", ffslab::UdmabufCreate},
+      {"dmabufAttach", ffslab::DmabufAttach},
+      {"dmabufDetach", ffslab::DmabufDetach},
+      {"dmabufTransfer", ffslab::DmabufTransfer},
+      {"errnoName", ErrnoNameOf},
+  };
+  for (const auto &f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ffs_native, Init)

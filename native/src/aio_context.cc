@@ -1,0 +1,288 @@
+#include "aio_context.h"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "errno_error.h"
+
+namespace ffslab {
+
+namespace {
+
+long IoSetup(unsigned nr, aio_context_t *ctx) { return syscall(__NR_io_setup, nr, ctx); }
+long IoDestroy(aio_context_t ctx) { return syscall(__NR_io_destroy, ctx); }
+long IoSubmit(aio_context_t ctx, long n, struct iocb **cbs) { return syscall(__NR_io_submit, ctx, n, cbs); }
+long IoCancel(aio_context_t ctx, struct iocb *cb, struct io_event *ev) { return syscall(__NR_io_cancel, ctx, cb, ev); }
+long IoGetevents(aio_context_t ctx, long min, long max, struct io_event *ev, struct timespec *t) {
+  return syscall(__NR_io_getevents, ctx, min, max, ev, t);
+}
+
+// Resolve an ArrayBuffer or ArrayBufferView to its memory; null when detached (released mmap).
+bool BufferSpan(Napi::Value v, uint8_t **data, size_t *len) {
+  if (v.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+    *data = static_cast<uint8_t *>(ab.Data());
+    *len = ab.ByteLength();
+    return true;
+  }
+  if (v.IsTypedArray() || v.IsDataView()) {
+    napi_value ab;
+    void *base;
+    size_t length, offset;
+    if (v.IsTypedArray()) {
+      napi_typedarray_type type;
+      napi_get_typedarray_info(v.Env(), v, &type, &length, &base, &ab, &offset);
+      length *= v.As<Napi::TypedArray>().ElementSize();
+    } else {
+      napi_get_dataview_info(v.Env(), v, &length, &base, &ab, &offset);
+    }
+    *data = static_cast<uint8_t *>(base);
+    *len = length;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Napi::Function AioContext::Init(Napi::Env env) {
+  return DefineClass(env, "AioContext",
+                     {
+                         InstanceMethod<&AioContext::Submit>("submit"),
+                         InstanceMethod<&AioContext::Cancel>("cancel"),
+                         InstanceMethod<&AioContext::Close>("close"),
+                         InstanceAccessor<&AioContext::InFlightCount>("inFlight"),
+                         InstanceAccessor<&AioContext::MaxEvents>("maxEvents"),
+                     });
+}
+
+AioContext::AioContext(const Napi::CallbackInfo &info) : Napi::ObjectWrap<AioContext>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "AioContext(maxEvents: number, onComplete: function)").ThrowAsJavaScriptException();
+    return;
+  }
+  double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= 65536)) {
+    Napi::RangeError::New(env, "maxEvents must be 1..65536").ThrowAsJavaScriptException();
+    return;
+  }
+  max_events_ = static_cast<unsigned>(n);
+  if (IoSetup(max_events_, &ctx_) < 0) {
+    ThrowErrno(env, errno, "io_setup");
+    return;
+  }
+  efd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd_ < 0) {
+    int err = errno;
+    IoDestroy(ctx_);
+    ThrowErrno(env, err, "eventfd");
+    return;
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  poll_ = new uv_poll_t;
+  uv_poll_init(loop, poll_, efd_);
+  poll_->data = this;
+  uv_poll_start(poll_, UV_READABLE, OnReadable);
+  uv_unref(reinterpret_cast<uv_handle_t *>(poll_));
+  on_complete_ = Napi::Persistent(info[1].As<Napi::Function>());
+}
+
+AioContext::~AioContext() {
+  if (!closed_) {
+    // GC without close(): nothing can be in flight (a self-reference pins us meanwhile).
+    IoDestroy(ctx_);
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
+    close(efd_);
+  }
+}
+
+// submit([{fd, write, buffer, offset, length, id}, ...]) -> number submitted.
+Napi::Value AioContext::Submit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (closed_) {
+    ThrowErrno(env, EBADF, "io_submit", "(context closed)");
+    return env.Undefined();
+  }
+  if (!info[0].IsArray()) {
+    Napi::TypeError::New(env, "submit(requests: array)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array reqs = info[0].As<Napi::Array>();
+  uint32_t n = reqs.Length();
+  std::vector<InFlight *> batch;
+  std::vector<struct iocb *> cbs;
+  batch.reserve(n);
+  auto discard = [&]() {
+    for (InFlight *p : batch) delete p;
+  };
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Object r = reqs.Get(i).As<Napi::Object>();
+    Napi::Value buf = r.Get("buffer");
+    uint8_t *data;
+    size_t len;
+    if (!BufferSpan(buf, &data, &len)) {
+      discard();
+      Napi::TypeError::New(env, "request.buffer must be an ArrayBuffer or a view").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    double offset = r.Get("offset").ToNumber().DoubleValue();
+    double length = r.Get("length").ToNumber().DoubleValue();
+    double id = r.Get("id").ToNumber().DoubleValue();
+    if (data == nullptr && len == 0 && length > 0) {
+      discard();
+      ThrowErrno(env, EFAULT, "io_submit", "(buffer released)");
+      return env.Undefined();
+    }
+    if (!(offset >= 0 && length >= 0 && offset + length <= static_cast<double>(len))) {
+      discard();
+      Napi::RangeError::New(env, "request offset/length outside its buffer").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (in_flight_.count(id)) {
+      discard();
+      Napi::Error::New(env, "request id already in flight").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    InFlight *p = new InFlight();
+    std::memset(&p->cb, 0, sizeof(p->cb));
+    p->id = id;
+    p->cb.aio_fildes = r.Get("fd").ToNumber().Int32Value();
+    p->cb.aio_lio_opcode = r.Get("write").ToBoolean() ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+    p->cb.aio_buf = reinterpret_cast<uint64_t>(data + static_cast<size_t>(offset));
+    p->cb.aio_nbytes = static_cast<uint64_t>(length);
+    p->cb.aio_flags = IOCB_FLAG_RESFD;
+    p->cb.aio_resfd = efd_;
+    p->cb.aio_data = reinterpret_cast<uint64_t>(p);
+    p->buffer = Napi::Persistent(buf.As<Napi::Object>());
+    batch.push_back(p);
+    cbs.push_back(&p->cb);
+  }
+  long done = n ? IoSubmit(ctx_, n, cbs.data()) : 0;
+  if (done < 0) {
+    int err = errno;
+    discard();
+    ThrowErrno(env, err, "io_submit");
+    return env.Undefined();
+  }
+  for (long i = 0; i < static_cast<long>(n); i++) {
+    if (i < done)
+      in_flight_[batch[i]->id] = batch[i];
+    else
+      delete batch[i];
+  }
+  UpdateRef();
+  return Napi::Number::New(env, static_cast<double>(done));
+}
+
+// cancel(id) -> 0 when the kernel accepted the cancel, else the errno (EINPROGRESS, EINVAL...).
+Napi::Value AioContext::Cancel(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto it = in_flight_.find(info[0].ToNumber().DoubleValue());
+  if (closed_ || it == in_flight_.end()) return Napi::Number::New(env, EINVAL);
+  struct io_event ev;
+  long r = IoCancel(ctx_, &it->second->cb, &ev);
+  // The completion, if any, arrives through the eventfd like any other.
+  return Napi::Number::New(env, r < 0 ? errno : 0);
+}
+
+// close(): io_destroy cancels and waits for everything in flight; those report -ECANCELED.
+Napi::Value AioContext::Close(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (closed_) return env.Undefined();
+  Drain();
+  closed_ = true;
+  IoDestroy(ctx_);
+  uv_poll_stop(poll_);
+  uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
+  poll_ = nullptr;
+  close(efd_);
+  efd_ = -1;
+  std::vector<double> ids, results;
+  for (auto &kv : in_flight_) {
+    ids.push_back(kv.first);
+    results.push_back(-ECANCELED);
+    delete kv.second;
+  }
+  in_flight_.clear();
+  if (!ids.empty()) Deliver(env, ids, results);
+  UpdateRef();
+  return env.Undefined();
+}
+
+Napi::Value AioContext::InFlightCount(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(in_flight_.size()));
+}
+
+Napi::Value AioContext::MaxEvents(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), max_events_); }
+
+void AioContext::OnReadable(uv_poll_t *handle, int status, int events) {
+  auto *self = static_cast<AioContext *>(handle->data);
+  Napi::HandleScope scope(self->Env());
+  self->Drain();
+}
+
+// Reap every completed event and hand them to JS in one call.
+void AioContext::Drain() {
+  uint64_t count;
+  while (read(efd_, &count, sizeof(count)) == sizeof(count)) {
+  }
+  std::vector<double> ids, results;
+  struct io_event events[256];
+  struct timespec zero = {0, 0};
+  for (;;) {
+    long got = IoGetevents(ctx_, 0, 256, events, &zero);
+    if (got <= 0) break;
+    for (long i = 0; i < got; i++) {
+      auto *p = reinterpret_cast<InFlight *>(events[i].data);
+      ids.push_back(p->id);
+      results.push_back(static_cast<double>(static_cast<int64_t>(events[i].res)));
+      in_flight_.erase(p->id);
+      delete p;
+    }
+    if (got < 256) break;
+  }
+  if (!ids.empty()) {
+    Deliver(Env(), ids, results);
+    UpdateRef();
+  }
+}
+
+void AioContext::Deliver(Napi::Env env, const std::vector<double> &ids, const std::vector<double> &results) {
+  Napi::Array a = Napi::Array::New(env, ids.size());
+  Napi::Array b = Napi::Array::New(env, results.size());
+  for (size_t i = 0; i < ids.size(); i++) {
+    a.Set(i, ids[i]);
+    b.Set(i, results[i]);
+  }
+  on_complete_.MakeCallback(Value(), {a, b});
+}
+
+// While anything is in flight, keep the loop alive and pin this object against GC.
+void AioContext::UpdateRef() {
+  bool busy = !in_flight_.empty();
+  if (poll_) {
+    if (busy)
+      uv_ref(reinterpret_cast<uv_handle_t *>(poll_));
+    else
+      uv_unref(reinterpret_cast<uv_handle_t *>(poll_));
+  }
+  if (busy && !self_ref_) {
+    Ref();
+    self_ref_ = true;
+  } else if (!busy && self_ref_) {
+    Unref();
+    self_ref_ = false;
+  }
+}
+
+}  // namespace ffslab

@@ -1,0 +1,133 @@
+#include "mapped_buffer.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <mutex>
+#include <unordered_map>
+
+#include "errno_error.h"
+
+namespace ffslab {
+
+namespace {
+
+struct Mapping {
+  void *addr;
+  size_t len;
+  bool mapped;
+};
+
+// Keyed by address. Finalizers run on the JS thread, but keep a lock anyway: cheap, and safe
+// should several environments (worker threads) load the addon.
+std::mutex registry_lock;
+std::unordered_map<void *, Mapping *> registry;
+
+void Finalize(Napi::Env, void *, Mapping *m) {
+  std::lock_guard<std::mutex> g(registry_lock);
+  if (m->mapped) {
+    munmap(m->addr, m->len);
+    registry.erase(m->addr);
+  }
+  delete m;
+}
+
+Mapping *Lookup(Napi::ArrayBuffer ab) {
+  std::lock_guard<std::mutex> g(registry_lock);
+  auto it = registry.find(ab.Data());
+  return it == registry.end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len) {
+  auto *m = new Mapping{addr, len, true};
+  {
+    std::lock_guard<std::mutex> g(registry_lock);
+    registry[addr] = m;
+  }
+  return Napi::ArrayBuffer::New(env, addr, len, Finalize, m);
+}
+
+Napi::Value MmapFile(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "mmapFile(fd, length, options?)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  double length = info[1].As<Napi::Number>().DoubleValue();
+  bool priv = false, read_only = false;
+  double offset = 0;
+  if (info.Length() > 2 && info[2].IsObject()) {
+    Napi::Object o = info[2].As<Napi::Object>();
+    priv = o.Get("private").ToBoolean();
+    read_only = o.Get("readOnly").ToBoolean();
+    if (o.Has("offset")) offset = o.Get("offset").ToNumber().DoubleValue();
+  }
+  if (!(length > 0) || length > 1e15 || offset < 0) {
+    ThrowErrno(env, EINVAL, "mmap", "(length must be > 0, offset >= 0)");
+    return env.Undefined();
+  }
+  int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
+  void *p = mmap(nullptr, static_cast<size_t>(length), prot, priv ? MAP_PRIVATE : MAP_SHARED, fd, static_cast<off_t>(offset));
+  if (p == MAP_FAILED) {
+    ThrowErrno(env, errno, "mmap");
+    return env.Undefined();
+  }
+  return WrapMapping(env, p, static_cast<size_t>(length));
+}
+
+Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) {
+    Napi::TypeError::New(env, "munmapBuffer(arrayBuffer)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  if (ab.IsDetached()) return env.Undefined();
+  Mapping *m = Lookup(ab);
+  if (!m) {
+    Napi::Error::New(env, "munmapBuffer: not a buffer mapped by this addon").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // Detach first: from here on JS sees a zero-length buffer, never the unmapped range.
+  ab.Detach();
+  std::lock_guard<std::mutex> g(registry_lock);
+  if (munmap(m->addr, m->len) != 0) {
+    ThrowErrno(env, errno, "munmap");
+    return env.Undefined();
+  }
+  m->mapped = false;
+  registry.erase(m->addr);
+  return env.Undefined();
+}
+
+// Try to grow/move a mapping with mremap(MREMAP_MAYMOVE). Our kernel refuses (returns the errno).
+// A kernel that allows it moved the mapping: that is a hazard finding; the moved range is
+// unmapped at once and the buffer detached, so JS never sees a stale range.
+Napi::Value TryMremap(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  size_t new_len = static_cast<size_t>(info[1].ToNumber().DoubleValue());
+  Mapping *m = ab.IsDetached() ? nullptr : Lookup(ab);
+  if (!m) {
+    Napi::Error::New(env, "tryMremap: not a live buffer mapped by this addon").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  void *p = mremap(m->addr, m->len, new_len, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return Napi::Number::New(env, errno);
+  ab.Detach();
+  std::lock_guard<std::mutex> g(registry_lock);
+  munmap(p, new_len);
+  m->mapped = false;
+  registry.erase(m->addr);
+  return Napi::Number::New(env, 0);
+}
+
+Napi::Value LiveMappings(const Napi::CallbackInfo &info) {
+  std::lock_guard<std::mutex> g(registry_lock);
+  return Napi::Number::New(info.Env(), static_cast<double>(registry.size()));
+}
+
+}  // namespace ffslab

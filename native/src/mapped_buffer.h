@@ -1,0 +1,22 @@
+// mmap'ed memory exposed to JS as external ArrayBuffers without a copy. release() munmaps and
+// detaches the ArrayBuffer, so JS can never touch unmapped memory; GC is only a safety net.
+#pragma once
+#include <napi.h>
+
+#include <cstddef>
+
+namespace ffslab {
+
+// Wrap an existing mapping [addr, addr+len) as an ArrayBuffer owned by the registry.
+Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len);
+
+// mmapFile(fd, length, {private?, offset?, readOnly?}) -> ArrayBuffer.
+Napi::Value MmapFile(const Napi::CallbackInfo &info);
+// munmapBuffer(arrayBuffer): munmap and detach; a second call is a no-op.
+Napi::Value MunmapBuffer(const Napi::CallbackInfo &info);
+// tryMremap(arrayBuffer, newLength) -> 0 when the kernel refused... see .cc; returns errno or 0.
+Napi::Value TryMremap(const Napi::CallbackInfo &info);
+// Number of live mappings made through this addon (leak checks).
+Napi::Value LiveMappings(const Napi::CallbackInfo &info);
+
+}  // namespace ffslab
