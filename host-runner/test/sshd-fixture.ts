@@ -123,8 +123,14 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Options of {@link startSshd}. */
+export interface SshdOptions {
+  /** Offer password authentication (root's is refused by PermitRootLogin prohibit-password: a wrong password, always). */
+  passwordAuth?: boolean;
+}
+
 /** Start sshd. Throws (so the test fails, not skips) when OpenSSH is not installed. */
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   if (!existsSync(SSHD)) {
     throw new Error(`${SSHD} is missing: install openssh-server (apt-get install openssh-server) to run the SSH transport tests`);
   }
@@ -164,8 +170,10 @@ export async function startSshd(): Promise<Sshd> {
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
         'PermitRootLogin prohibit-password',
         'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
+        `PasswordAuthentication ${opts.passwordAuth ? 'yes' : 'no'}`,
         'KbdInteractiveAuthentication no',
+        // deploy uploads with SFTP, as to a board.
+        'Subsystem sftp /usr/lib/openssh/sftp-server',
         'UsePAM no',
         'StrictModes no',
         'LogLevel INFO',

@@ -4,9 +4,11 @@ import { labVerb } from './verbs/lab-verb';
 import { kernelVerb } from './verbs/kernel-verb';
 import { guestVerb } from './verbs/guest-verb';
 import { suitesVerb } from './verbs/suites-verb';
+import { runVerb } from './verbs/run-verb';
+import { deployVerb } from './verbs/deploy-verb';
 
 /** Every verb of the CLI, in help order. */
-export const VERBS: readonly Verb[] = [labVerb, kernelVerb, suitesVerb, guestVerb];
+export const VERBS: readonly Verb[] = [labVerb, runVerb, deployVerb, kernelVerb, suitesVerb, guestVerb];
 
 /** Top-level help: every verb and where to find its options. */
 export function mainHelp(): string {

@@ -1,5 +1,4 @@
 import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
-import type { LabTools } from '../../../fixtures/kernel/src/lab-tools';
 import type { Transport } from '../transport/transport';
 import { AgentClient } from '../agent/agent-client';
 
@@ -10,7 +9,34 @@ export interface KernelUnderTest {
   variant?: string;
   /** Number of patches in the series the lab applied (for expectations), when known. */
   seriesLength?: number;
+  /** Probed features (`unknown` with the reason in the `*Probe` fields when the target has no probe). */
   features: KernelFeatures;
+  /**
+   * What the kernel is expected to offer: from the lab config's `features:` on hardware targets,
+   * from the variant in the lab (patched/debug: mmap present, vanilla: absent). Unset = no expectation.
+   */
+  expected?: { mmap?: 'present' | 'absent'; dmabuf?: 'present' | 'absent' };
+}
+
+/** Lab tool paths on the target (the lab's build, or the lab config's `tools:`). */
+export interface TargetTools {
+  /** tools/usb/ffs-test: the kernel's own FunctionFS source/sink gadget. */
+  ffsTest: string;
+  /** tools/usb/testusb. */
+  testusb: string;
+  /** The ffs-features probe. */
+  ffsFeatures: string;
+  /** The series' kselftest binary, when known. */
+  selftest?: string;
+}
+
+/** How the host recognises the target's gadget, and how long it waits for it (lab config `usb:`). */
+export interface TargetUsb {
+  vendorId?: number;
+  productId?: number;
+  serial?: string;
+  /** ms; default 15000. */
+  enumerateTimeoutMs: number;
 }
 
 /** An agent session a suite opened: close() shuts the agent down and closes the transport. */
@@ -26,7 +52,11 @@ export interface AgentHandle {
 export interface LabContext {
   kernel: KernelUnderTest;
   /** Lab tools (ffs-test, testusb, probes); absent on targets without the lab's tool build. */
-  tools?: LabTools;
+  tools?: TargetTools;
+  /** UDC to pass to `gadget.bind` (lab config `udc:`); undefined = the agent picks the only one. */
+  udc?: string;
+  /** USB match and enumeration timeout for the host side. */
+  usb: TargetUsb;
   /** How the target was reached, for messages (e.g. `ssh://root@127.0.0.1:22`). */
   targetDescription: string;
   /** Start a fresh agent on the target (a new transport connection and agent process). */

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import Mocha from 'mocha';
+import { ExitCode, LabError } from '../cli/exit-codes';
 import type { TestResult, TestStatus } from '../results/results';
 import { logOf, measurementsOf, skipReasonOf } from './test-annotations';
 import type { SuiteEntry } from './suite-catalog';
@@ -12,6 +13,11 @@ export interface SuiteRunOptions {
   timeoutMs?: number;
   /** Where the live terminal lines go. Default stdout. */
   out?: NodeJS.WritableStream;
+  /**
+   * Called for each test or hook that ended with an infrastructure LabError (exit code 3: SSH
+   * lost, agent gone, device did not enumerate), so the caller can exit 3 instead of 1.
+   */
+  onInfrastructureError?: (result: TestResult, err: LabError) => void;
 }
 
 /**
@@ -50,6 +56,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
           ...(log ? { log } : {}),
         };
         results.push(result);
+        if (err instanceof LabError && err.exitCode === ExitCode.Infrastructure) opts.onInfrastructureError?.(result, err);
         const mark = { passed: '✓', failed: '✗', skipped: '-', error: '!' }[status];
         const tail = status === 'passed' ? ` (${result.durationMs} ms)` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}`;
         out.write(`  ${mark} ${result.name}${tail}\n`);

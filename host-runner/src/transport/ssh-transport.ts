@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Client, utils as sshUtils, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { Client, utils as sshUtils, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
 import { LabError, infraError, usageError } from '../cli/exit-codes';
 import { checkHostKey, fingerprint, fingerprintsEqual, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyCheck, type KnownHostEntry } from './known-hosts';
 import { CONNECTION_LOST, collect, settlesWithin, stopWithEscalation } from './process-lifecycle';
@@ -147,6 +147,17 @@ export class SshTransport implements Transport {
   async exec(argv: readonly string[], opts: SpawnOptions & { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
     const proc = await this.spawn(argv, opts);
     return collect(proc, argv[0], this.description, { timeoutMs: opts.timeoutMs, input: opts.input, killWaitMs: 2 * this.opts.killGraceMs + 3_000 });
+  }
+
+  /**
+   * Open an SFTP session on this connection (for `ffs-lab deploy`). The server must offer the
+   * `sftp` subsystem (OpenSSH does by default). The caller ends it with `end()`; close() ends it too.
+   */
+  async sftp(): Promise<SFTPWrapper> {
+    const client = this.requireClient();
+    return new Promise((resolve, reject) =>
+      client.sftp((err, sftp) => (err ? reject(infraError(`cannot open SFTP on ${this.description}: ${err.message}`, 'does its sshd offer the sftp subsystem?')) : resolve(sftp))),
+    );
   }
 
   /** TERM (then KILL) everything still running, then end the connection. Bounded: at most about 2 x killGraceMs + 5 s. */

@@ -1,0 +1,38 @@
+import type { Verb } from '../options';
+import { selectTarget } from '../../config/target-selection';
+import { runOnTarget } from '../../run/run-on-target';
+import { targetOf } from '../../run/target';
+import { selectSuites } from '../../suite-runner/suite-catalog';
+import { positiveInt } from './verb-args';
+import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
+
+/** `ffs-lab run`: the suites against a real target (a gadget board over SSH, or this machine). */
+export const runVerb: Verb = {
+  name: 'run',
+  summary: 'Run the suites against a target: a gadget board over SSH (ad hoc or from the lab config), or this machine.',
+  options: [
+    ...TARGET_OPTIONS,
+    { name: 'suite', type: 'string', multiple: true, metavar: 'NAME', description: 'run only this suite (see `ffs-lab suites`); default: all' },
+    { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
+    { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml and results.ktap here' },
+    { name: 'timeout', type: 'string', metavar: 'SEC', default: '60', description: 'default time limit of one test (suites raise it where they need more)' },
+  ],
+  details: `The agent must be installed on the target (ffs-lab deploy). The host key is verified
+against known_hosts (or the pinned fingerprint); a password is read from the environment
+variable the config names (ad hoc targets: FFS_LAB_SSH_PASSWORD), never from the command line.
+Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastructure
+(unreachable, host key, login, agent missing, no enumeration, gadget left behind), 4 all skipped.`,
+  async run(args) {
+    const config = selectTarget(targetSelectionOf(args));
+    const suites = selectSuites((args.values.suite as string[] | undefined) ?? []);
+    const timeoutSec = positiveInt('run', 'timeout', args.values.timeout);
+    return runOnTarget({
+      target: targetOf(config),
+      suites,
+      ...(args.values.grep ? { grep: args.values.grep as string } : {}),
+      ...(args.values['report-dir'] ? { reportDir: args.values['report-dir'] as string } : {}),
+      testTimeoutMs: timeoutSec * 1000,
+      label: 'run',
+    });
+  },
+};

@@ -1,0 +1,110 @@
+/**
+ * The lab config file (`ffs-lab.yaml`, or JSON): the targets a hardware lab has. Keys map one to
+ * one onto these typed fields (labgrid style); `config-schema.ts` checks a file against them and
+ * docs/lab-config.example.yaml shows every key. Relative paths are relative to the config file,
+ * and `~/` means the home directory of the user running ffs-lab.
+ */
+export interface LabConfig {
+  /** Targets by name (`--target NAME`). Names: letters, digits, `-`, `_`, `.`. */
+  targets: Record<string, TargetConfig>;
+}
+
+/** One gadget board (or the local machine) and how to reach it. */
+export interface TargetConfig {
+  /** The key under `targets:`; filled in by the loader, not written in the file. */
+  name: string;
+  transport: TransportConfig;
+  /** How the agent is started on the target. Default: see {@link AgentConfig}. */
+  agent?: AgentConfig;
+  /** How the host recognises the board's gadget on the USB bus. */
+  usb?: UsbMatchConfig;
+  /** UDC to bind gadgets to (a name in the target's /sys/class/udc). Default: the only one present. */
+  udc?: string;
+  /** What this target's kernel is expected to offer; suites compare the probe against it. */
+  features?: FeatureExpectations;
+  /** Lab tools on the target (ffs-test, testusb, the ffs-features probe). Default: none; suites that need them skip. */
+  tools?: TargetToolsConfig;
+}
+
+export type TransportConfig = SshTransportConfig | LocalTransportConfig;
+
+/** Reach the target over SSH (npm ssh2). The host key is always verified unless explicitly relaxed. */
+export interface SshTransportConfig {
+  type: 'ssh';
+  host: string;
+  /** Default 22. */
+  port?: number;
+  user: string;
+  /** Private key file. Default for ad hoc `ssh://` targets: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists. */
+  identity?: string;
+  /** Name of the environment variable holding the key's passphrase (never the passphrase itself). */
+  passphraseEnv?: string;
+  /** Name of the environment variable holding the password (never the password itself). */
+  passwordEnv?: string;
+  /** known_hosts file. Default ~/.ssh/known_hosts. Ignored when {@link fingerprint} is set. */
+  knownHosts?: string;
+  /** Pinned host key fingerprint, `SHA256:...` as `ssh-keygen -lf` prints it. */
+  fingerprint?: string;
+  /** Insecure: accept a host with no known_hosts entry (a changed key is still refused). Default false. */
+  acceptUnknownHostKey?: boolean;
+  /** TCP connect + handshake + login: ms. Default 20000. */
+  connectTimeoutMs?: number;
+  /** Each command on the target (agent start and hello, checks): ms. Default 60000. */
+  commandTimeoutMs?: number;
+  /** SSH keepalive interval: ms, 0 = off. Default 5000. */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before the connection counts as lost. Default 3. */
+  keepaliveCountMax?: number;
+}
+
+/** Run everything on this machine (child_process.spawn, no shell). */
+export interface LocalTransportConfig {
+  type: 'local';
+  /** Each command (agent start and hello, checks): ms. Default 60000. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * The agent's command line on the target. Default: `[node, <installDir>/bin/ffs-lab-agent.js]`.
+ * For `local` targets the default is this checkout's agent run by this node binary.
+ */
+export interface AgentConfig {
+  /** Where `ffs-lab deploy` installs the agent. Default /opt/ffs-lab (ssh). */
+  installDir?: string;
+  /** Node.js on the target. Default `node` (looked up in the remote PATH). */
+  node?: string;
+  /** Full argv, replacing the default (each element passed verbatim, never through a shell). */
+  command?: string[];
+}
+
+/** The gadget as the host sees it. */
+export interface UsbMatchConfig {
+  /** Vendor ID: a number (YAML `0x1d6b`) or a hex string (`"1d6b"`). */
+  vendorId?: number;
+  productId?: number;
+  /** Serial number string, when several boards share VID:PID. */
+  serial?: string;
+  /** How long the host waits for the gadget to enumerate: ms. Default 15000. */
+  enumerateTimeoutMs?: number;
+}
+
+/** Expected zero-copy support; unset means "no expectation" (the check is skipped with a reason). */
+export interface FeatureExpectations {
+  mmap?: 'present' | 'absent';
+  dmabuf?: 'present' | 'absent';
+}
+
+/** Lab tool paths on the target. `dir` is a directory as `ffs-lab kernel` builds it; the others override single tools. */
+export interface TargetToolsConfig {
+  dir?: string;
+  ffsTest?: string;
+  testusb?: string;
+  ffsFeatures?: string;
+}
+
+/** Default install dir of `ffs-lab deploy` and of the agent on ssh targets. */
+export const DEFAULT_INSTALL_DIR = '/opt/ffs-lab';
+/** Default of {@link SshTransportConfig.commandTimeoutMs}. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
+/** Default of {@link UsbMatchConfig.enumerateTimeoutMs}. */
+export const DEFAULT_ENUMERATE_TIMEOUT_MS = 15_000;

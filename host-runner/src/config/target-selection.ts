@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { usageError } from '../cli/exit-codes';
+import { didYouMean } from './did-you-mean';
+import { DEFAULT_CONFIG_FILE, hostPath, loadLabConfig } from './load-config';
+import type { TargetConfig } from './lab-config';
+
+/** Environment variable an ad hoc `ssh://` target takes its password from, when set. */
+export const AD_HOC_PASSWORD_ENV = 'FFS_LAB_SSH_PASSWORD';
+/** Keys an ad hoc `ssh://` target tries, in order (the first that exists), as OpenSSH does. */
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** What the command line says about the target (`--target`, `--config`, and ad hoc overrides). */
+export interface TargetSelection {
+  /** `ssh://user@host[:port]`, `local`, or a target name from the config. Optional with a one-target config. */
+  target?: string;
+  /** Lab config file. Default ./ffs-lab.yaml when it exists. */
+  config?: string;
+  /** SSH private key, overriding the config's (or the default ~/.ssh/id_* of an ad hoc target). */
+  identity?: string;
+  /** known_hosts file, overriding the config's (default ~/.ssh/known_hosts). */
+  knownHosts?: string;
+  /** Working directory for relative paths. Default process.cwd(). */
+  cwd?: string;
+  /** Where environment variables are looked up. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Turn `--target` (and `--config`) into a target config. `local` and `ssh://` URLs need no config
+ * file; a name is looked up in the config. Every mistake is a usage error (exit 2).
+ */
+export function selectTarget(sel: TargetSelection): TargetConfig {
+  const cwd = sel.cwd ?? process.cwd();
+  let t: TargetConfig;
+  if (sel.target === 'local') {
+    t = { name: 'local', transport: { type: 'local' } };
+  } else if (sel.target?.startsWith('ssh://')) {
+    t = adHocSsh(sel.target, sel.env ?? process.env);
+  } else {
+    t = fromConfig(sel, cwd);
+  }
+  if (sel.identity !== undefined || sel.knownHosts !== undefined) {
+    if (t.transport.type !== 'ssh') throw usageError(`--identity and --known-hosts apply to ssh targets, and '${t.name}' is ${t.transport.type}`);
+    if (sel.identity !== undefined) t.transport.identity = hostPath(sel.identity, cwd);
+    if (sel.knownHosts !== undefined) t.transport.knownHosts = hostPath(sel.knownHosts, cwd);
+  }
+  return t;
+}
+
+/** `ssh://user@host[:port]` with OpenSSH-like defaults. */
+export function adHocSsh(url: string, env: NodeJS.ProcessEnv): TargetConfig {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw usageError(`--target ${url}: not a valid ssh://user@host[:port] URL`);
+  }
+  if (u.password) throw usageError(`--target: never put a password in the URL; set ${AD_HOC_PASSWORD_ENV} in the environment instead`);
+  if (!u.username) throw usageError(`--target ${url}: the user is missing (ssh://user@host[:port])`);
+  if ((u.pathname && u.pathname !== '/') || u.search || u.hash) throw usageError(`--target ${url}: only ssh://user@host[:port] is understood (no path or query)`);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw usageError(`--target ${url}: the host is missing`);
+  const identity = DEFAULT_IDENTITIES.map((n) => path.join(os.homedir(), '.ssh', n)).find((p) => fs.existsSync(p));
+  return {
+    name: url,
+    transport: {
+      type: 'ssh',
+      host,
+      ...(u.port ? { port: Number(u.port) } : {}),
+      user: decodeURIComponent(u.username),
+      ...(identity ? { identity } : {}),
+      ...(env[AD_HOC_PASSWORD_ENV] !== undefined ? { passwordEnv: AD_HOC_PASSWORD_ENV } : {}),
+    },
+  };
+}
+
+function fromConfig(sel: TargetSelection, cwd: string): TargetConfig {
+  const file = sel.config ?? (fs.existsSync(path.join(cwd, DEFAULT_CONFIG_FILE)) ? path.join(cwd, DEFAULT_CONFIG_FILE) : undefined);
+  if (!file) {
+    if (sel.target === undefined) throw usageError('no target: give --target ssh://user@host[:port], --target local, or --target NAME with a lab config (--config FILE, or ./ffs-lab.yaml)');
+    throw usageError(`--target ${sel.target}: no lab config to look the name up in (--config FILE, or ./ffs-lab.yaml); ad hoc targets are ssh://user@host[:port] and local`);
+  }
+  const config = loadLabConfig(path.resolve(cwd, file));
+  const names = Object.keys(config.targets);
+  if (sel.target === undefined) {
+    if (names.length === 1) return config.targets[names[0]!]!;
+    throw usageError(`${file} has ${names.length} targets (${names.join(', ')}): pick one with --target NAME`);
+  }
+  const t = config.targets[sel.target];
+  if (!t) {
+    const hint = didYouMean(sel.target, names);
+    throw usageError(`unknown target '${sel.target}' in ${file} (targets: ${names.join(', ')})${hint ? `; did you mean '${hint}'?` : ''}`);
+  }
+  return t;
+}

@@ -1,0 +1,163 @@
+import * as path from 'node:path';
+import { GADGET_PREFIX, GADGET_ROOT } from '../../../gadget-agent/src/configfs-gadget';
+import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
+import { launchAgent } from '../agent/agent-launch';
+import { ExitCode, infraError } from '../cli/exit-codes';
+import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
+import { exitCodeOf, totalsOf, type RunResults } from '../results/results';
+import { writeReports } from '../results/write-reports';
+import { setLabContext, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
+import { runSuites } from '../suite-runner/mocha-runner';
+import type { SuiteEntry } from '../suite-runner/suite-catalog';
+import type { Target } from './target';
+
+/** Options of {@link runOnTarget}. */
+export interface RunOnTargetOptions {
+  target: Target;
+  /** Suites to run, in order (resolve names with selectSuites()). */
+  suites: readonly SuiteEntry[];
+  /** Only tests whose full title matches this regular expression. */
+  grep?: string;
+  /** Write results.json, junit.xml and results.ktap here (created). Default: no files. */
+  reportDir?: string;
+  /** Default per-test timeout: ms. Default 60000 (suites raise their own where they need more). */
+  testTimeoutMs?: number;
+  /** What the caller knows about the kernel (the lab built it); the release defaults to what the agent reports. */
+  kernel?: { release?: string; variant?: string; seriesLength?: number; expected?: KernelUnderTest['expected'] };
+  /** Lab tools on the target; default from the target config's `tools:`. */
+  tools?: TargetTools;
+  /** Prefix of the summary lines (`lab`, `run`). */
+  label: string;
+  /** Terminal output. Default stdout. */
+  out?: NodeJS.WritableStream;
+}
+
+/**
+ * Run suites against one target: the one path behind both `ffs-lab run` and the lab's guest, so
+ * the lab tests exactly what users run on hardware.
+ *
+ * 1. Start the agent once (over a fresh connection) to learn the kernel release and UDCs and to
+ *    probe the features (skipped, features `unknown`, when the target has no probe binary).
+ * 2. Run the suites with mocha; each suite starts its own agents through the context.
+ * 3. Check that no ffs-lab gadget is left in the target's configfs.
+ * 4. Write the reports and print the totals.
+ *
+ * Returns the exit code: 0 passed, 1 a test failed, 3 infrastructure (a test ended on an
+ * infrastructure error and none failed, or a gadget was left behind), 4 all skipped.
+ * Throws LabError when the target cannot be reached or the agent not started (exit 3).
+ */
+export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
+  const out = o.out ?? process.stdout;
+  const say = (line: string) => out.write(`${line}\n`);
+  const started = new Date();
+  const t = o.target;
+  const tools = o.tools ?? toolsOf(t);
+  const startAgent = () => launchAgent(() => t.makeTransport(), { argv: t.agentArgv, targetName: t.name, timeoutMs: Math.min(t.commandTimeoutMs, 120_000) });
+
+  const probe = await startAgent();
+  let features: KernelFeatures;
+  let hello;
+  try {
+    hello = probe.agent.hello!;
+    const udc = t.config.udc;
+    if (udc !== undefined && !hello.udcs.includes(udc)) {
+      throw infraError(`UDC '${udc}' is not present on ${t.description} (UDCs there: ${hello.udcs.join(', ') || 'none'})`, 'is the UDC driver loaded and the board in peripheral mode? (lab config: udc)');
+    }
+    const probeBinary = o.tools?.ffsFeatures ?? t.config.tools?.ffsFeatures ?? (t.config.tools?.dir ? path.posix.join(t.config.tools.dir, 'ffs-features') : undefined);
+    features = probeBinary ? await probe.agent.call('features', { probe: probeBinary }, t.commandTimeoutMs) : notProbed();
+  } finally {
+    await probe.close();
+  }
+
+  const expected = o.kernel?.expected ?? t.config.features;
+  const ctx: LabContext = {
+    kernel: {
+      release: o.kernel?.release ?? hello.kernelRelease,
+      ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}),
+      ...(o.kernel?.seriesLength !== undefined ? { seriesLength: o.kernel.seriesLength } : {}),
+      features,
+      ...(expected ? { expected } : {}),
+    },
+    ...(tools ? { tools } : {}),
+    ...(t.config.udc !== undefined ? { udc: t.config.udc } : {}),
+    usb: { ...t.config.usb, enumerateTimeoutMs: t.config.usb?.enumerateTimeoutMs ?? DEFAULT_ENUMERATE_TIMEOUT_MS },
+    targetDescription: t.description,
+    startAgent,
+  };
+  say(
+    `kernel ${ctx.kernel.release}${o.kernel?.variant ? ` (${o.kernel.variant})` : ''} on ${t.description}: mmap zero-copy ${features.mmap} (${features.mmapProbe}), ` +
+      `DMABUF ${features.dmabuf} (attach: ${features.dmabufProbe}); suites: ${o.suites.map((s) => s.name).join(', ')}`,
+  );
+
+  const infrastructure = new Set<string>();
+  setLabContext(ctx);
+  let tests;
+  try {
+    tests = await runSuites(o.suites, {
+      ...(o.grep ? { grep: o.grep } : {}),
+      ...(o.testTimeoutMs ? { timeoutMs: o.testTimeoutMs } : {}),
+      out,
+      onInfrastructureError: (_r, err) => infrastructure.add(err.message),
+    });
+  } finally {
+    setLabContext(undefined);
+  }
+  const leftovers = await leftoverGadgets(t).catch((err: Error) => {
+    infrastructure.add(`cannot check the target's configfs after the run: ${err.message}`);
+    return [];
+  });
+  if (leftovers.length > 0) infrastructure.add(`gadget(s) left in ${GADGET_ROOT} on ${t.description} after the run: ${leftovers.join(', ')}`);
+
+  const run: RunResults = {
+    kernel: { release: ctx.kernel.release, ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}), features: { mmap: features.mmap, dmabuf: features.dmabuf } },
+    totals: totalsOf(tests),
+    tests,
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+  };
+  if (o.reportDir) writeReports(o.reportDir, run);
+  const tot = run.totals;
+  say(`\n${o.label}: ${tot.passed} passed, ${tot.failed + tot.errors} failed, ${tot.skipped} skipped`);
+  if (tot.errors) say(`${o.label}: ${tot.errors} of the failures are errors (infrastructure or hooks)`);
+  for (const m of infrastructure) say(`${o.label}: infrastructure: ${m}`);
+  return verdict(exitCodeOf(tot), tot.failed, infrastructure.size > 0);
+}
+
+/**
+ * The exit code of a run: an assertion failure is a verdict on the kernel and wins (1); failing
+ * only on infrastructure (no enumeration, SSH lost, a gadget left behind) is 3, as documented.
+ */
+export function verdict(code: number, failedAssertions: number, infrastructure: boolean): number {
+  if (!infrastructure) return code;
+  return failedAssertions > 0 ? ExitCode.TestFailed : ExitCode.Infrastructure;
+}
+
+/** Tool paths from the target config, when all three are known (a `dir`, or each one). */
+function toolsOf(t: Target): TargetTools | undefined {
+  const c = t.config.tools;
+  if (!c) return undefined;
+  const inDir = (f: string) => (c.dir ? path.posix.join(c.dir, f) : undefined);
+  const ffsTest = c.ffsTest ?? inDir('ffs-test');
+  const testusb = c.testusb ?? inDir('testusb');
+  const ffsFeatures = c.ffsFeatures ?? inDir('ffs-features');
+  return ffsTest && testusb && ffsFeatures ? { ffsTest, testusb, ffsFeatures } : undefined;
+}
+
+/** Features of a target without the probe binary: unknown, and the reports say why. */
+function notProbed(): KernelFeatures {
+  const why = 'not probed: no ffs-features probe on this target (lab config tools.ffsFeatures)';
+  return { mmap: 'unknown', mmapProbe: why, ep0MmapProbe: why, dmabuf: 'unknown', dmabufProbe: why };
+}
+
+/** Names of ffs-lab gadgets (prefix `ffslab-`) in the target's configfs; none when configfs is absent. */
+export async function leftoverGadgets(t: Target): Promise<string[]> {
+  const transport = t.makeTransport();
+  await transport.connect();
+  try {
+    const script = 'for d in "$1"/"$2"*; do [ -d "$d" ] && echo "${d##*/}"; done; exit 0';
+    const r = await transport.exec(['sh', '-c', script, 'sh', GADGET_ROOT, GADGET_PREFIX], { timeoutMs: t.commandTimeoutMs });
+    return r.stdout.split('\n').filter(Boolean);
+  } finally {
+    await transport.close();
+  }
+}

@@ -1,0 +1,75 @@
+import * as path from 'node:path';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_INSTALL_DIR, type TargetConfig } from '../config/lab-config';
+import { LocalTransport } from '../transport/local-transport';
+import { SshTransport } from '../transport/ssh-transport';
+import type { Transport } from '../transport/transport';
+
+/** This checkout (the file is dist/host-runner/src/run/target.js). */
+const REPO = path.resolve(__dirname, '..', '..', '..', '..');
+
+/**
+ * A target ready to use (labgrid's Target): how to reach it and how to start the agent there.
+ * Built from a {@link TargetConfig}; holds no connection itself.
+ */
+export interface Target {
+  /** Name for messages and hints (`--target` value). */
+  readonly name: string;
+  readonly config: TargetConfig;
+  /** `ssh://user@host:port` or `local`. */
+  readonly description: string;
+  /** The agent's argv on the target. */
+  readonly agentArgv: readonly string[];
+  /** Time limit of each command and of the agent's start: ms. */
+  readonly commandTimeoutMs: number;
+  /** A new, unconnected transport (every agent session gets its own). */
+  makeTransport(): Transport;
+}
+
+/** Build a {@link Target}; bad values inside the transport options surface as usage errors on connect(). */
+export function targetOf(config: TargetConfig): Target {
+  const tr = config.transport;
+  const makeTransport = (): Transport =>
+    tr.type === 'local'
+      ? new LocalTransport()
+      : new SshTransport({
+          host: tr.host,
+          ...(tr.port !== undefined ? { port: tr.port } : {}),
+          username: tr.user,
+          ...(tr.identity !== undefined ? { privateKeyPath: tr.identity } : {}),
+          ...(tr.passphraseEnv !== undefined ? { passphraseEnv: tr.passphraseEnv } : {}),
+          ...(tr.passwordEnv !== undefined ? { passwordEnv: tr.passwordEnv } : {}),
+          ...(tr.knownHosts !== undefined ? { knownHostsPath: tr.knownHosts } : {}),
+          ...(tr.fingerprint !== undefined ? { hostKeyFingerprint: tr.fingerprint } : {}),
+          ...(tr.acceptUnknownHostKey !== undefined ? { acceptUnknownHostKey: tr.acceptUnknownHostKey } : {}),
+          ...(tr.connectTimeoutMs !== undefined ? { connectTimeoutMs: tr.connectTimeoutMs } : {}),
+          ...(tr.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: tr.keepaliveIntervalMs } : {}),
+          ...(tr.keepaliveCountMax !== undefined ? { keepaliveCountMax: tr.keepaliveCountMax } : {}),
+        });
+  const description = tr.type === 'local' ? 'local' : `ssh://${tr.user}@${tr.host.includes(':') ? `[${tr.host}]` : tr.host}:${tr.port ?? 22}`;
+  return {
+    name: config.name,
+    config,
+    description,
+    agentArgv: agentArgvOf(config),
+    commandTimeoutMs: tr.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    makeTransport,
+  };
+}
+
+/**
+ * The agent's command line: `agent.command` verbatim, else `[node, <installDir>/bin/ffs-lab-agent.js]`.
+ * A local target without an install dir runs this checkout's agent with this node.
+ */
+export function agentArgvOf(config: TargetConfig): string[] {
+  const a = config.agent ?? {};
+  if (a.command) return [...a.command];
+  if (config.transport.type === 'local' && a.installDir === undefined) {
+    return [a.node ?? process.execPath, path.join(REPO, 'bin', 'ffs-lab-agent.js')];
+  }
+  return [a.node ?? 'node', path.posix.join(installDirOf(config), 'bin', 'ffs-lab-agent.js')];
+}
+
+/** Where `ffs-lab deploy` puts the agent. Default /opt/ffs-lab. */
+export function installDirOf(config: TargetConfig): string {
+  return config.agent?.installDir ?? DEFAULT_INSTALL_DIR;
+}
