@@ -42,8 +42,14 @@ export class AioQueue {
     });
   }
 
-  /** io_cancel every request in flight; each still settles through its completion. */
+  /**
+   * Cancel everything: requests not yet submitted (same tick) reject with ECANCELED at once and
+   * never reach the kernel; those in the kernel get io_cancel and settle through their completion.
+   */
   cancelAll(): void {
+    const unsubmitted = this.batch;
+    this.batch = [];
+    for (const r of unsubmitted) this.settle(r.id, errnoError(-125, r.write ? 'io_submit(PWRITE)' : 'io_submit(PREAD)', '(cancelled before submission)'));
     for (const id of this.waiters.keys()) this.ctx.cancel(id);
   }
 

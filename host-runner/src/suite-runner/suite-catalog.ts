@@ -11,22 +11,26 @@ export interface SuiteEntry {
   file: string;
 }
 
-/** Every suite, in run order (file names sort; a numeric prefix is not used, order is alphabetical). */
+/** Suites that must run first (what the kernel offers) and last (the kernel log after everything). */
+const FIRST = ['kernel-info'];
+const LAST = ['kernel-health'];
+
+/** Every suite, in run order: FIRST, then the rest alphabetically, then LAST. */
 export function allSuites(): SuiteEntry[] {
+  const rank = (n: string) => (FIRST.includes(n) ? -1 : LAST.includes(n) ? 1 : 0);
   return fs
     .readdirSync(SUITES_DIR)
     .filter((f) => f.endsWith('.suite.js'))
-    .sort()
-    .map((f) => ({ name: f.slice(0, -'.suite.js'.length), file: path.join(SUITES_DIR, f) }));
+    .map((f) => ({ name: f.slice(0, -'.suite.js'.length), file: path.join(SUITES_DIR, f) }))
+    .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
 }
 
-/** The suites named (all when none); an unknown name is a usage error listing the known ones. */
+/** The suites named, in run order (all when none); an unknown name is a usage error listing the known ones. */
 export function selectSuites(names: readonly string[]): SuiteEntry[] {
   const all = allSuites();
   if (names.length === 0) return all;
-  return names.map((n) => {
-    const s = all.find((x) => x.name === n);
-    if (!s) throw usageError(`unknown suite '${n}' (suites: ${all.map((x) => x.name).join(', ')})`);
-    return s;
-  });
+  for (const n of names) {
+    if (!all.some((x) => x.name === n)) throw usageError(`unknown suite '${n}' (suites: ${all.map((x) => x.name).join(', ')})`);
+  }
+  return all.filter((s) => names.includes(s.name));
 }

@@ -1,0 +1,46 @@
+/** The kinds of kernel report the health check looks for. */
+export type KernelReportKind = 'kasan' | 'lockdep' | 'warning' | 'bug' | 'hung-task' | 'ubsan' | 'kmemleak';
+
+/** One report found in the kernel log: its kind, the line that starts it and the lines after. */
+export interface KernelReport {
+  kind: KernelReportKind;
+  /** The first line, without the timestamp. */
+  title: string;
+  /** Up to 40 lines from the first one (the call trace, usually). */
+  excerpt: string[];
+}
+
+/** First lines of the kernel's report formats (mm/kasan/report.c, kernel/locking/lockdep.c, panic.c, ...). */
+const STARTS: ReadonlyArray<[KernelReportKind, RegExp]> = [
+  ['kasan', /BUG: KASAN: /],
+  ['lockdep', /WARNING: (possible circular locking dependency|possible recursive locking|inconsistent lock state|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning to user space)/],
+  ['lockdep', /BUG: (sleeping function called from invalid context|scheduling while atomic|workqueue lockup|spinlock .* on CPU)/],
+  ['ubsan', /UBSAN: /],
+  ['hung-task', /INFO: task .* blocked for more than/],
+  ['bug', /(kernel BUG at|BUG: (unable to handle|kernel NULL pointer)|Oops: |general protection fault|Kernel panic)/],
+  ['warning', /WARNING: CPU: \d+ PID: \d+ at /],
+];
+
+const TIMESTAMP = /^\[\s*\d+\.\d+\]\s?/;
+const EXCERPT_LINES = 40;
+
+/** Reports in a kernel log (`dmesg` output); the first matching kind wins for each line. */
+export function scanKernelLog(dmesg: string): KernelReport[] {
+  const lines = dmesg.split('\n').map((l) => l.replace(TIMESTAMP, ''));
+  const reports: KernelReport[] = [];
+  lines.forEach((line, i) => {
+    const hit = STARTS.find(([, re]) => re.test(line));
+    if (hit) reports.push({ kind: hit[0], title: line.trim(), excerpt: lines.slice(i, i + EXCERPT_LINES) });
+  });
+  return reports;
+}
+
+/** Leak reports in /sys/kernel/debug/kmemleak's text (`unreferenced object 0x... (size N):`). */
+export function scanKmemleak(report: string): KernelReport[] {
+  const lines = report.split('\n');
+  const out: KernelReport[] = [];
+  lines.forEach((line, i) => {
+    if (/^unreferenced object /.test(line)) out.push({ kind: 'kmemleak', title: line.trim(), excerpt: lines.slice(i, i + 20) });
+  });
+  return out;
+}

@@ -1,0 +1,64 @@
+import * as assert from 'node:assert/strict';
+import Mocha from 'mocha';
+import { labContext } from '../host-runner/src/suite-runner/lab-context';
+import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+import { parseKtap, type KtapCase, type KtapResult } from '../host-runner/src/results/ktap-parse';
+import type { ProgramRun } from '../gadget-agent/src/protocol';
+
+/** The self-test's own limit is 45 s per case (kselftest default); the whole run gets this: ms. */
+const RUN_TIMEOUT_MS = 240_000;
+/** kselftest's exit code when every case skipped. */
+const KSFT_SKIP = 4;
+
+/**
+ * The series' own kselftest (tools/testing/selftests/usb/ffs_mmap_test, KTAP), run on the target
+ * by the agent. Every KTAP case becomes a test here, so a skip carries the self-test's reason and
+ * a failure its diagnostics. On a kernel without the feature every case skips, not fails.
+ */
+describe('ffs-mmap-selftest: the series\' kselftest (KTAP)', function () {
+  this.timeout(RUN_TIMEOUT_MS + 30_000);
+  let run: ProgramRun;
+  let ktap: KtapResult;
+
+  before(async function () {
+    const ctx = labContext();
+    if (!ctx.tools?.selftest) skipWithReason(this, 'the series\' selftest binary is not available on this target (lab tools.selftest)');
+    const h = await ctx.startAgent();
+    try {
+      run = await h.agent.call('program.run', { argv: [ctx.tools.selftest], timeoutMs: RUN_TIMEOUT_MS }, RUN_TIMEOUT_MS + 15_000);
+    } finally {
+      await h.close();
+    }
+    ktap = parseKtap(run.stdout);
+    const expectMmap = ctx.kernel.expected?.mmap;
+    const suite = this.test!.parent!;
+    for (const c of ktap.cases) suite.addTest(new Mocha.Test(c.name, caseTest(c, expectMmap)));
+  });
+
+  it('runs to completion: a KTAP plan, every planned case reported, exit code consistent', function () {
+    attachLog(this, `ffs_mmap_test stdout:\n${run.stdout}${run.stderr ? `\nstderr:\n${run.stderr}` : ''}`);
+    assert.ok(!run.timedOut, `the self-test ran past ${RUN_TIMEOUT_MS / 1000} s and was killed`);
+    assert.equal(run.signal, null, `the self-test died by ${run.signal}`);
+    assert.equal(ktap.bailOut, undefined, `the self-test bailed out: ${ktap.bailOut}`);
+    assert.ok(ktap.planned !== undefined, 'no KTAP plan line (1..N) in the output');
+    assert.equal(ktap.cases.length, ktap.planned, 'cases reported vs planned');
+    const failed = ktap.cases.filter((c) => c.status === 'fail').length;
+    const allSkipped = ktap.cases.every((c) => c.status === 'skip');
+    const expected = failed > 0 ? 1 : allSkipped ? KSFT_SKIP : 0;
+    assert.equal(run.exitCode, expected, `exit code with ${failed} failed case(s)${allSkipped ? ', all skipped' : ''}`);
+  });
+});
+
+/** The mocha test of one KTAP case. */
+function caseTest(c: KtapCase, expectMmap: 'present' | 'absent' | undefined): Mocha.Func {
+  return function (this: Mocha.Context) {
+    const detail = c.diagnostics.filter((d) => !/^\s*(RUN|OK|FAIL|SKIP)\s/.test(d.trim())).join('\n');
+    if (detail) attachLog(this, detail);
+    if (c.status === 'fail') assert.fail(`case ${c.number} failed${detail ? `:\n${detail}` : ''}`);
+    if (c.status === 'skip') {
+      // A kernel that should have the feature must not skip for its absence.
+      if (expectMmap === 'present' && /absent/i.test(c.reason ?? '')) assert.fail(`skipped on a kernel that should have mmap zero-copy: ${c.reason}`);
+      skipWithReason(this, c.reason || 'skipped by the self-test');
+    }
+  };
+}
