@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { runOnTarget } from '../src/run/run-on-target';
 import { targetOf } from '../src/run/target';
 import type { TargetConfig } from '../src/config/lab-config';
+import type { SuiteEntry } from '../src/suite-runner/suite-catalog';
 import { descendants, freePort, startSshd, type Sshd } from './sshd-fixture';
 
 /**
@@ -106,11 +107,11 @@ describe('ffs-lab run against a real sshd', () => {
   });
 
   /** A suite file for the shared path, using the runner's own modules. */
-  function suiteFile(name: string, body: string): { name: string; file: string } {
+  function suiteFile(name: string, body: string): SuiteEntry {
     const file = path.join(tmp, `${name}.suite.js`);
     const req = (m: string) => JSON.stringify(path.join(DIST, 'host-runner', 'src', m));
     fs.writeFileSync(file, `const { labContext } = require(${req('suite-runner/lab-context.js')});\nconst { waitForUsbDevice } = require(${req('usb/usb-device-wait.js')});\n${body}\n`);
-    return { name, file };
+    return { name, file, optIn: false };
   }
 
   function labLikeTarget(): TargetConfig {

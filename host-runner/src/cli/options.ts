@@ -82,7 +82,8 @@ export function verbHelp(verb: Verb): string {
       return [flag, o.description + (extra ? ` (${extra})` : '')] as const;
     });
     const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 2);
-    for (const [f, d] of rows) lines.push(`  ${f.padEnd(width)}${d}`);
+    // A flag wider than the column gets its description on the next line, aligned.
+    for (const [f, d] of rows) lines.push(f.length + 2 > width ? `  ${f}\n  ${''.padEnd(width)}${d}` : `  ${f.padEnd(width)}${d}`);
     lines.push(`  ${'--help'.padEnd(width)}show this help`);
   }
   if (verb.details) lines.push('', verb.details.trimEnd());

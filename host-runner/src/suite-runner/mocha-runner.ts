@@ -28,7 +28,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const results: TestResult[] = [];
   const out = opts.out ?? process.stdout;
   const suiteOf = (r: Mocha.Runnable) => {
-    const file = r.file ?? '';
+    // Tests a suite adds at run time (one per KTAP case) have no file of their own: use their suite's.
+    let file = r.file;
+    for (let p: Mocha.Suite | undefined = r.parent; !file && p; p = p.parent) file = p.file;
+    file ??= '';
     return suites.find((s) => s.file === file)?.name ?? path.basename(file).replace(/\.suite\.js$/, '');
   };
   const nameOf = (r: Mocha.Runnable) => r.titlePath().slice(1).join(' > ') || r.title;

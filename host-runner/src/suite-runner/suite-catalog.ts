@@ -9,6 +9,8 @@ export const SUITES_DIR = path.resolve(__dirname, '..', '..', '..', 'suites');
 export interface SuiteEntry {
   name: string;
   file: string;
+  /** Benchmarks (`bench-*`) print figures rather than verdicts and run only when named. */
+  optIn: boolean;
 }
 
 /** Suites that must run first (what the kernel offers) and last (the kernel log after everything). */
@@ -21,14 +23,20 @@ export function allSuites(): SuiteEntry[] {
   return fs
     .readdirSync(SUITES_DIR)
     .filter((f) => f.endsWith('.suite.js'))
-    .map((f) => ({ name: f.slice(0, -'.suite.js'.length), file: path.join(SUITES_DIR, f) }))
+    .map((f) => {
+      const name = f.slice(0, -'.suite.js'.length);
+      return { name, file: path.join(SUITES_DIR, f), optIn: name.startsWith('bench-') };
+    })
     .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
 }
 
-/** The suites named, in run order (all when none); an unknown name is a usage error listing the known ones. */
+/**
+ * The suites named, in run order; with no names, every suite except the opt-in benchmarks. An
+ * unknown name is a usage error listing the known ones.
+ */
 export function selectSuites(names: readonly string[]): SuiteEntry[] {
   const all = allSuites();
-  if (names.length === 0) return all;
+  if (names.length === 0) return all.filter((s) => !s.optIn);
   for (const n of names) {
     if (!all.some((x) => x.name === n)) throw usageError(`unknown suite '${n}' (suites: ${all.map((x) => x.name).join(', ')})`);
   }
