@@ -1,8 +1,13 @@
 import * as os from 'node:os';
 import { AgentError } from './agent-error';
+import { AgentFunction } from './agent-function';
+import { validateFunctionParams } from './function-params';
+import { optionalTimeout, streamId, validateStreamParams } from './stream-params';
 import { ConfigfsGadget, removeStaleGadgets } from './configfs-gadget';
 import { GadgetProgram } from './gadget-program';
 import { probeKernelFeatures } from './kernel-features';
+import { runProgram } from './run-program';
+import { readKernelLog } from './kernel-log';
 import { PROTOCOL_VERSION, type Methods, type MethodName } from './protocol';
 import { listUdcs } from './udc';
 
@@ -15,6 +20,8 @@ type Handler<M extends MethodName> = (params: Methods[M]['params']) => Promise<M
 export class AgentSession {
   private gadget: ConfigfsGadget | undefined;
   private program: GadgetProgram | undefined;
+  /** The function the agent serves itself (function.create); its gadget is also `gadget`. */
+  private fn: AgentFunction | undefined;
   /** Set by `shutdown`; the main loop exits after replying. */
   shuttingDown = false;
 
@@ -53,6 +60,7 @@ export class AgentSession {
       await this.program.waitForFiles(g.mountPoint!, p.waitFor ?? [], p.timeoutMs ?? 10_000);
       return { pid: this.program.status().pid ?? -1 };
     },
+    'program.run': (p) => runProgram(p?.argv, p?.timeoutMs ?? 120_000, p?.env),
     'program.status': () => this.requireProgram().status(),
     'program.stop': () => this.requireProgram().stop(),
     'gadget.bind': (p) => {
@@ -68,6 +76,38 @@ export class AgentSession {
       await this.removeGadget();
       return {};
     },
+    'kernel.log': (p) => readKernelLog(p?.kmemleakScan === true),
+    'function.create': (p) => {
+      const params = validateFunctionParams(p);
+      if (this.gadget) throw new AgentError('BAD_STATE', `a gadget exists already (${this.gadget.dir}); remove it first`);
+      const fn = AgentFunction.create(params, this.log);
+      this.fn = fn;
+      this.gadget = fn.gadget;
+      this.log(`function ${fn.gadget.dir} created, FunctionFS at ${fn.gadget.mountPoint}, descriptors written`);
+      return fn.info();
+    },
+    // Params are checked before state, so a malformed request is BAD_REQUEST in any state.
+    'function.status': (p) => {
+      const waitMs = optionalTimeout(p, 'waitEnabledMs', 'function.status', 0);
+      return this.requireFunction().status(waitMs);
+    },
+    'stream.start': (p) => {
+      const params = validateStreamParams(p);
+      return { id: this.requireFunction().startStream(params).id };
+    },
+    'stream.status': (p) => {
+      const id = streamId(p, 'stream.status');
+      return this.requireFunction().stream(id).report();
+    },
+    'stream.wait': (p) => {
+      const id = streamId(p, 'stream.wait');
+      const waitMs = optionalTimeout(p, 'timeoutMs', 'stream.wait', 60_000);
+      return this.requireFunction().stream(id).wait(waitMs);
+    },
+    'stream.stop': (p) => {
+      const id = streamId(p, 'stream.stop');
+      return this.requireFunction().stream(id).stop();
+    },
     shutdown: async () => {
       await this.removeGadget();
       this.shuttingDown = true;
@@ -77,6 +117,8 @@ export class AgentSession {
 
   private async removeGadget(): Promise<void> {
     this.gadget?.unbind();
+    await this.fn?.close();
+    this.fn = undefined;
     if (this.program) await this.program.stop();
     this.program = undefined;
     this.gadget?.remove();
@@ -90,6 +132,8 @@ export class AgentSession {
     } catch {
       /* continue tearing down */
     }
+    this.fn?.closeNow();
+    this.fn = undefined;
     this.program?.killNow();
     try {
       this.gadget?.remove();
@@ -103,6 +147,11 @@ export class AgentSession {
   private requireGadget(): ConfigfsGadget {
     if (!this.gadget) throw new AgentError('BAD_STATE', 'no gadget: call gadget.create first');
     return this.gadget;
+  }
+
+  private requireFunction(): AgentFunction {
+    if (!this.fn) throw new AgentError('BAD_STATE', 'no function: call function.create first');
+    return this.fn;
   }
 
   private requireProgram(): GadgetProgram {

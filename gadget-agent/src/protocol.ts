@@ -3,6 +3,10 @@
  * per line. Every request gets exactly one reply with the same id. The runner imports these types,
  * so both sides agree at compile time; PROTOCOL_VERSION guards against mismatched deployments.
  */
+import type { FunctionSpec, Speed, TransferType } from '../../native/lib/descriptors';
+import type { IoModeName } from '../../native/lib/endpoint-io';
+import type { StreamShape } from './stream-layout';
+
 export const PROTOCOL_VERSION = 1;
 
 /** A request line. */
@@ -90,6 +94,130 @@ export interface ProgramStatus {
   output: string[];
 }
 
+/** Result of `program.run`. */
+export interface ProgramRun {
+  /** null when killed by a signal (or the spawn failed). */
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** Killed because it ran past `timeoutMs`. */
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/** Result of `kernel.log`. */
+export interface KernelLog {
+  /** The whole kernel ring buffer, as `dmesg` prints it. */
+  dmesg: string;
+  /** Present when a kmemleak scan was asked for; `enabled: false` when the kernel has none. */
+  kmemleak?: { enabled: boolean; report: string };
+}
+
+/** Params of `function.create`: a FunctionFS function the agent serves itself through the addon. */
+export interface FunctionCreateParams {
+  /** The configfs gadget; `mountOptions` go to the FunctionFS mount (e.g. `{ mmap_memory_mb: 64 }`). */
+  gadget: GadgetSpec;
+  /** Interface and endpoints; default: one vendor interface with bulk IN ep1 and bulk OUT ep2 at every speed. */
+  function?: FunctionSpec;
+  /** US-English strings; index 1 is the interface name. Default: `[gadget.product]`. */
+  strings?: string[];
+}
+
+/** One data endpoint of the agent's function: as declared, and as the UDC configured it once enabled. */
+export interface FunctionEndpointInfo {
+  /** Endpoint file in the mount (`ep1`...), in descriptor order. */
+  file: string;
+  /** Number as declared (the UDC may assign another address; see `configured`). */
+  number: number;
+  direction: 'in' | 'out';
+  type: TransferType;
+  /** Declared wMaxPacketSize per declared speed. */
+  maxPacket: Partial<Record<Speed, number>>;
+  /** Declared bInterval (0 for bulk). */
+  interval: number;
+  /** FUNCTIONFS_ENDPOINT_DESC once the host enabled the function: the real address and packet size. */
+  configured?: { address: number; maxPacketSize: number; interval: number; type: TransferType | 'control' };
+}
+
+/** Reply of `function.create` and `function.status`. */
+export interface FunctionInfo {
+  configfs: string;
+  mount: string;
+  interfaceClass: number;
+  interfaceSubclass: number;
+  interfaceProtocol: number;
+  /** The strings written to ep0 (index 1 first). */
+  strings: string[];
+  endpoints: FunctionEndpointInfo[];
+  /** The host set a configuration (ENABLE seen, no DISABLE/UNBIND since). */
+  enabled: boolean;
+  /** ep0 event types seen so far, in order (the last 100). */
+  events: string[];
+}
+
+/** Stream kinds: source = gadget to host (IN), sink = host to gadget (OUT), echo = OUT looped back to IN. */
+export type StreamKind = 'source' | 'sink' | 'echo';
+
+/** Params of `stream.start`. The shape (stream-layout.ts) must match what the host runs. */
+export interface StreamParams extends StreamShape {
+  kind: StreamKind;
+  mode: IoModeName;
+  /** Transfers to keep in flight (1..256); bounded by maxBytesInFlight, and 1 in copy mode (see agent-stream.ts). */
+  depth: number;
+  /** Pattern seed (uint32). */
+  seed: number;
+  /** Endpoint file number for source/sink (default: the first IN resp. OUT endpoint); echo uses the first OUT and IN. */
+  endpoint?: number;
+  /** The stream fails with TIMEOUT past this (ms). Default 120000. */
+  timeoutMs?: number;
+  /** Bound on bytes posted at once (default 16 MiB; mmap buffers also count against mmap_memory_mb). */
+  maxBytesInFlight?: number;
+}
+
+/** The tally of one direction of a stream end. */
+export interface StreamEndTally {
+  bytes: number;
+  transfers: number;
+  /** CRC-32 (zlib) of the bytes in stream order, 8 hex digits. */
+  checksum: string;
+  /** Receiving ends: stream offset of the first wrong/missing/extra byte; null when all were right. */
+  firstBadOffset: number | null;
+  /** What was wrong there. */
+  fault?: string;
+  /** Transfers with a wrong length or wrong bytes. */
+  badTransfers: number;
+}
+
+/** Reply of `stream.status`/`stream.wait`/`stream.stop`. */
+export interface StreamReport {
+  id: number;
+  kind: StreamKind;
+  mode: IoModeName;
+  /** running, done (every transfer moved), failed (error set). */
+  state: 'running' | 'done' | 'failed';
+  shape: StreamShape;
+  /** Transfers the stream has. */
+  plannedTransfers: number;
+  /** Transfers kept in flight (after the bounds). */
+  depth: number;
+  /** wMaxPacketSize of the endpoint(s) as configured. */
+  maxPacketSize: number;
+  /** What the gadget sent (source, echo). */
+  sent?: StreamEndTally;
+  /** What the gadget received and checked (sink, echo). */
+  received?: StreamEndTally;
+  error?: AgentErrorInfo;
+  /** From the first submission to the last completion (ms). */
+  elapsedMs: number;
+  /** Agent process CPU time during the stream (process.cpuUsage, ms). */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Agent RSS at the start and the highest sampled during the stream (bytes). */
+  rssStartBytes: number;
+  rssPeakBytes: number;
+}
+
 /** Every method: its params and its result. */
 export interface Methods {
   hello: { params: Record<string, never>; result: HelloResult };
@@ -99,6 +227,8 @@ export interface Methods {
   'gadget.create': { params: GadgetSpec; result: { configfs: string; mount: string } };
   /** Start a FunctionFS program (it writes the descriptors); wait until `waitFor` files exist in the mount. */
   'program.start': { params: { argv: string[]; cwdInMount?: boolean; waitFor?: string[]; timeoutMs?: number }; result: { pid: number } };
+  /** Run a program to completion (no gadget needed), e.g. the series' kselftest; SIGKILL after timeoutMs (default 120000). */
+  'program.run': { params: { argv: string[]; timeoutMs?: number; env?: Record<string, string> }; result: ProgramRun };
   'program.status': { params: Record<string, never>; result: ProgramStatus };
   /** Stop the program (SIGTERM, then SIGKILL after 2 s). */
   'program.stop': { params: Record<string, never>; result: ProgramStatus };
@@ -107,6 +237,20 @@ export interface Methods {
   'gadget.unbind': { params: Record<string, never>; result: Record<string, never> };
   /** Unbind, stop the program, unmount, remove from configfs. Idempotent. */
   'gadget.remove': { params: Record<string, never>; result: Record<string, never> };
+  /** The kernel log; with `kmemleakScan`, two kmemleak scans (about 6 s) and the report. */
+  'kernel.log': { params: { kmemleakScan?: boolean }; result: KernelLog };
+  /** Create the gadget with a FunctionFS function served by the agent itself (descriptors written through the addon). Bind with `gadget.bind`. */
+  'function.create': { params: FunctionCreateParams; result: FunctionInfo };
+  /** The function's state; with `waitEnabledMs`, first wait (at most that long) for the host to enable it, else fail with TIMEOUT. */
+  'function.status': { params: { waitEnabledMs?: number }; result: FunctionInfo };
+  /** Start a stream on the function; returns at once (the stream runs in the background). */
+  'stream.start': { params: StreamParams; result: { id: number } };
+  /** A stream's report now (state running while it runs). */
+  'stream.status': { params: { id: number }; result: StreamReport };
+  /** Wait for a stream to end (at most `timeoutMs`, default 60000, else TIMEOUT) and return its report. */
+  'stream.wait': { params: { id: number; timeoutMs?: number }; result: StreamReport };
+  /** Abort a stream (cancel its transfers) and return its final report. */
+  'stream.stop': { params: { id: number }; result: StreamReport };
   /** Tear everything down and exit after replying. */
   shutdown: { params: Record<string, never>; result: Record<string, never> };
 }
@@ -114,6 +258,7 @@ export interface Methods {
 export type MethodName = keyof Methods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
-  'hello', 'features', 'gadget.create', 'program.start', 'program.status', 'program.stop',
-  'gadget.bind', 'gadget.unbind', 'gadget.remove', 'shutdown',
+  'hello', 'features', 'gadget.create', 'program.start', 'program.run', 'program.status', 'program.stop',
+  'gadget.bind', 'gadget.unbind', 'gadget.remove', 'kernel.log', 'shutdown',
+  'function.create', 'function.status', 'stream.start', 'stream.status', 'stream.wait', 'stream.stop',
 ];

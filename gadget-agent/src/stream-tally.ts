@@ -1,0 +1,69 @@
+import * as zlib from 'node:zlib';
+import { verifyPattern, patternByte } from '../../host-runner/src/oracle/pattern';
+import { expectedLength, transferOffset, type StreamShape } from './stream-layout';
+
+/** The first thing wrong with received data. */
+export interface StreamFault {
+  /** Stream offset of the first wrong (or missing, or extra) byte. */
+  offset: number;
+  /** What was wrong, e.g. `byte 0x3f, expected 0x12` or `transfer 7: 100 bytes, expected 512`. */
+  detail: string;
+}
+
+/**
+ * The accounting of one stream end: bytes and transfers moved, a CRC-32 of the bytes in stream
+ * order (so both ends can be compared), and, on a receiving end, the first fault the pattern
+ * oracle found. Constant memory: nothing is kept per transfer.
+ */
+export class StreamTally {
+  bytes = 0;
+  transfers = 0;
+  private crc = 0;
+  /** First fault found (receiving ends only); later ones are counted, not kept. */
+  fault: StreamFault | undefined;
+  /** Transfers with a wrong length or wrong bytes. */
+  badTransfers = 0;
+
+  constructor(readonly shape: StreamShape, readonly seed: number) {}
+
+  /** CRC-32 (zlib's) of every byte counted so far, as 8 hex digits. */
+  get checksum(): string {
+    return this.crc.toString(16).padStart(8, '0');
+  }
+
+  /** Count transfer k as sent: `data` is exactly what went out. */
+  sent(data: Uint8Array): void {
+    this.crc = zlib.crc32(data, this.crc);
+    this.bytes += data.length;
+    this.transfers++;
+  }
+
+  /**
+   * Check received transfer k (`data` = the bytes it delivered) against its expected length and
+   * the pattern, then count it. Returns false when something was wrong.
+   */
+  received(k: number, data: Uint8Array): boolean {
+    const expected = expectedLength(this.shape, k);
+    const offset = transferOffset(this.shape, k);
+    this.crc = zlib.crc32(data, this.crc);
+    this.bytes += data.length;
+    this.transfers++;
+    let ok = true;
+    const common = Math.min(expected, data.length);
+    const bad = common > 0 ? verifyPattern(data.subarray(0, common), this.seed, offset) : -1;
+    if (bad >= 0) {
+      ok = false;
+      this.fault ??= { offset: offset + bad, detail: `byte 0x${hex(data[bad]!)}, expected 0x${hex(patternByte(this.seed, offset + bad))} (transfer ${k})` };
+    }
+    if (data.length !== expected) {
+      ok = false;
+      this.fault ??= { offset: offset + common, detail: `transfer ${k}: ${data.length} bytes, expected ${expected}` };
+    }
+    if (!ok) this.badTransfers++;
+    return ok;
+  }
+}
+
+function hex(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}

@@ -1,0 +1,120 @@
+import type { AgentClient } from '../agent/agent-client';
+import type { StreamKind, StreamReport } from '../../../gadget-agent/src/protocol';
+import type { IoModeName } from '../../../native/lib/endpoint-io';
+import { transferCount, type StreamShape } from '../../../gadget-agent/src/stream-layout';
+import { streamIn, streamOut, type HostStreamReport } from './usb-stream';
+import type { UsbFunctionHandle } from './usb-function-handle';
+
+/** Options of {@link runPairedStream}. */
+export interface PairedStreamOptions extends StreamShape {
+  /** source: gadget to host (IN); sink: host to gadget (OUT); echo: host writes OUT and reads the echo on IN. */
+  kind: StreamKind;
+  /** The agent's I/O mode. */
+  mode: IoModeName;
+  /** Transfers in flight on the agent. */
+  depth: number;
+  /** Transfers in flight on the host; default `depth`. */
+  hostDepth?: number;
+  seed: number;
+  /** Deadline of the stream on both ends (ms). */
+  timeoutMs: number;
+  /** Negative controls only: give the host end another seed or length than the agent's, to prove a mismatch is caught. */
+  hostOverride?: { seed?: number; totalBytes?: number };
+}
+
+/** Both ends' reports, and every disagreement between them and the plan. */
+export interface PairedStreamResult {
+  agent: StreamReport;
+  /** source: the host's IN end; sink: its OUT end; echo: both. */
+  hostIn?: HostStreamReport;
+  hostOut?: HostStreamReport;
+  /** Empty when the stream was perfect: counts equal on both sides and as planned, no byte wrong, checksums equal. */
+  problems: string[];
+}
+
+/**
+ * Run one stream with the agent on the gadget and node usb on the host, the ends told the same
+ * shape and seed: start the agent's end (it returns at once), run the host's, wait for the
+ * agent's report, and compare. A stream still running on the agent after a host failure is
+ * stopped, so the function is free for the next stream.
+ */
+export async function runPairedStream(agent: AgentClient, dev: UsbFunctionHandle, o: PairedStreamOptions): Promise<PairedStreamResult> {
+  const shape: StreamShape = { transferSize: o.transferSize, totalBytes: o.totalBytes, ...(o.transfers !== undefined ? { transfers: o.transfers } : {}) };
+  const { id } = await agent.call('stream.start', { kind: o.kind, mode: o.mode, ...shape, depth: o.depth, seed: o.seed, timeoutMs: o.timeoutMs });
+  const abort = new AbortController();
+  const watch = watchAgentStream(agent, id, abort);
+  const host = { ...shape, seed: o.seed, depth: o.hostDepth ?? o.depth, timeoutMs: o.timeoutMs, signal: abort.signal, ...o.hostOverride };
+  const [hostIn, hostOut] = await Promise.all([
+    o.kind !== 'sink' ? streamIn(dev.bulkIn, host) : undefined,
+    o.kind !== 'source' ? streamOut(dev.bulkOut, host) : undefined,
+  ]);
+  await watch.stop();
+  const hostFailed = Boolean(hostIn?.error || hostOut?.error);
+  const report = hostFailed
+    ? await agent.call('stream.stop', { id }, 20_000)
+    : await agent.call('stream.wait', { id, timeoutMs: o.timeoutMs }, o.timeoutMs + 10_000);
+  return { agent: report, ...(hostIn ? { hostIn } : {}), ...(hostOut ? { hostOut } : {}), problems: compare(o, shape, report, hostIn, hostOut) };
+}
+
+/** Poll interval of the agent's stream while the host end runs (ms). */
+const WATCH_MS = 500;
+
+/**
+ * While the host end runs, poll the agent's stream; when it has failed (say an ENOMEM on its
+ * buffers), abort the host end at once instead of letting it wait for data until its deadline.
+ */
+function watchAgentStream(agent: AgentClient, id: number, abort: AbortController): { stop(): Promise<void> } {
+  let running = true;
+  let wake: () => void = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const loop = (async () => {
+    while (running) {
+      await new Promise<void>((r) => {
+        wake = r;
+        timer = setTimeout(r, WATCH_MS);
+      });
+      if (!running) return;
+      const st = await agent.call('stream.status', { id }, 10_000).catch(() => undefined);
+      if (st?.state === 'failed') {
+        abort.abort(new Error(`the agent's stream failed: ${st.error?.code}: ${st.error?.message}`));
+        return;
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      clearTimeout(timer);
+      wake();
+      await loop;
+    },
+  };
+}
+
+function compare(o: PairedStreamOptions, shape: StreamShape, agent: StreamReport, hostIn?: HostStreamReport, hostOut?: HostStreamReport): string[] {
+  const p: string[] = [];
+  const planned = transferCount(shape);
+  if (agent.state !== 'done') p.push(`agent stream ${agent.state}${agent.error ? `: ${agent.error.code}: ${agent.error.message}` : ''}`);
+  for (const h of [hostIn, hostOut]) if (h?.error) p.push(`host ${h.direction.toUpperCase()} end: ${h.error.code}: ${h.error.message}`);
+  // Each pair: who sent, who received (and checked).
+  const legs: Array<[string, StreamReport['sent'], string, StreamReport['received']]> = [];
+  if (o.kind === 'source') legs.push(['gadget sent', agent.sent, 'host received', hostIn?.tally]);
+  if (o.kind === 'sink') legs.push(['host sent', hostOut?.tally, 'gadget received', agent.received]);
+  if (o.kind === 'echo') {
+    legs.push(['host sent', hostOut?.tally, 'gadget received', agent.received]);
+    legs.push(['gadget echoed', agent.sent, 'host received', hostIn?.tally]);
+  }
+  for (const [sName, s, rName, r] of legs) {
+    if (!s || !r) {
+      p.push(`missing tally (${sName}: ${s ? 'ok' : 'none'}, ${rName}: ${r ? 'ok' : 'none'})`);
+      continue;
+    }
+    if (r.firstBadOffset !== null) p.push(`${rName} a wrong byte stream: first bad offset ${r.firstBadOffset} (${r.fault}), ${r.badTransfers} bad transfer(s)`);
+    if (s.bytes !== o.totalBytes) p.push(`${sName} ${s.bytes} bytes, planned ${o.totalBytes}`);
+    if (r.bytes !== s.bytes) p.push(`${rName} ${r.bytes} bytes, ${sName} ${s.bytes}`);
+    if (s.transfers !== planned) p.push(`${sName} ${s.transfers} transfers, planned ${planned}`);
+    if (r.transfers !== s.transfers) p.push(`${rName} ${r.transfers} transfers, ${sName} ${s.transfers}`);
+    if (r.checksum !== s.checksum) p.push(`checksums differ: ${sName} ${s.checksum}, ${rName} ${r.checksum}`);
+  }
+  return p;
+}

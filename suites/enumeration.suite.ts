@@ -1,0 +1,147 @@
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as usb from 'usb';
+import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
+import { attachLog, measure } from '../host-runner/src/suite-runner/test-annotations';
+import { waitForUsbDevice, type FoundDevice } from '../host-runner/src/usb/usb-device-wait';
+import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import type { FunctionCreateParams, FunctionInfo } from '../gadget-agent/src/protocol';
+import type { Speed } from '../native/lib/descriptors';
+
+const TYPE_NAMES: Record<number, string> = {
+  [usb.usb.LIBUSB_TRANSFER_TYPE_BULK]: 'bulk',
+  [usb.usb.LIBUSB_TRANSFER_TYPE_INTERRUPT]: 'interrupt',
+  [usb.usb.LIBUSB_TRANSFER_TYPE_ISOCHRONOUS]: 'isochronous',
+};
+
+function speedOf(mbps: number): Speed {
+  if (mbps >= 5000) return 'ss';
+  if (mbps >= 480) return 'hs';
+  return 'fs';
+}
+
+/**
+ * What the host sees equals what the agent declared: a function the agent serves itself
+ * (descriptors written through the addon) with bulk IN, bulk OUT and interrupt IN endpoints,
+ * distinctive IDs, strings, class codes and power. The host reads it with node usb (libusb);
+ * endpoint addresses are compared with what the UDC assigned (FUNCTIONFS_ENDPOINT_DESC on the
+ * agent), packet sizes with the declaration for the negotiated link speed.
+ */
+describe('enumeration: the host sees what the agent declared', function () {
+  this.timeout(60_000);
+  const serial = crypto.randomBytes(6).toString('hex');
+  const params: FunctionCreateParams = {
+    gadget: {
+      name: 'enumeration',
+      vendorId: 0x1d6b,
+      productId: 0x0120,
+      bcdDevice: 0x0342,
+      manufacturer: 'ffs-lab enumeration maker',
+      product: 'ffs-lab enumeration product',
+      serial,
+      configuration: 'ffs-lab enumeration config',
+      maxPowerMa: 120,
+      function: 'enumeration',
+    },
+    function: {
+      interfaceClass: 0xff,
+      interfaceSubclass: 0x42,
+      interfaceProtocol: 0x07,
+      endpoints: [
+        { number: 1, direction: 'in', type: 'bulk' },
+        { number: 2, direction: 'out', type: 'bulk' },
+        { number: 3, direction: 'in', type: 'interrupt', maxPacket: { fs: 32, hs: 64, ss: 64 }, interval: 4 },
+      ],
+    },
+    strings: ['ffs-lab enumeration interface'],
+  };
+  let h: AgentHandle | undefined;
+  let declared: FunctionInfo;
+  let enabled: FunctionInfo;
+  let found: FoundDevice;
+  let dev: UsbFunctionHandle;
+  let speed: Speed;
+
+  before(async function () {
+    const ctx = labContext();
+    h = await ctx.startAgent();
+    declared = await h.agent.call('function.create', params);
+    await h.agent.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
+    found = await waitForUsbDevice({ vendorId: params.gadget.vendorId, productId: params.gadget.productId, serial }, ctx.usb.enumerateTimeoutMs);
+    dev = UsbFunctionHandle.open(found.device);
+    enabled = await h.agent.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
+    speed = speedOf(found.sysfs.speedMbps);
+  });
+
+  after(async function () {
+    await dev?.close();
+    if (h) {
+      await h.agent.call('gadget.remove', {}).catch(() => undefined);
+      await h.close();
+    }
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-30).join('\n')}`);
+  });
+
+  it('the agent reports its declaration back as given, and the function enabled', function () {
+    assert.deepEqual(declared.strings, params.strings);
+    assert.deepEqual(
+      declared.endpoints.map((e) => [e.file, e.number, e.direction, e.type]),
+      [['ep1', 1, 'in', 'bulk'], ['ep2', 2, 'out', 'bulk'], ['ep3', 3, 'in', 'interrupt']],
+    );
+    assert.equal(declared.endpoints[2]!.maxPacket.hs, 64);
+    assert.equal(declared.endpoints[0]!.maxPacket.hs, 512, 'the bulk default at high speed');
+    assert.equal(enabled.enabled, true, `not enabled; ep0 events: ${enabled.events.join(', ')}`);
+    assert.ok(enabled.events.includes('BIND') && enabled.events.includes('ENABLE'), `ep0 events: ${enabled.events.join(', ')}`);
+  });
+
+  it('device descriptor: IDs, release and the three strings', async function () {
+    const d = found.device.deviceDescriptor;
+    assert.equal(d.idVendor, params.gadget.vendorId);
+    assert.equal(d.idProduct, params.gadget.productId);
+    assert.equal(d.bcdDevice, params.gadget.bcdDevice);
+    assert.equal(d.bNumConfigurations, 1);
+    assert.equal(await dev.stringDescriptor(d.iManufacturer), params.gadget.manufacturer);
+    assert.equal(await dev.stringDescriptor(d.iProduct), params.gadget.product);
+    assert.equal(await dev.stringDescriptor(d.iSerialNumber), serial);
+  });
+
+  it('configuration: its string and bMaxPower at the link speed', async function () {
+    const c = found.device.configDescriptor!;
+    assert.ok(c, 'no configuration descriptor');
+    assert.equal(c.bNumInterfaces, 1);
+    assert.equal(await dev.stringDescriptor(c.iConfiguration), params.gadget.configuration);
+    // bMaxPower counts 2 mA units below SuperSpeed, 8 mA at SuperSpeed (composite rounds up).
+    const unit = speed === 'ss' ? 8 : 2;
+    assert.equal(c.bMaxPower, Math.ceil(params.gadget.maxPowerMa! / unit));
+  });
+
+  it('interface: class codes, name and endpoint count', async function () {
+    const i = dev.iface.descriptor;
+    assert.equal(i.bInterfaceClass, params.function!.interfaceClass);
+    assert.equal(i.bInterfaceSubClass, params.function!.interfaceSubclass);
+    assert.equal(i.bInterfaceProtocol, params.function!.interfaceProtocol);
+    assert.equal(i.bNumEndpoints, params.function!.endpoints.length);
+    assert.equal(await dev.stringDescriptor(i.iInterface), params.strings![0]);
+  });
+
+  it('endpoints: direction, type, address as the UDC assigned it, max packet size and interval at the link speed', function () {
+    measure(this, 'link speed', found.sysfs.speedMbps, 'Mbit/s');
+    const seen = dev.iface.descriptor.endpoints;
+    assert.equal(seen.length, declared.endpoints.length);
+    declared.endpoints.forEach((want, i) => {
+      const got = seen[i]!;
+      const at = `endpoint ${i} (${want.file}, declared ${want.number} ${want.direction} ${want.type})`;
+      const cfg = enabled.endpoints[i]!.configured;
+      assert.ok(cfg, `${at}: the agent has no configured descriptor for it`);
+      assert.equal(got.bEndpointAddress, cfg.address, `${at}: host address vs FUNCTIONFS_ENDPOINT_DESC`);
+      assert.equal(got.bEndpointAddress & 0x80 ? 'in' : 'out', want.direction, `${at}: direction`);
+      assert.equal(TYPE_NAMES[got.bmAttributes & 3], want.type, `${at}: transfer type`);
+      assert.equal(got.wMaxPacketSize, want.maxPacket[speed], `${at}: wMaxPacketSize at ${speed}`);
+      assert.equal(got.wMaxPacketSize, cfg.maxPacketSize, `${at}: wMaxPacketSize vs the agent's configured descriptor`);
+      if (want.type === 'interrupt') assert.equal(got.bInterval, want.interval, `${at}: bInterval`);
+    });
+  });
+});
