@@ -4,9 +4,9 @@ import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
 import { launchAgent } from '../agent/agent-launch';
 import { ExitCode, infraError } from '../cli/exit-codes';
 import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
-import { exitCodeOf, totalsOf, type RunResults } from '../results/results';
+import { exitCodeOf, totalsOf, type RunResults, type TestResult } from '../results/results';
 import { writeReports } from '../results/write-reports';
-import { setLabContext, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
+import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
 import { runSuites } from '../suite-runner/mocha-runner';
 import type { SuiteEntry } from '../suite-runner/suite-catalog';
 import type { Target } from './target';
@@ -52,7 +52,10 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   const started = new Date();
   const t = o.target;
   const tools = o.tools ?? toolsOf(t);
-  const startAgent = () => launchAgent(() => t.makeTransport(), { argv: t.agentArgv, targetName: t.name, timeoutMs: Math.min(t.commandTimeoutMs, 120_000) });
+  const launch = () => launchAgent(() => t.makeTransport(), { argv: t.agentArgv, targetName: t.name, timeoutMs: Math.min(t.commandTimeoutMs, 120_000) });
+  // The latest agent a suite started: its log goes into the report of a test that fails.
+  let latest: AgentHandle | undefined;
+  const startAgent = async () => (latest = await launch());
 
   const probe = await startAgent();
   let features: KernelFeatures;
@@ -98,10 +101,12 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
       ...(o.testTimeoutMs ? { timeoutMs: o.testTimeoutMs } : {}),
       out,
       onInfrastructureError: (_r, err) => infrastructure.add(err.message),
+      failureLog: () => (latest && latest.agent.log.length ? `agent log (last lines):\n${latest.agent.log.join('\n')}` : undefined),
     });
   } finally {
     setLabContext(undefined);
   }
+  if (tests.some((x) => x.status === 'failed' || x.status === 'error')) await attachDmesg(tests, launch, t.commandTimeoutMs, say);
   const leftovers = await leftoverGadgets(t).catch((err: Error) => {
     infrastructure.add(`cannot check the target's configfs after the run: ${err.message}`);
     return [];
@@ -130,6 +135,27 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
 export function verdict(code: number, failedAssertions: number, infrastructure: boolean): number {
   if (!infrastructure) return code;
   return failedAssertions > 0 ? ExitCode.TestFailed : ExitCode.Infrastructure;
+}
+
+/** Kernel log lines attached to each failed test: the end of dmesg is where a failure's trace is. */
+const DMESG_TAIL_LINES = 200;
+
+/** Attach the end of the target's kernel log to every failed or errored test (best effort). */
+async function attachDmesg(tests: TestResult[], launch: () => Promise<AgentHandle>, timeoutMs: number, say: (line: string) => void): Promise<void> {
+  let dmesg: string;
+  try {
+    const h = await launch();
+    try {
+      dmesg = (await h.agent.call('kernel.log', {}, timeoutMs)).dmesg;
+    } finally {
+      await h.close();
+    }
+  } catch (err) {
+    say(`(could not read the target's kernel log for the failure reports: ${(err as Error).message})`);
+    return;
+  }
+  const tail = `dmesg (last ${DMESG_TAIL_LINES} lines after the run):\n${dmesg.trimEnd().split('\n').slice(-DMESG_TAIL_LINES).join('\n')}`;
+  for (const x of tests) if (x.status === 'failed' || x.status === 'error') x.log = x.log ? `${x.log}\n${tail}` : tail;
 }
 
 /** Tool paths from the target config, when all three are known (a `dir`, or each one). */

@@ -18,6 +18,8 @@ export interface SuiteRunOptions {
    * lost, agent gone, device did not enumerate), so the caller can exit 3 instead of 1.
    */
   onInfrastructureError?: (result: TestResult, err: LabError) => void;
+  /** Text to attach to every failed or errored test (e.g. the agent's last log lines). */
+  failureLog?: () => string | undefined;
 }
 
 /**
@@ -47,7 +49,8 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         }
         const reason = status === 'skipped' ? skipReasonOf(r) ?? 'skipped (no reason given)' : err ? oneLine(err) : undefined;
         const measurements = measurementsOf(r);
-        const log = logOf(r);
+        const extra = status === 'failed' || status === 'error' ? opts.failureLog?.() : undefined;
+        const log = [logOf(r), extra].filter(Boolean).join('\n') || undefined;
         const result: TestResult = {
           suite,
           name: nameOf(r),
