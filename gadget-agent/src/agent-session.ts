@@ -8,6 +8,7 @@ import { GadgetProgram } from './gadget-program';
 import { probeKernelFeatures } from './kernel-features';
 import { runProgram } from './run-program';
 import { readKernelLog } from './kernel-log';
+import { readKernelMessages } from './kernel-messages';
 import { PROTOCOL_VERSION, type Methods, type MethodName } from './protocol';
 import { listUdcs } from './udc';
 
@@ -77,6 +78,7 @@ export class AgentSession {
       return {};
     },
     'kernel.log': (p) => readKernelLog(p?.kmemleakScan === true),
+    'kernel.messages': (p) => readKernelMessages(p?.afterSeq),
     'function.create': (p) => {
       const params = validateFunctionParams(p);
       if (this.gadget) throw new AgentError('BAD_STATE', `a gadget exists already (${this.gadget.dir}); remove it first`);

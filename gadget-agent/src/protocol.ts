@@ -106,6 +106,16 @@ export interface ProgramRun {
   durationMs: number;
 }
 
+/** Result of `kernel.messages`. */
+export interface KernelMessages {
+  /** Sequence number of the newest record returned (or `afterSeq` when none is newer). */
+  lastSeq: number;
+  /** The records as dmesg prints them (`[seconds] text`), oldest first. */
+  lines: string[];
+  /** Some records were overwritten before they could be read (the ring buffer wrapped). */
+  lost?: boolean;
+}
+
 /** Result of `kernel.log`. */
 export interface KernelLog {
   /** The whole kernel ring buffer, as `dmesg` prints it. */
@@ -239,6 +249,8 @@ export interface Methods {
   'gadget.remove': { params: Record<string, never>; result: Record<string, never> };
   /** The kernel log; with `kmemleakScan`, two kmemleak scans (about 6 s) and the report. */
   'kernel.log': { params: { kmemleakScan?: boolean }; result: KernelLog };
+  /** Kernel log records with a sequence number above `afterSeq` (all when absent), from /dev/kmsg. */
+  'kernel.messages': { params: { afterSeq?: number }; result: KernelMessages };
   /** Create the gadget with a FunctionFS function served by the agent itself (descriptors written through the addon). Bind with `gadget.bind`. */
   'function.create': { params: FunctionCreateParams; result: FunctionInfo };
   /** The function's state; with `waitEnabledMs`, first wait (at most that long) for the host to enable it, else fail with TIMEOUT. */
@@ -259,6 +271,6 @@ export type MethodName = keyof Methods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
   'hello', 'features', 'gadget.create', 'program.start', 'program.run', 'program.status', 'program.stop',
-  'gadget.bind', 'gadget.unbind', 'gadget.remove', 'kernel.log', 'shutdown',
+  'gadget.bind', 'gadget.unbind', 'gadget.remove', 'kernel.log', 'kernel.messages', 'shutdown',
   'function.create', 'function.status', 'stream.start', 'stream.status', 'stream.wait', 'stream.stop',
 ];

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { GADGET_PREFIX, GADGET_ROOT } from '../../../gadget-agent/src/configfs-gadget';
 import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
 import { launchAgent } from '../agent/agent-launch';
+import { KernelMonitor } from '../kernel/kernel-monitor';
 import { ExitCode, infraError } from '../cli/exit-codes';
 import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
 import { exitCodeOf, totalsOf, type RunResults, type TestResult } from '../results/results';
@@ -93,6 +94,10 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   );
 
   const infrastructure = new Set<string>();
+  const monitor = await KernelMonitor.start(launch, t.commandTimeoutMs).catch((err: Error) => {
+    say(`(kernel log not followed per test: ${err.message})`);
+    return undefined;
+  });
   setLabContext(ctx);
   let tests;
   try {
@@ -101,12 +106,16 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
       ...(o.testTimeoutMs ? { timeoutMs: o.testTimeoutMs } : {}),
       out,
       onInfrastructureError: (_r, err) => infrastructure.add(err.message),
+      ...(monitor ? { kernelMonitor: monitor } : {}),
       failureLog: () => (latest && latest.agent.log.length ? `agent log (last lines):\n${latest.agent.log.join('\n')}` : undefined),
     });
   } finally {
     setLabContext(undefined);
+    await monitor?.close();
   }
-  if (tests.some((x) => x.status === 'failed' || x.status === 'error')) await attachDmesg(tests, launch, t.commandTimeoutMs, say);
+  if (monitor?.failure) say(`(the kernel log was followed only until: ${monitor.failure})`);
+  // Without the per-test kernel log, a failure gets the end of dmesg instead.
+  if ((!monitor || monitor.failure) && tests.some((x) => x.status === 'failed' || x.status === 'error')) await attachDmesg(tests, launch, t.commandTimeoutMs, say);
   const leftovers = await leftoverGadgets(t).catch((err: Error) => {
     infrastructure.add(`cannot check the target's configfs after the run: ${err.message}`);
     return [];

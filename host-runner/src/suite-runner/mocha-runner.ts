@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 import { ExitCode, LabError } from '../cli/exit-codes';
 import type { TestResult, TestStatus } from '../results/results';
-import { logOf, measurementsOf, skipReasonOf } from './test-annotations';
+import { allowedKernelReportsOf, logOf, measurementsOf, skipReasonOf } from './test-annotations';
+import type { KernelMonitor } from '../kernel/kernel-monitor';
+import { scanKernelLog } from '../kernel/dmesg-scan';
 import type { SuiteEntry } from './suite-catalog';
 
 /** Options of {@link runSuites}. */
@@ -20,6 +22,11 @@ export interface SuiteRunOptions {
   onInfrastructureError?: (result: TestResult, err: LabError) => void;
   /** Text to attach to every failed or errored test (e.g. the agent's last log lines). */
   failureLog?: () => string | undefined;
+  /**
+   * The target's kernel log: read after every test; the lines go into the test's report, and a
+   * WARN/BUG/Oops/KASAN/lockdep report among them fails a test that had passed.
+   */
+  kernelMonitor?: Pick<KernelMonitor, 'take'>;
 }
 
 /**
@@ -38,6 +45,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   };
   const nameOf = (r: Mocha.Runnable) => r.titlePath().slice(1).join(' > ') || r.title;
   let currentSuite = '';
+  const resultOf = new WeakMap<Mocha.Runnable, TestResult>();
 
   class Collector {
     constructor(runner: Mocha.Runner) {
@@ -62,6 +70,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
           ...(log ? { log } : {}),
         };
         results.push(result);
+        resultOf.set(r, result);
         if (err instanceof LabError && err.exitCode === ExitCode.Infrastructure) opts.onInfrastructureError?.(result, err);
         const mark = { passed: '✓', failed: '✗', skipped: '-', error: '!' }[status];
         const tail = status === 'passed' ? ` (${result.durationMs} ms)` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}`;
@@ -79,6 +88,28 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
     reporter: Collector as unknown as Mocha.ReporterConstructor,
     ...(opts.grep ? { grep: new RegExp(opts.grep) } : {}),
   });
+  const monitor = opts.kernelMonitor;
+  if (monitor) {
+    mocha.rootHooks({
+      // What the kernel said between tests (hooks, setup) is not any one test's.
+      beforeEach: [async () => void (await monitor.take())],
+      afterEach: [
+        async function (this: Mocha.Context) {
+          const test = this.currentTest;
+          const lines = await monitor.take();
+          const result = test && resultOf.get(test);
+          if (!result || lines.length === 0) return;
+          result.log = [result.log, `kernel log during the test:\n${lines.join('\n')}`].filter(Boolean).join('\n');
+          const allowed = allowedKernelReportsOf(test);
+          const reports = scanKernelLog(lines.join('\n')).filter((k) => !allowed?.test(k.title));
+          if (reports.length === 0 || result.status !== 'passed') return;
+          result.status = 'failed';
+          result.reason = `kernel report during the test: ${reports[0]!.title}${reports.length > 1 ? ` (and ${reports.length - 1} more)` : ''}`;
+          out.write(`  ✗ ^ ${result.reason}\n`);
+        },
+      ],
+    });
+  }
   for (const s of suites) mocha.addFile(s.file);
   await new Promise<void>((resolve) => mocha.run(() => resolve()));
   return results;

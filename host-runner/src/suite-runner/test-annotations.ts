@@ -5,6 +5,7 @@ interface Annotated {
   ffsSkipReason?: string;
   ffsMeasurements?: Measurement[];
   ffsLog?: string[];
+  ffsAllowedKernelReports?: RegExp;
   parent?: Annotated;
 }
 
@@ -48,4 +49,16 @@ export function measurementsOf(test: unknown): Measurement[] | undefined {
 export function logOf(test: unknown): string | undefined {
   const l = (test as Annotated).ffsLog;
   return l && l.length ? l.join('\n') : undefined;
+}
+
+/**
+ * Declare that the running test provokes kernel reports matching `pattern` on purpose (a fault
+ * test), so the per-test kernel check does not fail it for them. Other reports still fail it.
+ */
+export function allowKernelReports(ctx: Mocha.Context, pattern: RegExp): void {
+  runnableOf(ctx).ffsAllowedKernelReports = pattern;
+}
+
+export function allowedKernelReportsOf(test: unknown): RegExp | undefined {
+  return (test as Annotated).ffsAllowedKernelReports;
 }
