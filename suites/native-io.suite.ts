@@ -29,7 +29,9 @@ function settledRss(): number {
 /** Transfer sizes: ZLP, 1, around the high-speed packet size, a page, a large transfer. */
 const SIZES = [0, 1, 511, 512, 513, 4096, 65536];
 const MPS = 512;
-const MODES: IoModeName[] = ['copy', 'aio', 'mmap'];
+const MODES: IoModeName[] = ['copy', 'aio', 'mmap', 'dmabuf'];
+/** Present only with our dummy_hcd patch (0005): then DMABUF must work on dummy_udc. */
+const DUMMY_SG_PARAM = '/sys/module/dummy_hcd/parameters/sg_supported';
 
 /** The lab has the gadget and the host in one machine: this suite drives the addon directly. */
 function localUdc(): boolean {
@@ -103,8 +105,17 @@ describe('native: the FunctionFS addon against the real kernel', function () {
         if (mode === 'mmap' && labContext().kernel.features.mmap !== 'present') skipWithReason(this, 'mmap zero-copy: absent on this kernel');
         epIn = openEndpoint(fn!.endpointPath(1), mode, { depth: 4 });
         epOut = openEndpoint(fn!.endpointPath(2), mode, { depth: 4 });
-        bufIn = epIn.allocate(65536);
-        bufOut = epOut.allocate(65536);
+        try {
+          bufIn = epIn.allocate(65536);
+          bufOut = epOut.allocate(65536);
+        } catch (err) {
+          // Stock dummy_udc has no scatter-gather, and FUNCTIONFS_DMABUF_ATTACH needs it.
+          const sgParam = fs.existsSync(DUMMY_SG_PARAM) ? fs.readFileSync(DUMMY_SG_PARAM, 'utf8').trim() : undefined;
+          if (mode === 'dmabuf' && hasCode(err, 'EPERM') && sgParam !== 'Y') {
+            skipWithReason(this, `DMABUF attach: EPERM: dummy_udc ${sgParam === undefined ? 'lacks scatter-gather (our dummy_hcd patch 0005 is not in this kernel)' : 'runs with sg_supported=N'}`);
+          }
+          throw err;
+        }
       });
 
       after(async function () {
@@ -112,12 +123,19 @@ describe('native: the FunctionFS addon against the real kernel', function () {
         await epOut?.close();
       });
 
-      for (const size of SIZES) {
+      // A DMABUF transfer cannot be empty (EINVAL, checked below): no ZLP in that mode.
+      for (const size of SIZES.filter((n) => mode !== 'dmabuf' || n > 0)) {
         it(`IN ${size} bytes reach the host byte for byte`, async function () {
           await inTransfer(epIn!, bufIn, size);
         });
         it(`OUT ${size} bytes reach the gadget byte for byte`, async function () {
           await outTransfer(epOut!, bufOut, size);
+        });
+      }
+
+      if (mode === 'dmabuf') {
+        it('a zero-length DMABUF transfer is refused with EINVAL', async function () {
+          await assert.rejects(epIn!.write(bufIn, 0), (e: unknown) => hasCode(e, 'EINVAL'));
         });
       }
 
