@@ -4,11 +4,14 @@ import type { EndpointIo } from './endpoint-io';
 
 /**
  * read()/write() on libuv's thread pool: the kernel copies between the user buffer and its own
- * request buffer. Overlapping transfers each take a pool thread (UV_THREADPOOL_SIZE, default 4).
+ * request buffer. Transfers run one at a time in the order they were asked for: two blocking
+ * calls on pool threads would race for the endpoint's lock and could reach the host out of order.
  */
 export class CopyIo implements EndpointIo {
   readonly mode = 'copy' as const;
   private pending = 0;
+  /** Settles when the last transfer asked for has ended (the queue's tail). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly file: EndpointFile) {}
 
@@ -43,12 +46,21 @@ export class CopyIo implements EndpointIo {
   private io(start: (cb: (err: NodeJS.ErrnoException | null, n: number) => void) => void): Promise<number> {
     if (this.file.closed) return this.file.closedError();
     this.pending++;
-    return new Promise((resolve, reject) =>
-      start((err, n) => {
+    const run = (): Promise<number> => {
+      if (this.file.closed) {
         this.pending--;
-        if (err) reject(err);
-        else resolve(n);
-      }),
-    );
+        return this.file.closedError();
+      }
+      return new Promise((resolve, reject) =>
+        start((err, n) => {
+          this.pending--;
+          if (err) reject(err);
+          else resolve(n);
+        }),
+      );
+    };
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
   }
 }
