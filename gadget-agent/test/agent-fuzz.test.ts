@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { METHOD_NAMES, PROTOCOL_VERSION } from '../src/protocol';
+
+/** Cases per run; the nightly profile (FFS_LAB_PROFILE=nightly) runs ten times as many. */
+const CASES = process.env.FFS_LAB_PROFILE === 'nightly' ? 30_000 : 3_000;
+const SEED = Number(process.env.FFS_LAB_FUZZ_SEED ?? 0x5eed);
+
+/** mulberry32: small, seeded, good enough to spread cases (a failure prints its seed and case). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Methods the fuzzer must not call with valid shapes: shutdown ends the agent by design, and
+ * the gadget/program/stream ones would touch this machine's configfs if it had one.
+ */
+const NEVER = new Set(['shutdown', 'program.run', 'program.start', 'kernel.log']);
+
+function value(r: () => number, depth = 0): unknown {
+  const pick = Math.floor(r() * 12);
+  switch (pick) {
+    case 0: return null;
+    case 1: return r() < 0.5;
+    case 2: return Math.floor(r() * 2 ** 32) - 2 ** 31;
+    case 3: return [1e308, -0, 0.5, Number.MAX_SAFE_INTEGER + 2, -1][Math.floor(r() * 5)];
+    case 4: return 'x'.repeat(Math.floor(r() * 300));
+    case 5: return ['../../etc', '\u0000', 'ep0', '/dev/kmsg', 'dummy_udc.0', '{mount}', ''][Math.floor(r() * 7)];
+    case 6: return depth < 3 ? Array.from({ length: Math.floor(r() * 4) }, () => value(r, depth + 1)) : [];
+    case 7:
+    case 8: return depth < 3 ? Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, () => [key(r), value(r, depth + 1)])) : {};
+    default: return Math.floor(r() * 70_000);
+  }
+}
+
+function key(r: () => number): string {
+  const known = ['name', 'vendorId', 'productId', 'serial', 'function', 'udc', 'id', 'mode', 'kind', 'depth', 'seed', 'transferSize', 'totalBytes', 'argv', 'timeoutMs', 'probe', 'afterSeq', 'gadget', 'mountOptions', '__proto__', 'constructor'];
+  return known[Math.floor(r() * known.length)]!;
+}
+
+/** One request line: garbage, a malformed envelope, or a known method with wild params. */
+function requestLine(r: () => number, id: number): string {
+  const kind = Math.floor(r() * 10);
+  const methods = METHOD_NAMES.filter((m) => !NEVER.has(m));
+  const method = methods[Math.floor(r() * methods.length)]!;
+  switch (kind) {
+    case 0: return Buffer.from(Array.from({ length: 1 + Math.floor(r() * 200) }, () => 32 + Math.floor(r() * 95))).toString('latin1');
+    case 1: return JSON.stringify(value(r));
+    case 2: return JSON.stringify({ v: PROTOCOL_VERSION, method, params: {} });
+    case 3: return JSON.stringify({ v: PROTOCOL_VERSION + 1 + Math.floor(r() * 5), id, method });
+    case 4: return JSON.stringify({ v: PROTOCOL_VERSION, id, method: `${method}.x` });
+    case 5: return JSON.stringify({ v: PROTOCOL_VERSION, id, method, params: value(r) });
+    default: return JSON.stringify({ v: PROTOCOL_VERSION, id, method, params: value(r) && typeof value(r) === 'object' ? value(r) : Object.fromEntries([[key(r), value(r)], [key(r), value(r)]]) });
+  }
+}
+
+/** The id a reply must carry: the request's integer id when it has one (even in garbage), else null. */
+function expectedId(line: string): number | null {
+  try {
+    const o = JSON.parse(line) as unknown;
+    if (o && typeof o === 'object' && !Array.isArray(o)) {
+      const id = (o as Record<string, unknown>).id;
+      return typeof id === 'number' && Number.isSafeInteger(id) && line.length <= 1 << 20 ? id : null;
+    }
+  } catch {
+    /* not JSON */
+  }
+  return null;
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order requests with one reply each, stays up, and leaks nothing`, { timeout: 600_000 }, async (t) => {
+  const agent = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'ffs-lab-agent.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  agent.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const replies = readline.createInterface({ input: agent.stdout! })[Symbol.asyncIterator]();
+  const send = async (line: string) => {
+    agent.stdin!.write(`${line}\n`);
+    const next = await replies.next();
+    assert.ok(!next.done, `agent stopped answering; stderr:\n${stderr}`);
+    return JSON.parse(next.value as string) as { v: number; id: number | null; ok: boolean; error?: { code: string; message: string } };
+  };
+  try {
+    const r = rng(SEED);
+    let errors = 0;
+    let rssStart = 0;
+    for (let i = 0; i < CASES; i++) {
+      if (i === Math.floor(CASES / 10)) rssStart = rssKiB(agent.pid!);
+      const id = 1_000_000 + i;
+      // Every 500th case: a line past the 1 MiB limit.
+      const line = i % 500 === 499 ? JSON.stringify({ v: PROTOCOL_VERSION, id, method: 'hello', params: { pad: 'y'.repeat((1 << 20) + 1) } }) : requestLine(r, id);
+      if (!line.trim()) continue;
+      const reply = await send(line);
+      assert.equal(reply.v, PROTOCOL_VERSION, `case ${i} (seed ${SEED})`);
+      if (!reply.ok) {
+        errors++;
+        assert.equal(typeof reply.error?.code, 'string', `case ${i} (seed ${SEED}): error reply without a code: ${line.slice(0, 200)}`);
+        assert.ok(reply.error!.message.length > 0);
+      }
+      assert.equal(reply.id, expectedId(line), `case ${i} (seed ${SEED}): reply to another request: ${line.slice(0, 300)} -> ${JSON.stringify(reply).slice(0, 300)}`);
+    }
+    const hello = await send(JSON.stringify({ v: PROTOCOL_VERSION, id: 1, method: 'hello', params: {} }));
+    assert.equal(hello.ok, true, 'the agent still works after the fuzz');
+    const grownMiB = (rssKiB(agent.pid!) - rssStart) / 1024;
+    t.diagnostic(`seed ${SEED}: ${CASES} cases, ${errors} error replies, agent RSS growth ${grownMiB.toFixed(1)} MiB`);
+    assert.ok(grownMiB < 24, `agent RSS grew by ${grownMiB.toFixed(1)} MiB over the fuzz`);
+  } finally {
+    agent.stdin!.end();
+    await new Promise((r) => agent.on('exit', r));
+  }
+});
