@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(
   linux-source-6.12 gcc g++ make flex bison bc perl xz-utils patch libelf-dev libssl-dev
   python3 qemu-system-x86 openssh-server openssh-client udev iproute2 util-linux
+  libusb-1.0-0-dev zlib1g-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,125 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { infraError } from '../cli/exit-codes';
+import { cacheRoot } from '../util/cache-dir';
+import { DirLock } from '../util/dir-lock';
+import { commandOutput, runCommand } from '../util/exec';
+import { ensurePackages, type Requirement } from '../util/prerequisites';
+
+/** The repository root (this file is dist/host-runner/src/bench/c-pair.js). */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+/** Sources of the C reference pair. */
+export const C_PAIR_SOURCES = path.join(REPO_ROOT, 'bench', 'src');
+
+/** Bump when the recipe below changes in a way the sources' hash does not show. */
+const RECIPE_VERSION = 1;
+/** gcc flags of every C-pair program. */
+export const C_PAIR_CFLAGS: readonly string[] = ['-O2', '-Wall', '-Wextra', '-g', '-D_GNU_SOURCE'];
+const COMMON = ['bench-spec.c', 'bench-result.c', 'stream-tally.c', 'pattern.c'];
+/** Each program: its main source, the shared sources it links, and its libraries. */
+const PROGRAMS: Record<'gadget' | 'host' | 'patternDump', { out: string; sources: string[]; libs: string[] }> = {
+  gadget: { out: 'ffs-bench-gadget', sources: ['ffs-bench-gadget.c', 'gadget-stream.c', ...COMMON], libs: ['-lz'] },
+  host: { out: 'ffs-bench-host', sources: ['ffs-bench-host.c', ...COMMON], libs: ['-lusb-1.0', '-lz'] },
+  patternDump: { out: 'pattern-dump', sources: ['pattern-dump.c', 'pattern.c'], libs: [] },
+};
+
+/** What building the C pair needs on the machine that builds it. */
+export const C_PAIR_REQUIREMENTS: readonly Requirement[] = [
+  { needs: 'gcc', pkg: 'gcc' },
+  { needs: '/usr/include/libusb-1.0/libusb.h', pkg: 'libusb-1.0-0-dev' },
+  { needs: '/usr/include/zlib.h', pkg: 'zlib1g-dev' },
+];
+
+/** The built C reference pair. */
+export interface CPair {
+  /** Content hash of the sources, flags and compiler (the cache key). */
+  key: string;
+  dir: string;
+  /** ffs-bench-gadget: the FunctionFS side, run on the gadget. */
+  gadget: string;
+  /** ffs-bench-host: the libusb side, run on the USB host. */
+  host: string;
+  /** pattern-dump: the C pattern on its own, for the unit test against the TypeScript one. */
+  patternDump: string;
+  /** True when found already built. */
+  reused: boolean;
+}
+
+/** The cache key of the current sources with this machine's gcc. */
+export async function cPairKey(): Promise<string> {
+  const h = crypto.createHash('sha256');
+  h.update(JSON.stringify({ recipe: RECIPE_VERSION, cflags: C_PAIR_CFLAGS, programs: PROGRAMS, gcc: await commandOutput('gcc', ['-dumpfullversion']) }));
+  for (const f of fs.readdirSync(C_PAIR_SOURCES).filter((n) => /\.[ch]$/.test(n)).sort()) {
+    h.update(`\0${f}\0`).update(fs.readFileSync(path.join(C_PAIR_SOURCES, f)));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+function pairIn(dir: string, key: string, reused: boolean): CPair {
+  return {
+    key,
+    dir,
+    gadget: path.join(dir, PROGRAMS.gadget.out),
+    host: path.join(dir, PROGRAMS.host.out),
+    patternDump: path.join(dir, PROGRAMS.patternDump.out),
+    reused,
+  };
+}
+
+/** Where the pair with `key` lives under a cache root. */
+export function cPairDir(root: string, key: string): string {
+  return path.join(root, 'bench', key);
+}
+
+/**
+ * The pair already built for the current sources under one of `roots` (e.g. the host's cache,
+ * seen read-only from the lab VM), or undefined.
+ */
+export async function findCPair(roots: readonly string[]): Promise<CPair | undefined> {
+  const key = await cPairKey();
+  for (const root of roots) {
+    const dir = cPairDir(root, key);
+    if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
+  }
+  return undefined;
+}
+
+/**
+ * Build the C pair with gcc (or reuse it) under `<root>/bench/<key>`; `root` defaults to the
+ * cache (cacheRoot()). A read-only cache (the lab VM) falls back to a directory under the
+ * system's temp dir. Missing Debian packages are installed when root, else a usage error names them.
+ */
+export async function ensureCPair(log: (line: string) => void, root = cacheRoot()): Promise<CPair> {
+  const key = await cPairKey();
+  let dir = cPairDir(root, key);
+  if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
+  try {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.accessSync(path.dirname(dir), fs.constants.W_OK);
+  } catch {
+    dir = cPairDir(path.join(os.tmpdir(), 'ffs-lab'), key);
+    if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+  }
+  await ensurePackages(C_PAIR_REQUIREMENTS, 'the C reference pair of the benchmark', log);
+  const lock = new DirLock(`${dir}.lock`);
+  await lock.acquire();
+  try {
+    if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
+    log(`bench: building the C reference pair (key ${key}) in ${dir}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const p of Object.values(PROGRAMS)) {
+      const r = await runCommand('gcc', [...C_PAIR_CFLAGS, '-o', path.join(dir, p.out), ...p.sources, ...p.libs], { cwd: C_PAIR_SOURCES });
+      if (r.code !== 0) throw infraError(`building ${p.out} failed: ${r.tail.find((l) => /error/.test(l)) ?? r.tail.slice(-1)[0]}`);
+      const warning = r.tail.find((l) => /warning:/.test(l));
+      if (warning) log(`bench: ${p.out}: ${warning}`);
+    }
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ key, programs: Object.values(PROGRAMS).map((p) => p.out) }, null, 2) + '\n');
+    return pairIn(dir, key, false);
+  } finally {
+    lock.release();
+  }
+}

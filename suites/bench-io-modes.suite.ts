@@ -1,0 +1,259 @@
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
+import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { runPairedStream } from '../host-runner/src/usb/paired-stream';
+import { cacheRoot } from '../host-runner/src/util/cache-dir';
+import { ensureCPair, findCPair, type CPair } from '../host-runner/src/bench/c-pair';
+import { runCPairStream } from '../host-runner/src/bench/c-pair-stream';
+import {
+  BENCH_DEPTHS,
+  BENCH_DIRECTIONS,
+  BENCH_MODES,
+  BENCH_SIZES,
+  directionLabel,
+  measurementName,
+  sizeLabel,
+  type BenchCase,
+  type BenchDirection,
+  type BenchMetric,
+  type BenchStack,
+} from '../host-runner/src/bench/bench-case';
+import type { GadgetSpec } from '../gadget-agent/src/protocol';
+
+const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+/** Repetitions of the whole grid per stack (median and spread over these). */
+const REPS = NIGHTLY ? 5 : 3;
+/**
+ * Bytes per stream by transfer size. Measured on the TCG lab (2 shared cores): the quick sizes
+ * keep each stream at roughly 0.1 to 1 s, and the whole bench (2 stacks x 3 reps x 72 cases)
+ * within about 10 minutes; the nightly profile moves 4x as much for steadier figures.
+ */
+const STREAM_BYTES: Record<number, number> = NIGHTLY
+  ? { [16 << 10]: 16 * MiB, [64 << 10]: 32 * MiB, [MiB]: 64 * MiB }
+  : { [16 << 10]: 4 * MiB, [64 << 10]: 8 * MiB, [MiB]: 16 * MiB };
+/** mmap budget of both gadgets' mounts: one stream end's 16 MiB in flight, with room to spare. */
+const MMAP_MEMORY_MB = 48;
+const OURS_PRODUCT = 0x0130;
+/** An unmeasured stream at the start of each block: JIT, pattern tables and page cache warm for both stacks alike. */
+const WARMUP = { mode: 'aio', transferSize: 64 << 10, totalBytes: 2 * MiB, depth: 8, timeoutMs: 60_000 } as const;
+const C_PRODUCT = 0x0131;
+
+/** A deadline generous for TCG: 20 s, plus 1 s per MB, plus 5 ms per transfer. */
+function deadline(bytes: number, transfers: number): number {
+  return 20_000 + Math.ceil(bytes / 1000) + transfers * 5;
+}
+
+/** Errors that mean "this kernel/UDC cannot set DMABUF up", not "the stream broke". */
+function dmabufUnavailable(mode: string, code: string | undefined, message: string | undefined): string | undefined {
+  if (mode !== 'dmabuf' || !code) return undefined;
+  if (!/^(EPERM|ENOTTY|EINVAL|ENODEV|ENOENT|EOPNOTSUPP)$/.test(code) || !/DMABUF_ATTACH|udmabuf/i.test(message ?? '')) return undefined;
+  return `DMABUF attach: ${code}: ${message} (dummy_udc without scatter-gather refuses DMABUF)`;
+}
+
+/**
+ * Benchmark (opt-in: runs only when named): for each direction x I/O mode x transfer size x queue
+ * depth, bytes/s and CPU seconds per GiB on the gadget and on the host, for our stack (the
+ * agent + node usb) and for the C reference pair (bench/src: ffs-bench-gadget + ffs-bench-host),
+ * in the same run, repeated and interleaved (ours first in odd repetitions, C first in even ones)
+ * so drift on a shared machine hits both alike. Figures are measurements named by
+ * host-runner/src/bench/bench-case.ts; `ffs-lab bench` turns them into tables and charts. Every
+ * stream is checked byte for byte on the receiving end; a wrong byte fails the case. Timing is
+ * never asserted.
+ */
+describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C reference pair', function () {
+  this.timeout(120_000);
+  let h: AgentHandle | undefined;
+  let cPair: CPair | undefined;
+  let cPairMissing: string | undefined;
+  const seed = crypto.randomInt(1, 2 ** 31);
+  /** `${stack} ${mode}` -> why that mode cannot run there (found by the first stream that tried). */
+  const unavailable = new Map<string, string>();
+
+  before(async function () {
+    this.timeout(300_000);
+    const ctx = labContext();
+    h = await ctx.startAgent();
+    // The lab VM sees the host's cache read-only at the host's path; the lab tools (<cache>/tools/<key>/) tell where.
+    const roots = [process.env.FFS_LAB_BENCH_DIR, ctx.tools ? path.resolve(path.dirname(ctx.tools.ffsTest), '..', '..') : undefined, cacheRoot()].filter((r): r is string => Boolean(r));
+    try {
+      cPair = (await findCPair(roots)) ?? (await ensureCPair((line) => process.stderr.write(`${line}\n`)));
+    } catch (err) {
+      cPairMissing = `the C reference pair could not be built: ${(err as Error).message}`;
+    }
+  });
+
+  after(async function () {
+    await h?.close();
+  });
+
+  const mmapOk = () => labContext().kernel.features.mmap === 'present';
+
+  /** Skip reasons that hold before any stream runs. */
+  function precheck(ctx: Mocha.Context, stack: BenchStack, mode: string): void {
+    if (mode === 'mmap' && !mmapOk()) skipWithReason(ctx, `mmap zero-copy: ${labContext().kernel.features.mmap} on this kernel (probe: ${labContext().kernel.features.mmapProbe})`);
+    if (mode === 'dmabuf' && labContext().kernel.features.dmabuf === 'absent') skipWithReason(ctx, `DMABUF: absent on this kernel (probe: ${labContext().kernel.features.dmabufProbe})`);
+    const why = unavailable.get(`${stack} ${mode}`);
+    if (why) skipWithReason(ctx, why);
+  }
+
+  function record(ctx: Mocha.Context, c: BenchCase, stack: BenchStack, rep: number, figures: Record<BenchMetric, number>): void {
+    for (const [metric, value] of Object.entries(figures) as Array<[BenchMetric, number]>) {
+      measure(ctx, measurementName({ ...c, stack, rep }, metric), Number(value.toPrecision(6)), metric === 'throughput' ? 'B/s' : 's/GiB');
+    }
+  }
+
+  function gadgetSpec(name: string, productId: number): GadgetSpec {
+    return {
+      name,
+      vendorId: 0x1d6b,
+      productId,
+      manufacturer: 'ffs-lab',
+      product: `bench ${name}`,
+      serial: crypto.randomBytes(6).toString('hex'),
+      function: name.replace(/-/g, '_'),
+      ...(mmapOk() ? { mountOptions: { mmap_memory_mb: MMAP_MEMORY_MB } } : {}),
+    };
+  }
+
+  /** Our stack: the agent serves the function itself; node usb opens it in this process. */
+  function useOurs(direction: BenchDirection) {
+    const state: { dev?: UsbFunctionHandle } = {};
+    before(async function () {
+      const ctx = labContext();
+      const spec = gadgetSpec('bench-ours', OURS_PRODUCT);
+      await h!.agent.call('function.create', { gadget: spec });
+      await h!.agent.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
+      const found = await waitForUsbDevice({ vendorId: spec.vendorId, productId: spec.productId, serial: spec.serial }, ctx.usb.enumerateTimeoutMs);
+      state.dev = UsbFunctionHandle.open(found.device);
+      await h!.agent.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
+      const r = await runPairedStream(h!.agent, state.dev, { ...WARMUP, kind: direction === 'in' ? 'source' : 'sink', seed });
+      assert.equal(r.problems.length, 0, `warm-up stream: ${r.problems.join('; ')}`);
+    });
+    after(async function () {
+      await state.dev?.close();
+      await h?.agent.call('gadget.remove', {}).catch(() => undefined);
+    });
+    return state;
+  }
+
+  /** The C pair: the agent runs ffs-bench-gadget under a configfs gadget; ffs-bench-host runs here per stream. */
+  function useC(direction: BenchDirection) {
+    const state: { bus?: number; address?: number } = {};
+    before(async function () {
+      if (cPairMissing) skipWithReason(this, cPairMissing);
+      const ctx = labContext();
+      const spec = gadgetSpec('bench-c', C_PRODUCT);
+      // On a board the gadget half must be built there; FFS_LAB_BENCH_GADGET names it.
+      const program = process.env.FFS_LAB_BENCH_GADGET ?? cPair!.gadget;
+      await h!.agent.call('gadget.create', spec);
+      try {
+        await h!.agent.call('program.start', { argv: [program, '--name', spec.product], cwdInMount: true, waitFor: ['ep1', 'ep2'] });
+      } catch (err) {
+        await h!.agent.call('gadget.remove', {}).catch(() => undefined);
+        if ((err as { code?: string }).code === 'ENOENT') skipWithReason(this, `C gadget not found on the target at ${program} (build bench/src there and set FFS_LAB_BENCH_GADGET)`);
+        throw err;
+      }
+      await h!.agent.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
+      const found = await waitForUsbDevice({ vendorId: spec.vendorId, productId: spec.productId, serial: spec.serial }, ctx.usb.enumerateTimeoutMs);
+      state.bus = found.sysfs.busnum;
+      state.address = found.sysfs.devnum;
+      const r = await runCPairStream({ ...WARMUP, kind: direction === 'in' ? 'source' : 'sink', seed, hostProgram: cPair!.host, bus: state.bus, address: state.address });
+      assert.equal(r.problems.length, 0, `warm-up stream: ${r.problems.join('; ')}`);
+    });
+    after(async function () {
+      const status = await h?.agent.call('program.status', {}).catch(() => undefined);
+      if (status && !status.running) attachLog(this, `ffs-bench-gadget exited (${status.exitCode ?? status.signal}):\n${status.output.slice(-20).join('\n')}`);
+      await h?.agent.call('gadget.remove', {}).catch(() => undefined);
+    });
+    afterEach(async function () {
+      if (this.currentTest?.state !== 'failed' || !h) return;
+      const status = await h.agent.call('program.status', {}).catch(() => undefined);
+      if (status) attachLog(this, `ffs-bench-gadget output (last lines):\n${status.output.slice(-10).join('\n')}`);
+    });
+    return state;
+  }
+
+  function cases(run: (c: BenchCase, ctx: Mocha.Context) => Promise<void>, direction: BenchDirection): void {
+    for (const mode of BENCH_MODES) {
+      for (const transferSize of BENCH_SIZES) {
+        for (const depth of BENCH_DEPTHS) {
+          const c: BenchCase = { direction, mode, transferSize, depth };
+          it(`${mode}, ${sizeLabel(transferSize)} transfers, depth ${depth}`, async function () {
+            await run(c, this);
+          });
+        }
+      }
+    }
+  }
+
+  function oursBlock(rep: number, direction: BenchDirection): void {
+    describe(`rep ${rep}, ours (agent + node usb), ${directionLabel(direction)}`, function () {
+      const fn = useOurs(direction);
+      cases(async (c, ctx) => {
+        precheck(ctx, 'ours', c.mode);
+        const totalBytes = STREAM_BYTES[c.transferSize]!;
+        const timeoutMs = deadline(totalBytes, totalBytes / c.transferSize);
+        ctx.timeout(timeoutMs + 30_000);
+        const kind = c.direction === 'in' ? 'source' : 'sink';
+        const r = await runPairedStream(h!.agent, fn.dev!, { kind, mode: c.mode, depth: c.depth, transferSize: c.transferSize, totalBytes, seed, timeoutMs });
+        const why = dmabufUnavailable(c.mode, r.agent.error?.code, r.agent.error?.message);
+        if (why) {
+          unavailable.set(`ours ${c.mode}`, why);
+          skipWithReason(ctx, why);
+        }
+        assert.equal(r.problems.length, 0, r.problems.join('; '));
+        const host = (r.hostIn ?? r.hostOut)!;
+        record(ctx, c, 'ours', rep, {
+          throughput: host.bytesPerSecond,
+          'gadget CPU': (r.agent.cpuUserMs + r.agent.cpuSystemMs) / 1000 / (totalBytes / GiB),
+          'host CPU': (host.cpuUserMs + host.cpuSystemMs) / 1000 / (totalBytes / GiB),
+        });
+      }, direction);
+    });
+  }
+
+  function cBlock(rep: number, direction: BenchDirection): void {
+    describe(`rep ${rep}, C pair (ffs-bench-gadget + ffs-bench-host), ${directionLabel(direction)}`, function () {
+      const dev = useC(direction);
+      cases(async (c, ctx) => {
+        precheck(ctx, 'c', c.mode);
+        const totalBytes = STREAM_BYTES[c.transferSize]!;
+        const timeoutMs = deadline(totalBytes, totalBytes / c.transferSize);
+        ctx.timeout(timeoutMs + 45_000);
+        const kind = c.direction === 'in' ? 'source' : 'sink';
+        const r = await runCPairStream({ kind, mode: c.mode, depth: c.depth, transferSize: c.transferSize, totalBytes, seed, timeoutMs, hostProgram: cPair!.host, bus: dev.bus!, address: dev.address! });
+        const why = dmabufUnavailable(c.mode, r.host.error?.code, r.host.error?.message);
+        if (why) {
+          unavailable.set(`c ${c.mode}`, why);
+          skipWithReason(ctx, why);
+        }
+        assert.equal(r.problems.length, 0, r.problems.join('; '));
+        const g = r.gadget!;
+        record(ctx, c, 'c', rep, {
+          throughput: r.host.bytes / r.host.seconds,
+          'gadget CPU': (g.cpuUserSeconds + g.cpuSystemSeconds) / (totalBytes / GiB),
+          'host CPU': (r.host.cpuUserSeconds + r.host.cpuSystemSeconds) / (totalBytes / GiB),
+        });
+      }, direction);
+    });
+  }
+
+  // Interleaved: per repetition and direction, one block per stack, the order alternating.
+  for (let rep = 1; rep <= REPS; rep++) {
+    for (const direction of BENCH_DIRECTIONS) {
+      if (rep % 2 === 1) {
+        oursBlock(rep, direction);
+        cBlock(rep, direction);
+      } else {
+        cBlock(rep, direction);
+        oursBlock(rep, direction);
+      }
+    }
+  }
+});
