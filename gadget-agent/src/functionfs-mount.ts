@@ -50,8 +50,9 @@ export function mountFunctionfs(instance: string, opts: Record<string, string | 
   const args = ['-t', 'functionfs', ...(optString ? ['-o', optString] : []), instance, target];
   const r = spawnSync('mount', args, { encoding: 'utf8' });
   if (r.status !== 0) {
-    const msg = (r.stderr || r.stdout || '').trim().split('\n').pop() ?? '';
-    const code = /invalid argument|bad option|wrong fs type/i.test(msg) ? 'EINVAL' : /busy/i.test(msg) ? 'EBUSY' : 'EMOUNT';
+    // util-linux 2.38 puts the reason on the first line and a dmesg hint on the last: keep them all.
+    const msg = (r.stderr || r.stdout || '').trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' / ');
+    const code = /invalid argument|bad option|wrong fs type|bad value/i.test(msg) ? 'EINVAL' : /busy/i.test(msg) ? 'EBUSY' : 'EMOUNT';
     throw new AgentError(code, `mount -t functionfs ${optString ? `-o ${optString} ` : ''}${instance}: ${msg || `exit ${r.status}`}`);
   }
   return target;

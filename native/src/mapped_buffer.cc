@@ -1,6 +1,7 @@
 #include "mapped_buffer.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <mutex>
@@ -58,24 +59,47 @@ Napi::Value MmapFile(const Napi::CallbackInfo &info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   double length = info[1].As<Napi::Number>().DoubleValue();
   bool priv = false, read_only = false;
-  double offset = 0;
+  double offset = 0, tail = 0;
   if (info.Length() > 2 && info[2].IsObject()) {
     Napi::Object o = info[2].As<Napi::Object>();
     priv = o.Get("private").ToBoolean();
     read_only = o.Get("readOnly").ToBoolean();
     if (o.Has("offset")) offset = o.Get("offset").ToNumber().DoubleValue();
+    if (o.Has("tail")) tail = o.Get("tail").ToNumber().DoubleValue();
   }
-  if (!(length > 0) || length > 1e15 || offset < 0) {
-    ThrowErrno(env, EINVAL, "mmap", "(length must be > 0, offset >= 0)");
+  if (!(length > 0) || length > 1e15 || offset < 0 || !(tail >= 0) || tail > 1e15) {
+    ThrowErrno(env, EINVAL, "mmap", "(length must be > 0, offset >= 0, tail >= 0)");
     return env.Undefined();
   }
   int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
-  void *p = mmap(nullptr, static_cast<size_t>(length), prot, priv ? MAP_PRIVATE : MAP_SHARED, fd, static_cast<off_t>(offset));
-  if (p == MAP_FAILED) {
-    ThrowErrno(env, errno, "mmap");
+  int flags = priv ? MAP_PRIVATE : MAP_SHARED;
+  if (tail == 0) {
+    void *p = mmap(nullptr, static_cast<size_t>(length), prot, flags, fd, static_cast<off_t>(offset));
+    if (p == MAP_FAILED) {
+      ThrowErrno(env, errno, "mmap");
+      return env.Undefined();
+    }
+    return WrapMapping(env, p, static_cast<size_t>(length));
+  }
+  // With a tail: the file mapping (page-rounded) is followed by `tail` bytes of anonymous memory,
+  // all in one ArrayBuffer, so a buffer can straddle the end of the file mapping. Reserve the
+  // whole range anonymously, then map the file over its start.
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t file_len = (static_cast<size_t>(length) + page - 1) / page * page;
+  size_t total = file_len + static_cast<size_t>(tail);
+  void *base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) {
+    ThrowErrno(env, errno, "mmap", "(anonymous reservation)");
     return env.Undefined();
   }
-  return WrapMapping(env, p, static_cast<size_t>(length));
+  void *p = mmap(base, file_len, prot, flags | MAP_FIXED, fd, static_cast<off_t>(offset));
+  if (p == MAP_FAILED) {
+    int err = errno;
+    munmap(base, total);
+    ThrowErrno(env, err, "mmap");
+    return env.Undefined();
+  }
+  return WrapMapping(env, base, total);
 }
 
 Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {
@@ -103,7 +127,8 @@ Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// Try to grow/move a mapping with mremap(MREMAP_MAYMOVE). Our kernel refuses (returns the errno).
+// Try to grow/move a mapping with mremap(MREMAP_MAYMOVE); with newLength equal to the current
+// length, move it to a new address (MREMAP_FIXED). Our kernel refuses (returns the errno).
 // A kernel that allows it moved the mapping: that is a hazard finding; the moved range is
 // unmapped at once and the buffer detached, so JS never sees a stale range.
 Napi::Value TryMremap(const Napi::CallbackInfo &info) {
@@ -115,8 +140,22 @@ Napi::Value TryMremap(const Napi::CallbackInfo &info) {
     Napi::Error::New(env, "tryMremap: not a live buffer mapped by this addon").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  void *p = mremap(m->addr, m->len, new_len, MREMAP_MAYMOVE);
-  if (p == MAP_FAILED) return Napi::Number::New(env, errno);
+  void *p;
+  if (new_len == m->len) {
+    // Same size: force a move (MREMAP_FIXED) to a fresh reserved range, the case a kernel that
+    // finds buffers by address must refuse; a plain MAYMOVE of the same size never moves.
+    void *dest = mmap(nullptr, new_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (dest == MAP_FAILED) return Napi::Number::New(env, errno);
+    p = mremap(m->addr, m->len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+    if (p == MAP_FAILED) {
+      int err = errno;
+      munmap(dest, new_len);
+      return Napi::Number::New(env, err);
+    }
+  } else {
+    p = mremap(m->addr, m->len, new_len, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return Napi::Number::New(env, errno);
+  }
   ab.Detach();
   std::lock_guard<std::mutex> g(registry_lock);
   munmap(p, new_len);

@@ -10,7 +10,8 @@ namespace ffslab {
 // Wrap an existing mapping [addr, addr+len) as an ArrayBuffer owned by the registry.
 Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len);
 
-// mmapFile(fd, length, {private?, offset?, readOnly?}) -> ArrayBuffer.
+// mmapFile(fd, length, {private?, offset?, readOnly?, tail?}) -> ArrayBuffer; with tail, anonymous
+// memory of that many bytes follows the (page-rounded) file mapping in the same ArrayBuffer.
 Napi::Value MmapFile(const Napi::CallbackInfo &info);
 // munmapBuffer(arrayBuffer): munmap and detach; a second call is a no-op.
 Napi::Value MunmapBuffer(const Napi::CallbackInfo &info);

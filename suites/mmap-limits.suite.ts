@@ -1,0 +1,303 @@
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import type { AgentClient } from '../host-runner/src/agent/agent-client';
+import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
+import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { verifyPattern } from '../host-runner/src/oracle/pattern';
+import type { ProbeFill, ProbeMountInfo, ProbeSystemState } from '../gadget-agent/src/mmap-probe-protocol';
+import { mmapGate, mmapPresence } from './mmap-gate';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const PAGE = 4096;
+/** The spec's default limit when mmap_memory_mb is absent. */
+const DEFAULT_LIMIT = 16 * MiB;
+/** The largest physically contiguous allocation on x86-64 with 4 KiB pages (PAGE_SIZE << MAX_PAGE_ORDER). */
+const LARGEST_CONTIGUOUS = 4 * MiB;
+/** Values of mmap_memory_mb that fsparam_u32 must refuse (EINVAL): not a number, negative, past u32. */
+const MALFORMED = ['abc', '-1', '99999999999', '4294967296'];
+
+/** True when `err` is an agent error reply with this errno code. */
+function code(err: unknown, c: string): boolean {
+  return (err as { code?: unknown })?.code === c;
+}
+
+/** Fail with a finding a reader of results.json recognises: the message starts with HAZARD. */
+function hazard(ctx: Mocha.Context, what: string): never {
+  attachLog(ctx, `HAZARD (spec section 1 hardening): ${what}`);
+  assert.fail(`HAZARD: ${what}`);
+}
+
+/**
+ * Spec sections 1 and 2 from the gadget side: the per-mount limit mmap_memory_mb (default, 0, 1,
+ * 64, hex, malformed values), whom it is shared by, races, when quota comes back, and the mapping
+ * errors (ep0, too large, MAP_PRIVATE, offset, mremap). The agent makes FunctionFS mounts with
+ * the options under test on unbound gadgets and maps on their endpoint files; only the in-flight
+ * case needs a bound function and the host. Tests whose title says "hazard" fail with a message
+ * starting "HAZARD:" on a kernel that lacks that hardening.
+ */
+describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping errors', function () {
+  this.timeout(120_000);
+  let h: AgentHandle | undefined;
+  let gate: ReturnType<typeof mmapGate>;
+  const agent = async (): Promise<AgentClient> => (h ??= await labContext().startAgent()).agent;
+
+  before(async function () {
+    gate = mmapGate(await mmapPresence(agent));
+  });
+
+  after(async function () {
+    await h?.agent.call('mmap.reset', {}).catch(() => undefined);
+    await h?.close();
+  });
+
+  it('mmap zero-copy is present (when the kernel is expected to have it)', function () {
+    if (gate?.failure) assert.fail(gate.failure);
+    if (gate) skipWithReason(this, gate.skip);
+  });
+
+  describe('the quota', function () {
+    let a: AgentClient;
+    before(async function () {
+      if (gate) skipWithReason(this, gate.skip);
+      a = await agent();
+    });
+    afterEach(async function () {
+      if (this.currentTest?.state === 'failed' && h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-20).join('\n')}`);
+      await h?.agent.call('mmap.reset', {});
+    });
+
+    const mount = (mountOptions?: Record<string, string | number>): Promise<ProbeMountInfo> => a.call('mmap.mount', mountOptions ? { mountOptions } : {});
+    const open = async (m: ProbeMountInfo | 'function', file: string): Promise<number> => (await a.call('mmap.open', { mount: m === 'function' ? m : m.id, file })).fd;
+    const map = async (fd: number, bytes: number): Promise<number> => (await a.call('mmap.buffer', { kind: 'mapping', fd, bytes })).buffer;
+    const fill = (fd: number, maxChunkBytes?: number): Promise<ProbeFill> => a.call('mmap.fill', { fd, ...(maxChunkBytes ? { maxChunkBytes } : {}) }, 60_000);
+    /** The mmap must fail with `errno`. */
+    const refused = (fd: number, bytes: number, errno: string, why: string) =>
+      assert.rejects(map(fd, bytes), (e: unknown) => code(e, errno) || assert.fail(`${why}: expected ${errno}, got ${String(e)}`));
+    /** Exactly `limit` maps (in chunks), and one more page then fails with ENOMEM. */
+    async function exactLimit(ctx: Mocha.Context, fd: number, limit: number, label: string): Promise<ProbeFill> {
+      const f = await fill(fd);
+      measure(ctx, `${label}: measured boundary`, f.bytes, 'bytes');
+      assert.equal(f.stoppedBy, 'ENOMEM', `mapping stopped by ${f.stoppedBy}, not by the limit (ENOMEM)`);
+      assert.equal(f.bytes, limit, `mappings summing to ${f.bytes} bytes fit, the limit is ${limit} bytes (${(f.bytes - limit) / PAGE} pages off)`);
+      await refused(fd, PAGE, 'ENOMEM', 'one page past the limit');
+      return f;
+    }
+
+    it('default (no option): mappings adding up to exactly 16 MiB succeed, one more page fails with ENOMEM (boundary measured)', async function () {
+      const m = await mount();
+      const f = await exactLimit(this, await open(m, 'ep1'), DEFAULT_LIMIT, 'default limit');
+      measure(this, 'default limit, measured', f.bytes / MiB, 'MiB');
+    });
+
+    it('mmap_memory_mb=0 disables mmap: every mmap fails with ENOMEM (one page and 1 MiB, ep1 and ep2)', async function () {
+      const m = await mount({ mmap_memory_mb: 0 });
+      for (const file of ['ep1', 'ep2']) {
+        const fd = await open(m, file);
+        await refused(fd, PAGE, 'ENOMEM', `one page on ${file} with mmap_memory_mb=0`);
+        await refused(fd, MiB, 'ENOMEM', `1 MiB on ${file} with mmap_memory_mb=0`);
+      }
+    });
+
+    for (const mb of [1, 64]) {
+      it(`mmap_memory_mb=${mb}: mappings adding up to exactly ${mb} MiB succeed, one more page fails with ENOMEM`, async function () {
+        const m = await mount({ mmap_memory_mb: mb });
+        await exactLimit(this, await open(m, 'ep1'), mb * MiB, `mmap_memory_mb=${mb}`);
+      });
+    }
+
+    it('mmap_memory_mb=0x2 is read as hex (fsparam_u32): exactly 2 MiB maps', async function () {
+      const m = await mount({ mmap_memory_mb: '0x2' });
+      await exactLimit(this, await open(m, 'ep1'), 2 * MiB, 'mmap_memory_mb=0x2');
+    });
+
+    it('mmap_memory_mb=4294967295 (the u32 maximum) mounts and maps', async function () {
+      const m = await mount({ mmap_memory_mb: '4294967295' });
+      await map(await open(m, 'ep1'), MiB);
+    });
+
+    for (const bad of MALFORMED) {
+      it(`mmap_memory_mb=${bad} fails the mount with EINVAL and leaves nothing mounted or in configfs`, async function () {
+        const before: ProbeSystemState = await a.call('mmap.mounts', {});
+        let err: unknown;
+        try {
+          const m = await mount({ mmap_memory_mb: bad });
+          err = new Error(`the mount succeeded (options: ${m.options})`);
+        } catch (e) {
+          err = e;
+        }
+        attachLog(this, `mount: ${String(err)}`);
+        assert.ok(code(err, 'EINVAL'), `expected EINVAL, got ${String(err)}`);
+        const after: ProbeSystemState = await a.call('mmap.mounts', {});
+        assert.deepEqual(after.mounts, before.mounts, 'functionfs mounts changed');
+        assert.deepEqual(after.gadgets, before.gadgets, 'configfs gadgets changed');
+      });
+    }
+
+    it('/proc/mounts shows mmap_memory_mb=N for a non-default N and nothing for the default (hardening; hazard when missing)', async function () {
+      const custom = await mount({ mmap_memory_mb: 3 });
+      const dflt = await mount();
+      attachLog(this, `mmap_memory_mb=3: ${custom.options}\nno option: ${dflt.options}`);
+      assert.doesNotMatch(dflt.options, /mmap_memory_mb/, 'the default limit must not change /proc/mounts');
+      if (!/(^|,)mmap_memory_mb=3(,|$)/.test(custom.options)) hazard(this, `/proc/mounts does not show mmap_memory_mb=3 (options: ${custom.options})`);
+    });
+
+    it('the limit is per mount: two mounts with mmap_memory_mb=1 each map exactly 1 MiB at the same time', async function () {
+      const m1 = await mount({ mmap_memory_mb: 1 });
+      const m2 = await mount({ mmap_memory_mb: 1 });
+      await exactLimit(this, await open(m1, 'ep1'), MiB, 'first mount');
+      await exactLimit(this, await open(m2, 'ep1'), MiB, 'second mount');
+    });
+
+    it('the limit is shared by the endpoint files of a mount: 256 KiB on ep1 leaves exactly 768 KiB for ep2 (mmap_memory_mb=1)', async function () {
+      const m = await mount({ mmap_memory_mb: 1 });
+      await map(await open(m, 'ep1'), 256 * KiB);
+      await exactLimit(this, await open(m, 'ep2'), 768 * KiB, 'ep2 after 256 KiB on ep1');
+    });
+
+    it('the limit is shared by the processes of a mount: 256 KiB mapped by the agent leaves exactly 768 KiB for another process (mmap_memory_mb=1)', async function () {
+      const m = await mount({ mmap_memory_mb: 1 });
+      await map(await open(m, 'ep1'), 256 * KiB);
+      const r = await a.call('mmap.race', { mount: m.id, file: 'ep2', processes: 1, bytes: 64 * KiB }, 90_000);
+      assert.equal(r.stoppedBy[0], 'ENOMEM');
+      assert.equal(r.totalBytes, 768 * KiB, `the other process mapped ${r.totalBytes} bytes`);
+    });
+
+    it('8 processes racing to map 64 KiB at a time never exceed the default limit in sum: exactly 16 MiB in total, each stopped by ENOMEM', async function () {
+      const m = await mount();
+      const r = await a.call('mmap.race', { mount: m.id, file: 'ep1', processes: 8, bytes: 64 * KiB, timeoutMs: 90_000 }, 100_000);
+      attachLog(this, `mappings per process: ${r.mapped.join(' ')}; stopped by: ${r.stoppedBy.join(' ')}`);
+      measure(this, 'race duration', r.raceMs, 'ms');
+      measure(this, 'processes that got mappings', r.mapped.filter((n) => n > 0).length, 'processes');
+      assert.ok(r.stoppedBy.every((e) => e === 'ENOMEM'), `stopped by ${r.stoppedBy.join(', ')}`);
+      assert.ok(r.totalBytes <= DEFAULT_LIMIT, `the processes mapped ${r.totalBytes} bytes in sum, past the ${DEFAULT_LIMIT} byte limit`);
+      assert.equal(r.totalBytes, DEFAULT_LIMIT, `the processes mapped ${r.totalBytes} bytes in sum, less than the limit`);
+    });
+
+    it('quota comes back when the mapping processes exit: afterwards the agent maps the whole 16 MiB again', async function () {
+      const m = await mount();
+      const r = await a.call('mmap.race', { mount: m.id, file: 'ep1', processes: 2, bytes: MiB }, 90_000);
+      assert.equal(r.totalBytes, DEFAULT_LIMIT, `the processes mapped ${r.totalBytes} bytes`);
+      await exactLimit(this, await open(m, 'ep1'), DEFAULT_LIMIT, 'after the processes exited');
+    });
+
+    it('quota comes back after munmap: unmapping 4 MiB of a full mount lets exactly 4 MiB map again', async function () {
+      const m = await mount();
+      const fd = await open(m, 'ep1');
+      const f = await exactLimit(this, fd, DEFAULT_LIMIT, 'full');
+      const i = f.sizes.indexOf(4 * MiB);
+      assert.ok(i >= 0, `no 4 MiB mapping among ${f.sizes.join(', ')}`);
+      await a.call('mmap.release', { buffer: f.buffers[i]! });
+      await exactLimit(this, fd, 4 * MiB, 'after unmapping 4 MiB');
+    });
+
+    it('close() with a live mapping keeps its quota (the mapping is not gone); munmap after the close returns it', async function () {
+      const m = await mount({ mmap_memory_mb: 1 });
+      const fd = await open(m, 'ep1');
+      const buf = await map(fd, 512 * KiB);
+      await a.call('mmap.close', { fd });
+      const other = await open(m, 'ep2');
+      const held = await exactLimit(this, other, 512 * KiB, 'after close, mapping live');
+      for (const b of held.buffers) await a.call('mmap.release', { buffer: b });
+      await a.call('mmap.release', { buffer: buf });
+      await exactLimit(this, other, MiB, 'after close and munmap');
+    });
+
+    it('a single mapping of the largest contiguous allocation (4 MiB) maps; one page more fails with ENOMEM (mmap_memory_mb=64)', async function () {
+      const m = await mount({ mmap_memory_mb: 64 });
+      const fd = await open(m, 'ep1');
+      await map(fd, LARGEST_CONTIGUOUS);
+      await refused(fd, LARGEST_CONTIGUOUS + PAGE, 'ENOMEM', 'one mapping of 4 MiB + 1 page');
+      await refused(fd, 32 * MiB, 'ENOMEM', 'one mapping of 32 MiB');
+    });
+
+    it('mmap on ep0 fails with ENODEV', async function () {
+      const m = await mount();
+      await refused(await open(m, 'ep0'), PAGE, 'ENODEV', 'mmap on ep0');
+    });
+
+    it('hardening: MAP_PRIVATE is refused with EINVAL (hazard when accepted: IN transfers would send stale data)', async function () {
+      const m = await mount();
+      const fd = await open(m, 'ep1');
+      try {
+        await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: PAGE, private: true });
+      } catch (e) {
+        assert.ok(code(e, 'EINVAL'), `MAP_PRIVATE refused, but with ${String(e)} instead of EINVAL`);
+        return;
+      }
+      hazard(this, 'MAP_PRIVATE mapping of an endpoint file accepted: copy-on-write pages the controller never sees');
+    });
+
+    it('hardening: a nonzero mmap offset is refused with EINVAL (hazard when accepted)', async function () {
+      const m = await mount();
+      const fd = await open(m, 'ep1');
+      try {
+        await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: PAGE, offset: PAGE });
+      } catch (e) {
+        assert.ok(code(e, 'EINVAL'), `offset ${PAGE} refused, but with ${String(e)} instead of EINVAL`);
+        return;
+      }
+      hazard(this, `mmap at offset ${PAGE} accepted`);
+    });
+
+    it('hardening: mremap can neither move nor grow a mapping (hazard when it moves: I/O found by address could be misdirected)', async function () {
+      const m = await mount();
+      const fd = await open(m, 'ep1');
+      const grow = await a.call('mmap.mremap', { buffer: await map(fd, 2 * PAGE), newBytes: 4 * PAGE });
+      const move = await a.call('mmap.mremap', { buffer: await map(fd, 2 * PAGE), newBytes: 2 * PAGE });
+      attachLog(this, `grow: ${grow.errno ?? 'moved'}; move: ${move.errno ?? 'moved'}`);
+      if (move.errno === null) hazard(this, 'mremap moved a mapping of an endpoint file');
+      if (grow.errno === null) hazard(this, 'mremap grew (and moved) a mapping of an endpoint file');
+    });
+  });
+
+  describe('quota and in-flight I/O (a bound function, the host reads)', function () {
+    let a: AgentClient;
+    let dev: UsbFunctionHandle | undefined;
+    const productId = 0x0121;
+    before(async function () {
+      if (gate) skipWithReason(this, gate.skip);
+      a = await agent();
+      const ctx = labContext();
+      const serial = crypto.randomBytes(6).toString('hex');
+      await a.call('function.create', {
+        gadget: { name: 'mmap-limits-io', vendorId: 0x1d6b, productId, manufacturer: 'ffs-lab', product: 'mmap limits io', serial, function: 'mmap_limits_io', mountOptions: { mmap_memory_mb: 1 } },
+      });
+      await a.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
+      dev = UsbFunctionHandle.open((await waitForUsbDevice({ vendorId: 0x1d6b, productId, serial }, ctx.usb.enumerateTimeoutMs)).device);
+      dev.bulkIn.timeout = 10_000;
+      await a.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
+    });
+    after(async function () {
+      await h?.agent.call('mmap.reset', {}).catch(() => undefined);
+      await dev?.close();
+      await h?.agent.call('gadget.remove', {}).catch(() => undefined);
+    });
+
+    it('munmap and close with an AIO write queued are safe, and the quota comes back only once that write completes (mmap_memory_mb=1)', async function () {
+      const len = 64 * KiB;
+      const seed = crypto.randomInt(1, 2 ** 31);
+      const fd = (await a.call('mmap.open', { mount: 'function', file: 'ep1' })).fd;
+      const buf = (await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: len })).buffer;
+      await a.call('mmap.poke', { buffer: buf, offset: 0, length: len, seed });
+      const { io } = await a.call('mmap.submit', { fd, buffer: buf, offset: 0, length: len, direction: 'in', syscall: 'aio' });
+      await a.call('mmap.release', { buffer: buf });
+      await a.call('mmap.close', { fd });
+      const other = (await a.call('mmap.open', { mount: 'function', file: 'ep2' })).fd;
+      const held = await a.call('mmap.fill', { fd: other });
+      measure(this, 'quota left while the write is in flight', held.bytes, 'bytes');
+      for (const b of held.buffers) await a.call('mmap.release', { buffer: b });
+      assert.equal(held.bytes, MiB - len, `with the unmapped buffer still in flight, ${held.bytes} bytes mapped (expected ${MiB - len}: its quota must stay charged until the write completes)`);
+      const got = await dev!.bulkIn.transferAsync(len);
+      assert.equal(got?.length, len, 'bytes the host received');
+      assert.equal(verifyPattern(got!, seed, 0), -1, 'the host received other bytes than were in the buffer before munmap');
+      const done = await a.call('mmap.wait', { io, timeoutMs: 10_000 }, 15_000);
+      assert.deepEqual(done, { bytes: len, errno: null });
+      const back = await a.call('mmap.fill', { fd: other });
+      measure(this, 'quota left after the write completed', back.bytes, 'bytes');
+      assert.equal(back.bytes, MiB, `after the write completed, ${back.bytes} bytes mapped (expected the whole ${MiB})`);
+    });
+  });
+});

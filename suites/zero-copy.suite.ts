@@ -1,0 +1,207 @@
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import type { AgentClient } from '../host-runner/src/agent/agent-client';
+import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
+import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
+import { mmapGate, mmapPresence } from './mmap-gate';
+
+/** Bytes per probe transfer: several packets at every speed, a whole number of pages. */
+const LEN = 16 * 1024;
+const PRODUCT_ID = 0x0122;
+
+type Path = 'zero-copy' | 'copy';
+
+/** How a case lays out its transfer: the file it is submitted on, the buffer, where in it, which syscall. */
+interface Layout {
+  fd: number;
+  buffer: number;
+  offset: number;
+  syscall: 'aio' | 'plain';
+}
+
+/** One row of spec section 3's table: a description, the path the spec prescribes, and its layout. */
+interface Case {
+  title: string;
+  expected: Path;
+  layout(a: AgentClient, file: string): Promise<Layout>;
+}
+
+const open = async (a: AgentClient, file: string): Promise<number> => (await a.call('mmap.open', { mount: 'function', file })).fd;
+const mapping = async (a: AgentClient, fd: number, bytes: number, tailBytes = 0): Promise<number> =>
+  (await a.call('mmap.buffer', { kind: 'mapping', fd, bytes, ...(tailBytes ? { tailBytes } : {}) })).buffer;
+
+/** The other data endpoint file of the default function (ep1 IN, ep2 OUT). */
+const otherFile = (file: string) => (file === 'ep1' ? 'ep2' : 'ep1');
+
+const CASES: Case[] = [
+  {
+    title: 'AIO from a mapping made on the same open file',
+    expected: 'zero-copy',
+    layout: async (a, file) => {
+      const fd = await open(a, file);
+      return { fd, buffer: await mapping(a, fd, LEN), offset: 0, syscall: 'aio' };
+    },
+  },
+  {
+    title: 'AIO from the middle of a mapping on the same open file (wholly inside it)',
+    expected: 'zero-copy',
+    layout: async (a, file) => {
+      const fd = await open(a, file);
+      return { fd, buffer: await mapping(a, fd, 3 * LEN), offset: LEN + 512, syscall: 'aio' };
+    },
+  },
+  {
+    title: "AIO on a dup()ed descriptor from a mapping made on the original (they share the struct file)",
+    expected: 'zero-copy',
+    layout: async (a, file) => {
+      const fd = await open(a, file);
+      const buffer = await mapping(a, fd, LEN);
+      return { fd: (await a.call('mmap.dup', { fd })).fd, buffer, offset: 0, syscall: 'aio' };
+    },
+  },
+  {
+    title: 'plain write()/read() from a mapping made on the same open file',
+    expected: 'copy',
+    layout: async (a, file) => {
+      const fd = await open(a, file);
+      return { fd, buffer: await mapping(a, fd, LEN), offset: 0, syscall: 'plain' };
+    },
+  },
+  {
+    title: "AIO from a buffer that starts inside a mapping and ends past it",
+    expected: 'copy',
+    layout: async (a, file) => {
+      const fd = await open(a, file);
+      // LEN of mapping, then LEN of anonymous memory: the transfer straddles the boundary by half.
+      return { fd, buffer: await mapping(a, fd, LEN, LEN), offset: LEN / 2, syscall: 'aio' };
+    },
+  },
+  {
+    title: 'AIO on a second open() of the endpoint from a mapping made on the first',
+    expected: 'copy',
+    layout: async (a, file) => {
+      const buffer = await mapping(a, await open(a, file), LEN);
+      return { fd: await open(a, file), buffer, offset: 0, syscall: 'aio' };
+    },
+  },
+  {
+    title: 'AIO from a mapping of another endpoint file of the same mount',
+    expected: 'copy',
+    layout: async (a, file) => {
+      const buffer = await mapping(a, await open(a, otherFile(file)), LEN);
+      return { fd: await open(a, file), buffer, offset: 0, syscall: 'aio' };
+    },
+  },
+  {
+    title: 'AIO from a plain anonymous buffer',
+    expected: 'copy',
+    layout: async (a, file) => {
+      const fd = await open(a, file);
+      return { fd, buffer: (await a.call('mmap.buffer', { kind: 'anonymous', bytes: LEN })).buffer, offset: 0, syscall: 'aio' };
+    },
+  },
+];
+
+/**
+ * Spec section 3: which transfers go zero-copy, seen from outside with the mutate-after-submit
+ * probe. The agent queues an IN transfer (pattern A) while the host is not reading, then
+ * overwrites the buffer (pattern B); the host then reads. Zero-copy: the controller reads the
+ * shared pages at transfer time, so the host gets B. Copy: the kernel copied at submit, so the
+ * host gets A. Each case records the path taken ("zero-copy taken", 1 or 0) and fails when it
+ * differs from the spec. OUT cases check that every byte arrives on either path (the OUT path
+ * leaves no trace outside the kernel).
+ */
+describe('zero-copy (spec section 3): which transfers skip the copy, by the mutate-after-submit probe', function () {
+  this.timeout(60_000);
+  let h: AgentHandle | undefined;
+  let gate: ReturnType<typeof mmapGate>;
+  const agent = async (): Promise<AgentClient> => (h ??= await labContext().startAgent()).agent;
+
+  before(async function () {
+    gate = mmapGate(await mmapPresence(agent));
+  });
+
+  after(async function () {
+    await h?.close();
+  });
+
+  it('mmap zero-copy is present (when the kernel is expected to have it)', function () {
+    if (gate?.failure) assert.fail(gate.failure);
+    if (gate) skipWithReason(this, gate.skip);
+  });
+
+  describe('on a bound function', function () {
+    let a: AgentClient;
+    let dev: UsbFunctionHandle | undefined;
+
+    before(async function () {
+      if (gate) skipWithReason(this, gate.skip);
+      a = await agent();
+      const ctx = labContext();
+      const serial = crypto.randomBytes(6).toString('hex');
+      await a.call('function.create', {
+        gadget: { name: 'zero-copy', vendorId: 0x1d6b, productId: PRODUCT_ID, manufacturer: 'ffs-lab', product: 'zero-copy probe', serial, function: 'zero_copy' },
+      });
+      await a.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
+      dev = UsbFunctionHandle.open((await waitForUsbDevice({ vendorId: 0x1d6b, productId: PRODUCT_ID, serial }, ctx.usb.enumerateTimeoutMs)).device);
+      dev.bulkIn.timeout = 10_000;
+      dev.bulkOut.timeout = 10_000;
+      await a.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
+    });
+
+    afterEach(async function () {
+      if (this.currentTest?.state === 'failed' && dev) {
+        // A transfer left queued would hand its bytes to the next case: drain it, then cancel the rest.
+        dev.bulkIn.timeout = 1000;
+        await dev.bulkIn.transferAsync(LEN).catch(() => undefined);
+        dev.bulkIn.timeout = 10_000;
+        if (h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-20).join('\n')}`);
+      }
+      await h?.agent.call('mmap.reset', {});
+    });
+
+    after(async function () {
+      await h?.agent.call('mmap.reset', {}).catch(() => undefined);
+      await dev?.close();
+      await h?.agent.call('gadget.remove', {}).catch(() => undefined);
+    });
+
+    for (const c of CASES) {
+      it(`IN, ${c.title}: ${c.expected} (the host sees bytes changed after submit ${c.expected === 'zero-copy' ? 'on' : 'only on'} the zero-copy path)`, async function () {
+        const seedA = crypto.randomInt(1, 2 ** 31);
+        const seedB = seedA ^ 0x5a5a5a5a;
+        const l = await c.layout(a, 'ep1');
+        await a.call('mmap.poke', { buffer: l.buffer, offset: l.offset, length: LEN, seed: seedA });
+        const { io } = await a.call('mmap.submit', { fd: l.fd, buffer: l.buffer, offset: l.offset, length: LEN, direction: 'in', syscall: l.syscall, settleMs: 500 });
+        await a.call('mmap.poke', { buffer: l.buffer, offset: l.offset, length: LEN, seed: seedB });
+        const got = await dev!.bulkIn.transferAsync(LEN);
+        const done = await a.call('mmap.wait', { io, timeoutMs: 10_000 }, 15_000);
+        assert.deepEqual(done, { bytes: LEN, errno: null }, 'the gadget-side transfer result');
+        assert.equal(got?.length ?? 0, LEN, 'bytes the host received');
+        const taken: Path | undefined = verifyPattern(got!, seedB, 0) === -1 ? 'zero-copy' : verifyPattern(got!, seedA, 0) === -1 ? 'copy' : undefined;
+        attachLog(this, `path taken: ${taken ?? 'neither (the host got bytes from neither the submit-time nor the changed buffer)'}`);
+        assert.ok(taken, `the host received neither the submitted bytes nor the changed ones (first mismatch with submitted at ${verifyPattern(got!, seedA, 0)}, with changed at ${verifyPattern(got!, seedB, 0)})`);
+        measure(this, 'zero-copy taken', taken === 'zero-copy' ? 1 : 0, '(1 = yes, 0 = copied)');
+        assert.equal(taken, c.expected, `the spec says ${c.expected}, the kernel took the ${taken} path`);
+      });
+    }
+
+    for (const c of CASES) {
+      it(`OUT, ${c.title}: every byte the host sent arrives (the OUT path is not observable from outside: integrity only)`, async function () {
+        const seed = crypto.randomInt(1, 2 ** 31);
+        const l = await c.layout(a, 'ep2');
+        const { io } = await a.call('mmap.submit', { fd: l.fd, buffer: l.buffer, offset: l.offset, length: LEN, direction: 'out', syscall: l.syscall, settleMs: 200 });
+        const data = Buffer.alloc(LEN);
+        fillPattern(data, seed, 0);
+        await dev!.bulkOut.transferAsync(data);
+        const done = await a.call('mmap.wait', { io, timeoutMs: 10_000 }, 15_000);
+        assert.deepEqual(done, { bytes: LEN, errno: null }, 'the gadget-side transfer result');
+        const got = Buffer.from((await a.call('mmap.peek', { buffer: l.buffer, offset: l.offset, length: LEN })).base64, 'base64');
+        assert.equal(verifyPattern(got, seed, 0), -1, 'the gadget buffer does not hold what the host sent');
+      });
+    }
+  });
+});
