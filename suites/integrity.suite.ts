@@ -25,7 +25,9 @@ const LONG_TRANSFER = 1 * MiB;
 const LONG_DEPTH = 8;
 /** A matrix case moves at most this much (keeps the 4 MiB rows to 4 transfers on TCG). */
 const CASE_CAP = 16 * MiB;
-const MODES: IoModeName[] = ['copy', 'aio', 'mmap'];
+const MODES: IoModeName[] = ['copy', 'aio', 'mmap', 'dmabuf'];
+/** Why dmabuf has no ZLP cells. */
+const DMABUF_NO_ZLP = 'dmabuf cannot move zero-length transfers: FUNCTIONFS_DMABUF_TRANSFER refuses length 0 with EINVAL (the dmabuf suite checks that)';
 const DEPTHS = [1, 8, 32];
 /** Sizes by name; `mps` is the bulk endpoints' wMaxPacketSize at the link speed, known after enumeration. */
 const SIZES: Array<[string, (mps: number) => number]> = [
@@ -69,7 +71,7 @@ function mbps(bytesPerSecond: number): number {
 
 /**
  * Data integrity through FunctionFS, end to end: the agent streams over each I/O mode (copy, aio,
- * mmap zero-copy) on a function it serves itself, node usb on the host keeps many transfers in
+ * mmap zero-copy, DMABUF) on a function it serves itself, node usb on the host keeps many transfers in
  * flight, and the receiving side checks every byte against the pattern oracle. Both directions x
  * modes x transfer sizes around the packet size x queue depths, echo, and one long stream per
  * direction. Every case: zero byte errors, transfer and byte counts equal on both sides and as
@@ -160,11 +162,29 @@ describe('integrity: every byte through every I/O mode', function () {
         });
         const fn = useFunction(`integrity-${mode}`, 0x0110 + modeIndex, () => mode === 'mmap');
 
+        // DMABUF needs scatter-gather on the UDC (stock dummy_udc has none): ask the bound function.
+        let dmabufMissing: string | undefined;
+        if (mode === 'dmabuf') {
+          before(async function () {
+            const probe = await h!.agent.call('dmabuf.probe', {});
+            if (probe.usable) return;
+            if (!probe.sgExpected) skipWithReason(this, probe.reason ?? `DMABUF attach: ${probe.attach}`);
+            dmabufMissing = probe.reason;
+          });
+          it('DMABUF attach works (the UDC claims scatter-gather)', function () {
+            assert.equal(dmabufMissing, undefined, `${dmabufMissing}, so DMABUF should work here`);
+          });
+          beforeEach(function () {
+            if (dmabufMissing && !/^DMABUF attach works/.test(this.currentTest?.title ?? '')) skipWithReason(this, dmabufMissing);
+          });
+        }
+
         for (const [kind, dirName] of kinds) {
           for (const [sizeName, sizeOf] of SIZES) {
             for (const depth of DEPTHS) {
               it(`${dirName}: ${sizeName} transfers, depth ${depth}`, async function () {
                 const shape = caseShape(sizeOf(fn.mps), depth);
+                if (mode === 'dmabuf' && shape.transferSize === 0) skipWithReason(this, DMABUF_NO_ZLP);
                 const r = await stream(this, fn.dev!, { kind, mode, depth, ...shape });
                 const host = (r.hostIn ?? r.hostOut)!;
                 if (shape.totalBytes >= MiB) measure(this, 'throughput', mbps(host.bytesPerSecond), 'MB/s');

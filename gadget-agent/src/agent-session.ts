@@ -11,6 +11,9 @@ import { readKernelLog } from './kernel-log';
 import { readKernelMessages } from './kernel-messages';
 import { PROTOCOL_VERSION, type Methods, type MethodName } from './protocol';
 import { listUdcs } from './udc';
+import { MmapProbe } from './mmap-probe-methods';
+import { DmabufLab } from './dmabuf-lab';
+import { probeDmabuf } from './dmabuf-probe';
 
 type Handler<M extends MethodName> = (params: Methods[M]['params']) => Promise<Methods[M]['result']> | Methods[M]['result'];
 
@@ -23,8 +26,15 @@ export class AgentSession {
   private program: GadgetProgram | undefined;
   /** The function the agent serves itself (function.create); its gadget is also `gadget`. */
   private fn: AgentFunction | undefined;
+  /** State of the dmabuf.* methods (files, buffers, fences) on the current function. */
+  private dmabufLab: DmabufLab | undefined;
   /** Set by `shutdown`; the main loop exits after replying. */
   shuttingDown = false;
+  /** State of the mmap.* probe methods (probe mounts, files, buffers, transfers). */
+  private readonly mmapProbe = new MmapProbe(
+    { mountPoint: () => this.fn?.gadget.mountPoint },
+    (line) => this.log(line),
+  );
 
   constructor(private readonly log: (line: string) => void) {
     const stale = removeStaleGadgets();
@@ -110,7 +120,26 @@ export class AgentSession {
       const id = streamId(p, 'stream.stop');
       return this.requireFunction().stream(id).stop();
     },
+    'dmabuf.open': (p) => this.dmabuf().open(p),
+    'dmabuf.create': (p) => this.dmabuf().create(p),
+    'dmabuf.attach': (p) => this.dmabuf().attach(p),
+    'dmabuf.detach': (p) => this.dmabuf().detach(p),
+    'dmabuf.transfer': (p) => this.dmabuf().transfer(p),
+    'dmabuf.wait': (p) => this.dmabuf().wait(p),
+    'dmabuf.verify': (p) => this.dmabuf().verify(p),
+    'dmabuf.close': (p) => this.dmabuf().close(p),
+    'dmabuf.loop': (p) => this.dmabuf().loop(p),
+    'dmabuf.reset': () => {
+      this.resetDmabuf();
+      return {};
+    },
+    'dmabuf.probe': () => {
+      const fn = this.requireFunction();
+      return probeDmabuf(`${fn.gadget.mountPoint}/ep1`, fn.gadget.boundUdc());
+    },
+    ...this.mmapProbe.handlers,
     shutdown: async () => {
+      this.mmapProbe.reset();
       await this.removeGadget();
       this.shuttingDown = true;
       return {};
@@ -118,6 +147,8 @@ export class AgentSession {
   };
 
   private async removeGadget(): Promise<void> {
+    this.mmapProbe.releaseFunction();
+    this.resetDmabuf();
     this.gadget?.unbind();
     await this.fn?.close();
     this.fn = undefined;
@@ -129,6 +160,8 @@ export class AgentSession {
 
   /** Synchronous best-effort teardown for exit paths (signals, stdin EOF, crashes). */
   teardown(): void {
+    this.mmapProbe.reset();
+    this.resetDmabuf();
     try {
       this.gadget?.unbind();
     } catch {
@@ -144,6 +177,27 @@ export class AgentSession {
     }
     this.gadget = undefined;
     this.program = undefined;
+  }
+
+  /** The dmabuf.* state, bound to the current function's endpoint files. */
+  private dmabuf(): DmabufLab {
+    this.requireFunction();
+    return (this.dmabufLab ??= new DmabufLab((n) => {
+      const fn = this.requireFunction();
+      const e = fn.params.function.endpoints[n - 1];
+      if (!e) throw new AgentError('BAD_REQUEST', `the function has no endpoint file ep${n}`);
+      return { path: `${fn.gadget.mountPoint}/ep${n}`, direction: e.direction };
+    }));
+  }
+
+  /** Before any unbind: closing the files detaches in the kernel, where DETACH after unbind would oops. */
+  private resetDmabuf(): void {
+    try {
+      this.dmabufLab?.reset();
+    } catch (err) {
+      this.log(`dmabuf reset: ${(err as Error).message}`);
+    }
+    this.dmabufLab = undefined;
   }
 
   private requireGadget(): ConfigfsGadget {

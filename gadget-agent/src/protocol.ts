@@ -6,6 +6,8 @@
 import type { FunctionSpec, Speed, TransferType } from '../../native/lib/descriptors';
 import type { IoModeName } from '../../native/lib/endpoint-io';
 import type { StreamShape } from './stream-layout';
+import { DMABUF_METHOD_NAMES, type DmabufMethods } from './dmabuf-protocol';
+import type { MmapRaceParams, MmapRaceResult, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState } from './mmap-probe-protocol';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -263,9 +265,45 @@ export interface Methods {
   'stream.wait': { params: { id: number; timeoutMs?: number }; result: StreamReport };
   /** Abort a stream (cancel its transfers) and return its final report. */
   'stream.stop': { params: { id: number }; result: StreamReport };
+  /** mmap probes (mmap-probe-protocol.ts): a FunctionFS mount with these options on an unbound gadget, descriptors written (EINVAL when the kernel refuses the options). */
+  'mmap.mount': { params: { mountOptions?: Record<string, string | number | boolean> }; result: ProbeMountInfo };
+  /** Release what the probes hold on that mount, unmount it and remove its gadget. */
+  'mmap.unmount': { params: { id: number }; result: Record<string, never> };
+  /** functionfs mounts, ffs-lab gadgets and the agent's live mappings now (for "nothing left behind" checks). */
+  'mmap.mounts': { params: Record<string, never>; result: ProbeSystemState };
+  /** Open an endpoint file (`ep0`, `ep1`...) of a mount, O_RDWR|O_NONBLOCK; ep0 is a dup of the function's own ep0. */
+  'mmap.open': { params: { mount: ProbeMountRef; file: string }; result: { fd: number } };
+  /** dup() an open file: the new handle shares its struct file. */
+  'mmap.dup': { params: { fd: number }; result: { fd: number } };
+  /** Close a file handle (mappings made on it stay until released). */
+  'mmap.close': { params: { fd: number }; result: Record<string, never> };
+  /** Make a buffer; a refused mmap fails with its errno (ENOMEM, EINVAL, ENODEV...). */
+  'mmap.buffer': { params: ProbeBufferParams; result: { buffer: number; bytes: number } };
+  /** Map on `fd` until the kernel refuses: chunks from `maxChunkBytes` (default 4 MiB) down to one page. */
+  'mmap.fill': { params: { fd: number; maxChunkBytes?: number }; result: ProbeFill };
+  /** Release a buffer (munmap for mappings). */
+  'mmap.release': { params: { buffer: number }; result: Record<string, never> };
+  /** mremap a mapping to `newBytes` (equal to its size: a forced move); errno null = it moved (then it is gone). */
+  'mmap.mremap': { params: { buffer: number; newBytes: number }; result: { errno: string | null } };
+  /** Write the pattern of `seed` (stream offsets from `streamOffset`, default 0) into `buffer[offset, offset+length)`. */
+  'mmap.poke': { params: { buffer: number; offset: number; length: number; seed: number; streamOffset?: number }; result: Record<string, never> };
+  /** Read `buffer[offset, offset+length)` (at most 1 MiB), base64. */
+  'mmap.peek': { params: { buffer: number; offset: number; length: number }; result: { base64: string } };
+  /** Start one transfer; returns once it is submitted (see ProbeSubmitParams.settleMs). */
+  'mmap.submit': { params: ProbeSubmitParams; result: { io: number } };
+  /** Wait (at most `timeoutMs`, default 30000, else TIMEOUT) for a transfer's outcome. */
+  'mmap.wait': { params: { io: number; timeoutMs?: number }; result: ProbeIoResult };
+  /** Child processes race to map on one endpoint file; returns after they have exited. */
+  'mmap.race': { params: MmapRaceParams; result: MmapRaceResult };
+  /** Release every probe buffer, file, transfer and mount. */
+  'mmap.reset': { params: Record<string, never>; result: Record<string, never> };
   /** Tear everything down and exit after replying. */
   shutdown: { params: Record<string, never>; result: Record<string, never> };
 }
+
+/** The DMABUF methods (dmabuf-protocol.ts) belong to the protocol too. */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Methods extends DmabufMethods {}
 
 export type MethodName = keyof Methods;
 
@@ -273,4 +311,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   'hello', 'features', 'gadget.create', 'program.start', 'program.run', 'program.status', 'program.stop',
   'gadget.bind', 'gadget.unbind', 'gadget.remove', 'kernel.log', 'kernel.messages', 'shutdown',
   'function.create', 'function.status', 'stream.start', 'stream.status', 'stream.wait', 'stream.stop',
+  'mmap.mount', 'mmap.unmount', 'mmap.mounts', 'mmap.open', 'mmap.dup', 'mmap.close', 'mmap.buffer', 'mmap.fill', 'mmap.release',
+  'mmap.mremap', 'mmap.poke', 'mmap.peek', 'mmap.submit', 'mmap.wait', 'mmap.race', 'mmap.reset',
+  ...DMABUF_METHOD_NAMES,
 ];

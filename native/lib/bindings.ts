@@ -38,8 +38,10 @@ export interface NativeFdWatcher {
 export interface NativeBindings {
   AioContext: new (maxEvents: number, onComplete: (ids: number[], results: number[]) => void) => NativeAioContext;
   FdWatcher: new (fd: number, what: 'readable' | 'writable', callback: (events: number) => void) => NativeFdWatcher;
-  mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean }): ArrayBuffer;
+  /** `tail`: bytes of anonymous memory right after the (page-rounded) file mapping, in the same ArrayBuffer (default 0). */
+  mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean; tail?: number }): ArrayBuffer;
   munmapBuffer(buffer: ArrayBuffer): void;
+  /** mremap(MREMAP_MAYMOVE) to newLength (same length: a forced move, MREMAP_FIXED): 0 when it moved (the buffer is then unmapped and detached), else the errno number. */
   tryMremap(buffer: ArrayBuffer, newLength: number): number;
   liveMappings(): number;
   fifoStatus(fd: number): number;
@@ -52,7 +54,15 @@ export interface NativeBindings {
   dmabufAttach(epFd: number, dmabufFd: number): void;
   dmabufDetach(epFd: number, dmabufFd: number): void;
   dmabufTransfer(epFd: number, dmabufFd: number, length: number, flags?: number): void;
+  /** FUNCTIONFS_DMABUF_TRANSFER, then at once DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a sync_file fd holding the transfer's fence (caller closes it), or -1 on a kernel without CONFIG_SYNC_FILE (no status to read). */
+  dmabufTransferFenced(epFd: number, dmabufFd: number, length: number, flags?: number): number;
+  /** DMA_BUF_IOCTL_EXPORT_SYNC_FILE; `all` (default true): every unsignalled fence, else only writers'. */
+  dmabufExportSyncFile(dmabufFd: number, all?: boolean): number;
+  /** A sync_file's state: 1 all signalled without error, 0 one pending, -errno the error a signalled fence carries. */
+  syncFileStatus(syncFd: number): number;
   errnoName(errno: number): string;
+  /** dup(2): a new descriptor on the same open file; the caller closes it. */
+  dup(fd: number): number;
 }
 
 let loaded: NativeBindings | undefined;

@@ -1,6 +1,9 @@
 // ffs_native: the FunctionFS addon's native surface. It declares primitives only (syscalls,
 // ioctls, AIO, mappings, fd watching); native/lib/*.ts adds behaviour.
 #include <napi.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "aio_context.h"
 #include "errno_error.h"
@@ -12,6 +15,16 @@ namespace {
 
 Napi::Value ErrnoNameOf(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), ffslab::ErrnoName(info[0].ToNumber().Int32Value()));
+}
+
+// dup(fd) -> a new descriptor sharing the open file (the same struct file).
+Napi::Value DupFd(const Napi::CallbackInfo &info) {
+  int fd = dup(info[0].ToNumber().Int32Value());
+  if (fd < 0) {
+    ffslab::ThrowErrno(info.Env(), errno, "dup");
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), fd);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -35,7 +48,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"dmabufAttach", ffslab::DmabufAttach},
       {"dmabufDetach", ffslab::DmabufDetach},
       {"dmabufTransfer", ffslab::DmabufTransfer},
+      {"dmabufTransferFenced", ffslab::DmabufTransferFenced},
+      {"dmabufExportSyncFile", ffslab::DmabufExportSyncFile},
+      {"syncFileStatus", ffslab::SyncFileStatus},
       {"errnoName", ErrnoNameOf},
+      {"dup", DupFd},
   };
   for (const auto &f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
   return exports;

@@ -1,6 +1,8 @@
 // DMABUF for FunctionFS (Linux 6.9+): udmabuf buffers from a sealed memfd, and the
 // ATTACH/DETACH/TRANSFER ioctls on data endpoints (defined here: Debian 12's headers predate them).
 #include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
 #include <linux/types.h>
 #include <linux/udmabuf.h>
 #include <sys/ioctl.h>
@@ -8,6 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "errno_error.h"
 #include "ffs_native.h"
@@ -93,17 +98,117 @@ Napi::Value FdIoctl(const Napi::CallbackInfo &info, unsigned long req, const cha
 Napi::Value DmabufAttach(const Napi::CallbackInfo &info) { return FdIoctl(info, FUNCTIONFS_DMABUF_ATTACH, "ioctl(FUNCTIONFS_DMABUF_ATTACH)"); }
 Napi::Value DmabufDetach(const Napi::CallbackInfo &info) { return FdIoctl(info, FUNCTIONFS_DMABUF_DETACH, "ioctl(FUNCTIONFS_DMABUF_DETACH)"); }
 
+namespace {
+
+// The request from JS arguments (epFd, dmabufFd, length, flags = 0); false (and a JS exception)
+// when an argument cannot be represented, so nothing undefined reaches the kernel.
+bool TransferRequest(const Napi::CallbackInfo &info, struct usb_ffs_dmabuf_transfer_req *req) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "dmabufTransfer(epFd, dmabufFd, length, flags?)").ThrowAsJavaScriptException();
+    return false;
+  }
+  double length = info[2].As<Napi::Number>().DoubleValue();
+  // Any non-negative integer below 2^53 goes through, so the kernel's own length checks are testable.
+  if (!(length >= 0) || length > 9007199254740991.0 || std::floor(length) != length) {
+    Napi::TypeError::New(env, "dmabufTransfer: length must be an integer >= 0").ThrowAsJavaScriptException();
+    return false;
+  }
+  *req = {};
+  req->fd = info[1].As<Napi::Number>().Int32Value();
+  req->length = static_cast<__u64>(length);
+  req->flags = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
+  return true;
+}
+
+// DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a sync_file holding the dma-buf's unsignalled fences; `all`
+// asks for every fence (DMA_BUF_SYNC_WRITE: what a writer would wait for), else only writers'.
+int ExportSyncFile(int dmabuf_fd, bool all) {
+  struct dma_buf_export_sync_file arg = {};
+  arg.flags = all ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_READ;
+  arg.fd = -1;
+  if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg) < 0) return -1;
+  return arg.fd;
+}
+
+}  // namespace
+
 // dmabufTransfer(epFd, dmabufFd, length, flags = 0): queues the transfer; completion is a fence.
 Napi::Value DmabufTransfer(const Napi::CallbackInfo &info) {
-  struct usb_ffs_dmabuf_transfer_req req = {};
-  req.fd = info[1].ToNumber().Int32Value();
-  req.length = static_cast<__u64>(info[2].ToNumber().DoubleValue());
-  req.flags = info.Length() > 3 ? info[3].ToNumber().Uint32Value() : 0;
-  if (ioctl(info[0].ToNumber().Int32Value(), FUNCTIONFS_DMABUF_TRANSFER, &req) < 0) {
+  struct usb_ffs_dmabuf_transfer_req req;
+  if (!TransferRequest(info, &req)) return info.Env().Undefined();
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), FUNCTIONFS_DMABUF_TRANSFER, &req) < 0) {
     ThrowErrno(info.Env(), errno, "ioctl(FUNCTIONFS_DMABUF_TRANSFER)");
     return info.Env().Undefined();
   }
   return info.Env().Undefined();
+}
+
+// dmabufTransferFenced(epFd, dmabufFd, length, flags = 0) -> sync_file fd holding the transfer's
+// fence, or -1 when the kernel cannot export fences (no CONFIG_SYNC_FILE). The export follows the ioctl at once, in C, because only unsignalled fences are
+// exported: a transfer that completes before the export leaves a signalled stub (status 1),
+// so the window in which a failure could pass unseen is kept to microseconds.
+Napi::Value DmabufTransferFenced(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct usb_ffs_dmabuf_transfer_req req;
+  if (!TransferRequest(info, &req)) return env.Undefined();
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), FUNCTIONFS_DMABUF_TRANSFER, &req) < 0) {
+    ThrowErrno(env, errno, "ioctl(FUNCTIONFS_DMABUF_TRANSFER)");
+    return env.Undefined();
+  }
+  int sync_fd = ExportSyncFile(req.fd, true);
+  // ENOTTY: a kernel without CONFIG_SYNC_FILE. The transfer is queued all the same; -1 tells
+  // the caller to wait by polling the dma-buf, with no status to read.
+  if (sync_fd < 0 && errno != ENOTTY) {
+    ThrowErrno(env, errno, "ioctl(DMA_BUF_IOCTL_EXPORT_SYNC_FILE)", "(the transfer was queued)");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, sync_fd < 0 ? -1 : sync_fd);
+}
+
+// dmabufExportSyncFile(dmabufFd, all = true) -> sync_file fd (see ExportSyncFile).
+Napi::Value DmabufExportSyncFile(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  bool all = info.Length() < 2 || info[1].ToBoolean();
+  int fd = ExportSyncFile(info[0].ToNumber().Int32Value(), all);
+  if (fd < 0) {
+    ThrowErrno(env, errno, "ioctl(DMA_BUF_IOCTL_EXPORT_SYNC_FILE)");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// syncFileStatus(fd) -> 1 (all fences signalled without error), 0 (one still pending) or -errno
+// (the first error a signalled fence carries). Reads each fence (SYNC_IOC_FILE_INFO), because a
+// merged fence's own status may not carry its members' errors. Never polls the sync_file: poll
+// hooks a callback under the fence's lock, and f_fs puts that lock in the attachment, which
+// DETACH can free while the fence lives on.
+Napi::Value SyncFileStatus(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].ToNumber().Int32Value();
+  struct sync_file_info head = {};
+  if (ioctl(fd, SYNC_IOC_FILE_INFO, &head) < 0) {
+    ThrowErrno(env, errno, "ioctl(SYNC_IOC_FILE_INFO)");
+    return env.Undefined();
+  }
+  std::vector<struct sync_fence_info> fences(head.num_fences);
+  if (head.num_fences) {
+    struct sync_file_info all = {};
+    all.num_fences = head.num_fences;
+    all.sync_fence_info = reinterpret_cast<__u64>(fences.data());
+    if (ioctl(fd, SYNC_IOC_FILE_INFO, &all) < 0) {
+      ThrowErrno(env, errno, "ioctl(SYNC_IOC_FILE_INFO)");
+      return env.Undefined();
+    }
+  }
+  int status = head.status < 0 ? head.status : 1;
+  bool pending = head.status == 0 && fences.empty();
+  for (const auto &f : fences) {
+    if (f.status < 0 && status == 1) status = f.status;
+    if (f.status == 0) pending = true;
+  }
+  if (status == 1 && pending) status = 0;
+  return Napi::Number::New(env, status);
 }
 
 }  // namespace ffslab

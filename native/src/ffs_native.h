@@ -17,5 +17,8 @@ Napi::Value UdmabufCreate(const Napi::CallbackInfo &info);
 Napi::Value DmabufAttach(const Napi::CallbackInfo &info);
 Napi::Value DmabufDetach(const Napi::CallbackInfo &info);
 Napi::Value DmabufTransfer(const Napi::CallbackInfo &info);
+Napi::Value DmabufTransferFenced(const Napi::CallbackInfo &info);
+Napi::Value DmabufExportSyncFile(const Napi::CallbackInfo &info);
+Napi::Value SyncFileStatus(const Napi::CallbackInfo &info);
 
 }  // namespace ffslab

@@ -6,9 +6,11 @@ import { guestVerb } from './verbs/guest-verb';
 import { suitesVerb } from './verbs/suites-verb';
 import { runVerb } from './verbs/run-verb';
 import { deployVerb } from './verbs/deploy-verb';
+import { compareVerb } from './verbs/compare-verb';
+import { benchVerb } from './verbs/bench-verb';
 
 /** Every verb of the CLI, in help order. */
-export const VERBS: readonly Verb[] = [labVerb, runVerb, deployVerb, kernelVerb, suitesVerb, guestVerb];
+export const VERBS: readonly Verb[] = [labVerb, runVerb, deployVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, guestVerb];
 
 /** Top-level help: every verb and where to find its options. */
 export function mainHelp(): string {

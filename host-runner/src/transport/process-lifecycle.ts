@@ -74,8 +74,9 @@ export async function collect(proc: RemoteProcess, what: string, where: string, 
     if (first.signal === CONNECTION_LOST.signal) {
       throw infraError(`connection to ${where} lost while running '${what}'`);
     }
-    // Output can trail the exit a little (local pipes); never wait on it forever.
-    await settlesWithin(streamsDone, 2_000);
+    // Output can trail the exit (local pipes; SSH data still in the stdout filter on a loaded
+    // machine, where 2 s once cut a reply short); never wait on it forever.
+    await settlesWithin(streamsDone, 10_000);
     return { code: first.code, signal: first.signal, stdout, stderr };
   } finally {
     clearTimeout(timer);

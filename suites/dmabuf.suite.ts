@@ -1,0 +1,410 @@
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+import { waitForUsbDevice, type UsbMatch } from '../host-runner/src/usb/usb-device-wait';
+import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { streamIn, streamOut, type HostStreamReport } from '../host-runner/src/usb/usb-stream';
+import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
+import type { DmabufFenceState, DmabufLoopReport } from '../gadget-agent/src/dmabuf-protocol';
+import type { AgentClient } from '../host-runner/src/agent/agent-client';
+import type { Device as UsbDevice } from 'usb';
+
+const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
+/** Cycles of each DETACH/close-after-completion loop. */
+const LOOP_CYCLES = NIGHTLY ? 10_000 : 1_000;
+/** The function's endpoint files (the agent's default function): ep1 bulk IN, ep2 bulk OUT. */
+const EP_IN = 1;
+const EP_OUT = 2;
+const PAGE = 4096;
+/** How long a fence is watched to show it is still pending (ms). */
+const STILL_PENDING_MS = 300;
+/** f_fs waits this long for conflicting fences before EBUSY (DMABUF_ENQUEUE_TIMEOUT_MS). */
+const ENQUEUE_TIMEOUT_MS = 5000;
+/** Run the cases that oops a 6.12 kernel (set in the runner's environment). */
+const RUN_HAZARDS = process.env.FFS_LAB_DMABUF_HAZARDS === '1';
+
+/**
+ * FunctionFS DMABUF (spec section 6), driven through the agent so it runs on any target: the
+ * ioctls' errors (EINVAL for flags and length, EPERM for a buffer not attached, EAGAIN before
+ * ENABLE on a non-blocking file, EBUSY while a fence is pending), completion by fence (pending
+ * until the host moves the data, then signalled with the request's status), ESHUTDOWN on the
+ * fence when the host deconfigures the device and after a UDC unbind, DETACH and close with transfers pending, and
+ * DETACH or close right after completion in a loop (the use-after-free fixed in 2026; the
+ * kernel-health suite, which runs last, reads the log). On a UDC without scatter-gather (stock
+ * dummy_udc) ATTACH is EPERM and the suite skips with that reason; on a UDC that claims it, that
+ * EPERM fails the first test.
+ */
+describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
+  this.timeout(60_000);
+  let h: AgentHandle | undefined;
+  let dev: UsbFunctionHandle | undefined;
+  /** The device as libusb lists it (kept across the handle's close, e.g. for SET_CONFIGURATION). */
+  let usbDevice: UsbDevice | undefined;
+  let missing: string | undefined;
+  const seed = crypto.randomInt(1, 2 ** 31);
+  const match: UsbMatch = { vendorId: 0x1d6b, productId: 0x0120, serial: crypto.randomBytes(6).toString('hex') };
+  let offset = 0;
+
+  const agent = (): AgentClient => h!.agent;
+
+  before(async function () {
+    const ctx = labContext();
+    h = await ctx.startAgent();
+    await agent().call('function.create', {
+      gadget: { name: 'dmabuf', ...match, serial: match.serial!, manufacturer: 'ffs-lab', product: 'dmabuf', function: 'dmabuf' },
+    });
+    await agent().call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
+    await openHost();
+    const probe = await agent().call('dmabuf.probe', {});
+    if (probe.usable) return;
+    if (!probe.sgExpected) skipWithReason(this, probe.reason ?? `DMABUF attach: ${probe.attach}`);
+    missing = probe.reason;
+  });
+
+  after(async function () {
+    await dev?.close();
+    await h?.agent.call('gadget.remove', {}).catch(() => undefined);
+    await h?.close();
+  });
+
+  beforeEach(function () {
+    if (missing && this.currentTest?.title !== FIRST) skipWithReason(this, missing);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-30).join('\n')}`);
+    // Every case starts clean: files closed (the kernel detaches), buffers and fences freed.
+    await h?.agent.call('dmabuf.reset', {});
+  });
+
+  /** (Re)open the host side once the device is configured, and wait for the function's ENABLE. */
+  async function openHost(): Promise<void> {
+    await dev?.close();
+    dev = undefined;
+    const found = await waitForUsbDevice(match, labContext().usb.enumerateTimeoutMs);
+    usbDevice = found.device;
+    dev = UsbFunctionHandle.open(found.device);
+    dev.bulkIn.timeout = 10_000;
+    dev.bulkOut.timeout = 10_000;
+    await agent().call('function.status', { waitEnabledMs: 10_000 }, 15_000);
+  }
+
+  /** SET_CONFIGURATION from the host (0: unconfigured); the interface is released first, as usbfs requires. */
+  async function hostSetConfiguration(value: number): Promise<void> {
+    await dev?.close();
+    dev = undefined;
+    const d = usbDevice!;
+    d.open();
+    try {
+      await new Promise<void>((resolve, reject) => d.setConfiguration(value, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      d.close();
+    }
+  }
+
+  /** Wait (bounded) until the function saw DISABLE. */
+  async function waitDisabled(): Promise<void> {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const st = await agent().call('function.status', {});
+      if (!st.enabled) return;
+      if (Date.now() > until) throw new Error(`the function is still enabled 10 s after the host deconfigured it (events ${st.events.slice(-5).join(', ')})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Open ep `n`, make `count` page-multiple buffers, attach those asked for. */
+  async function setup(n: number, sizes: number[], opts: { attach?: boolean; nonBlocking?: boolean } = {}): Promise<{ handle: number; bufs: number[] }> {
+    const { handle } = await agent().call('dmabuf.open', { endpoint: n, ...(opts.nonBlocking === false ? { nonBlocking: false } : {}) });
+    const bufs: number[] = [];
+    for (const size of sizes) {
+      const { buffer } = await agent().call('dmabuf.create', { size });
+      if (opts.attach !== false) await agent().call('dmabuf.attach', { handle, buffer });
+      bufs.push(buffer);
+    }
+    return { handle, bufs };
+  }
+
+  /** The agent call must fail with errno `code`. */
+  async function rejectsWith(p: Promise<unknown>, code: string, what: string): Promise<void> {
+    await assert.rejects(p, (e: { code?: string; message?: string }) => {
+      assert.equal(e.code, code, `${what}: got ${e.code}: ${e.message}`);
+      return true;
+    });
+  }
+
+  const wait = (transfer: number, timeoutMs: number): Promise<DmabufFenceState> => agent().call('dmabuf.wait', { transfer, timeoutMs }, timeoutMs + 10_000);
+
+  /** An IN transfer of `length` pattern bytes from `buffer`; returns its id and stream offset. */
+  async function sendIn(handle: number, buffer: number, length: number): Promise<{ transfer: number; at: number }> {
+    const at = offset;
+    offset += length;
+    const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer, length, fill: { seed, offset: at } });
+    return { transfer, at };
+  }
+
+  /** The host reads `length` bytes and checks them against the pattern at `at`. */
+  async function hostReads(length: number, at: number): Promise<void> {
+    const got = await dev!.bulkIn.transferAsync(length);
+    assert.equal(got?.length ?? 0, length, 'bytes the host received');
+    assert.equal(verifyPattern(got!, seed, at), -1, 'the host received wrong bytes');
+  }
+
+  /**
+   * After transfers were dequeued: the host's next read gets exactly the bytes of a new IN
+   * transfer from `buffer`, not those of a dequeued one (every transfer has its own stream
+   * offset, so its own bytes). Gadget first, then the host: node usb's libusb noticed its own
+   * transfer timeouts only after tens of seconds in the lab, so "nothing arrives" is not timed.
+   */
+  async function hostNextReadIs(handle: number, buffer: number): Promise<number> {
+    const next = await sendIn(handle, buffer, PAGE);
+    const got = await dev!.bulkIn.transferAsync(PAGE);
+    assert.equal(got?.length ?? 0, PAGE, 'bytes the host received');
+    assert.equal(verifyPattern(got!, seed, next.at), -1, 'the host received other bytes than the new transfer\'s (a dequeued transfer was sent?)');
+    return next.transfer;
+  }
+
+  /** Set when a fence's errno could not be read (no CONFIG_SYNC_FILE); see uncheckedErrno(). */
+  let errnoUnread = false;
+  beforeEach(function () {
+    errnoUnread = false;
+  });
+
+  /** The fence signalled, with errno `code` (checked when the kernel lets it be read). */
+  function fenceError(f: DmabufFenceState, code: string, what = 'the transfer'): void {
+    assert.equal(f.state, 'signaled', `${what}: the fence is still pending`);
+    if (f.errorKnown) assert.equal(f.error, code, `${what}: fence signalled ${f.error ?? 'success'}, expected ${code}`);
+    else errnoUnread = true;
+  }
+
+  /** End of a case that checks fence errnos: if one could not be read, the case is a skip that says so. */
+  function uncheckedErrno(ctx: Mocha.Context): void {
+    if (errnoUnread) skipWithReason(ctx, `every other check of this case passed, but the fence's errno cannot be read: this kernel lacks CONFIG_SYNC_FILE (DMA_BUF_IOCTL_EXPORT_SYNC_FILE is ENOTTY)`);
+  }
+
+  const FIRST = 'DMABUF attach works on this UDC (when it claims scatter-gather)';
+  it(FIRST, function () {
+    assert.equal(missing, undefined, `${missing}, so DMABUF should work here`);
+  });
+
+  describe('TRANSFER argument checks', function () {
+    it('flags other than 0: EINVAL', async function () {
+      const { handle, bufs } = await setup(EP_IN, [PAGE]);
+      for (const flags of [1, 0x80000000]) {
+        await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE, flags }), 'EINVAL', `flags ${flags}`);
+      }
+    });
+
+    it('length 0 and a length past the buffer: EINVAL; exactly the buffer size is taken', async function () {
+      const { handle, bufs } = await setup(EP_IN, [2 * PAGE]);
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 0 }), 'EINVAL', 'length 0');
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 2 * PAGE + 1 }), 'EINVAL', 'length = size + 1');
+      const { transfer, at } = await sendIn(handle, bufs[0]!, 2 * PAGE);
+      await hostReads(2 * PAGE, at);
+      assert.deepEqual(pick(await wait(transfer, 5000)), { state: 'signaled' });
+    });
+
+    it('a buffer not attached to this endpoint file: TRANSFER and DETACH fail EPERM', async function () {
+      const { handle, bufs } = await setup(EP_IN, [PAGE], { attach: false });
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }), 'EPERM', 'TRANSFER, never attached');
+      await rejectsWith(agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }), 'EPERM', 'DETACH, never attached');
+      // Attachments belong to one open file: attached to ep2 is not attached to ep1.
+      const other = await agent().call('dmabuf.open', { endpoint: EP_OUT });
+      await agent().call('dmabuf.attach', { handle: other.handle, buffer: bufs[0]! });
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }), 'EPERM', 'TRANSFER, attached to another endpoint file');
+      // And after DETACH it is no longer attached.
+      await agent().call('dmabuf.attach', { handle, buffer: bufs[0]! });
+      await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! });
+      await rejectsWith(agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }), 'EPERM', 'second DETACH');
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }), 'EPERM', 'TRANSFER after DETACH');
+    });
+  });
+
+  describe('completion by fence', function () {
+    it('IN: the fence stays pending until the host reads, then signals without error; the host gets every byte', async function () {
+      const { handle, bufs } = await setup(EP_IN, [16 * PAGE]);
+      const { transfer, at } = await sendIn(handle, bufs[0]!, 16 * PAGE);
+      assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' }, 'the fence signalled before the host read anything');
+      await hostReads(16 * PAGE, at);
+      const done = await wait(transfer, 5000);
+      assert.deepEqual(pick(done), { state: 'signaled' });
+      measure(this, 'transfer to fence seen', Math.round(done.elapsedMs), 'ms');
+    });
+
+    it('OUT: the fence signals once the host has sent; the buffer then holds the bytes', async function () {
+      const { handle, bufs } = await setup(EP_OUT, [4 * PAGE]);
+      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 4 * PAGE });
+      assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' }, 'the fence signalled before the host sent anything');
+      const data = Buffer.alloc(4 * PAGE);
+      fillPattern(data, seed, offset);
+      await dev!.bulkOut.transferAsync(data);
+      assert.deepEqual(pick(await wait(transfer, 5000)), { state: 'signaled' });
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: 4 * PAGE, seed, offset }), { firstBadOffset: null });
+      offset += 4 * PAGE;
+    });
+
+    it('OUT: a second TRANSFER while the buffer\'s fence is pending: EBUSY at once (non-blocking), after 5 s (blocking)', async function () {
+      this.timeout(60_000);
+      const nb = await setup(EP_OUT, [PAGE]);
+      await agent().call('dmabuf.transfer', { handle: nb.handle, buffer: nb.bufs[0]!, length: PAGE });
+      const t0 = Date.now();
+      await rejectsWith(agent().call('dmabuf.transfer', { handle: nb.handle, buffer: nb.bufs[0]!, length: PAGE }), 'EBUSY', 'non-blocking');
+      const fast = Date.now() - t0;
+      assert.ok(fast < ENQUEUE_TIMEOUT_MS / 2, `the non-blocking EBUSY took ${fast} ms`);
+      const bl = await setup(EP_OUT, [PAGE], { nonBlocking: false });
+      await agent().call('dmabuf.transfer', { handle: bl.handle, buffer: bl.bufs[0]!, length: PAGE });
+      const t1 = Date.now();
+      await rejectsWith(agent().call('dmabuf.transfer', { handle: bl.handle, buffer: bl.bufs[0]!, length: PAGE }, ENQUEUE_TIMEOUT_MS + 20_000), 'EBUSY', 'blocking');
+      const slow = Date.now() - t1;
+      measure(this, 'blocking EBUSY after', slow, 'ms');
+      assert.ok(slow >= ENQUEUE_TIMEOUT_MS - 250, `the blocking TRANSFER gave up after ${slow} ms, before the ${ENQUEUE_TIMEOUT_MS} ms the kernel waits`);
+    });
+  });
+
+  describe('DETACH and close with transfers pending', function () {
+    it('DETACH dequeues a pending IN transfer: its fence signals ECONNRESET, the host gets nothing, the buffer works again after ATTACH', async function () {
+      const { handle, bufs } = await setup(EP_IN, [PAGE]);
+      const { transfer } = await sendIn(handle, bufs[0]!, PAGE);
+      assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' });
+      await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! });
+      fenceError(await wait(transfer, 5000), 'ECONNRESET');
+      await agent().call('dmabuf.attach', { handle, buffer: bufs[0]! });
+      const next = await hostNextReadIs(handle, bufs[0]!);
+      assert.deepEqual(pick(await wait(next, 5000)), { state: 'signaled' });
+      uncheckedErrno(this);
+    });
+
+    it('DETACH dequeues a pending OUT transfer: ECONNRESET; the host\'s next data goes whole to the next transfer', async function () {
+      const { handle, bufs } = await setup(EP_OUT, [PAGE]);
+      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE });
+      await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! });
+      fenceError(await wait(transfer, 5000), 'ECONNRESET');
+      await agent().call('dmabuf.attach', { handle, buffer: bufs[0]! });
+      const next = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE });
+      const data = Buffer.alloc(PAGE);
+      fillPattern(data, seed, offset);
+      await dev!.bulkOut.transferAsync(data);
+      assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: PAGE, seed, offset }), { firstBadOffset: null });
+      offset += PAGE;
+      uncheckedErrno(this);
+    });
+
+    it('closing the endpoint file with 4 buffers attached, 3 transfers pending: every pending fence signals an error; the buffers attach again elsewhere', async function () {
+      const { handle, bufs } = await setup(EP_IN, [PAGE, PAGE, 2 * PAGE, PAGE]);
+      const pending = [];
+      for (const b of bufs.slice(0, 3)) pending.push((await sendIn(handle, b, PAGE)).transfer);
+      await agent().call('dmabuf.close', { handle });
+      for (const t of pending) {
+        fenceError(await wait(t, 5000), 'ECONNRESET', `transfer ${t}, its endpoint file closed`);
+      }
+      const again = await agent().call('dmabuf.open', { endpoint: EP_IN });
+      for (const b of bufs) await agent().call('dmabuf.attach', { handle: again.handle, buffer: b });
+      const next = await hostNextReadIs(again.handle, bufs[3]!);
+      assert.deepEqual(pick(await wait(next, 5000)), { state: 'signaled' });
+      uncheckedErrno(this);
+    });
+  });
+
+  describe('the endpoint goes away', function () {
+    it('the host deconfigures (SET_CONFIGURATION 0): a pending fence signals ESHUTDOWN; until the next ENABLE a non-blocking TRANSFER is EAGAIN; then the attachment works', async function () {
+      this.timeout(90_000);
+      const { handle, bufs } = await setup(EP_IN, [PAGE, PAGE]);
+      const { transfer } = await sendIn(handle, bufs[0]!, PAGE);
+      try {
+        await hostSetConfiguration(0);
+        await waitDisabled();
+        fenceError(await wait(transfer, 5000), 'ESHUTDOWN');
+        await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[1]!, length: PAGE }), 'EAGAIN', 'TRANSFER while the function is disabled');
+      } finally {
+        await hostSetConfiguration(1);
+        await openHost();
+      }
+      const next = await sendIn(handle, bufs[1]!, PAGE);
+      await hostReads(PAGE, next.at);
+      assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
+      uncheckedErrno(this);
+    });
+
+    it('UDC unbind: a pending fence signals ESHUTDOWN; closing the file afterwards is clean; after a new bind DMABUF works', async function () {
+      this.timeout(90_000);
+      const { handle, bufs } = await setup(EP_IN, [PAGE]);
+      const { transfer } = await sendIn(handle, bufs[0]!, PAGE);
+      try {
+        await agent().call('gadget.unbind', {});
+        fenceError(await wait(transfer, 5000), 'ESHUTDOWN');
+        // Close, never DETACH, while unbound: see the hazard case below.
+        await agent().call('dmabuf.close', { handle });
+      } finally {
+        await agent().call('gadget.bind', labContext().udc ? { udc: labContext().udc! } : {});
+      }
+      await openHost();
+      const again = await setup(EP_IN, [PAGE]);
+      const next = await sendIn(again.handle, again.bufs[0]!, PAGE);
+      await hostReads(PAGE, next.at);
+      assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
+      uncheckedErrno(this);
+    });
+
+    it('hazard: DETACH and TRANSFER after a UDC unbind fail cleanly (6.12 f_fs dereferences the unbound gadget)', async function () {
+      if (!RUN_HAZARDS) {
+        skipWithReason(this, 'not run by default: on Linux 6.12 f_fs, DMABUF_DETACH and _TRANSFER read ffs->gadget->dev.parent while ffs->gadget is NULL after a UDC unbind, a NULL dereference that oopses the kernel; set FFS_LAB_DMABUF_HAZARDS=1 in the runner\'s environment to run it');
+      }
+      this.timeout(90_000);
+      const { handle, bufs } = await setup(EP_IN, [PAGE]);
+      try {
+        await agent().call('gadget.unbind', {});
+        const detach = await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }).then(() => 'ok', (e: { code?: string }) => e.code);
+        const transfer = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }).then(() => 'ok', (e: { code?: string }) => e.code);
+        assert.ok(detach === 'ok' || /^E/.test(detach ?? ''), `DETACH after unbind: ${detach}`);
+        assert.notEqual(transfer, 'ok', 'TRANSFER after unbind was accepted');
+      } finally {
+        await agent().call('dmabuf.reset', {});
+        await agent().call('gadget.bind', labContext().udc ? { udc: labContext().udc! } : {});
+        await openHost();
+      }
+    });
+  });
+
+  describe(`ending a cycle right after its completion, ${LOOP_CYCLES} cycles (the 2026 DETACH-after-completion use-after-free)`, function () {
+    const SIZE = PAGE;
+
+    /** Run the agent's loop on `endpoint` while the host moves the same pattern stream. */
+    async function loop(ctx: Mocha.Context, endpoint: number, end: 'detach' | 'close'): Promise<{ report: DmabufLoopReport; host: HostStreamReport }> {
+      const timeoutMs = 30_000 + LOOP_CYCLES * 20;
+      ctx.timeout(timeoutMs + 30_000);
+      const shape = { transferSize: SIZE, totalBytes: LOOP_CYCLES * SIZE, seed, depth: 4, timeoutMs };
+      const host = endpoint === EP_IN ? streamIn(dev!.bulkIn, shape) : streamOut(dev!.bulkOut, shape);
+      const report = await agent().call('dmabuf.loop', { endpoint, cycles: LOOP_CYCLES, size: SIZE, seed, end, timeoutMs }, timeoutMs + 10_000);
+      const hostReport = await host;
+      if (report.error) attachLog(ctx, `agent loop: ${JSON.stringify(report)}`);
+      assert.equal(report.error, undefined, `cycle ${report.error?.cycle}: ${report.error?.code}: ${report.error?.message}`);
+      assert.equal(report.completed, LOOP_CYCLES);
+      assert.equal(report.badCycles, 0, 'OUT cycles with wrong bytes');
+      assert.equal(hostReport.error, undefined, `host ${hostReport.error?.code}: ${hostReport.error?.message}`);
+      assert.equal(hostReport.tally.firstBadOffset, null, `host: ${hostReport.tally.fault}`);
+      assert.equal(hostReport.tally.bytes, LOOP_CYCLES * SIZE);
+      measure(ctx, 'cycles per second', Math.round(LOOP_CYCLES / (report.elapsedMs / 1000)), '1/s');
+      measure(ctx, 'completion seen to end of DETACH/close', report.meanEndUs, 'µs');
+      return { report, host: hostReport };
+    }
+
+    it('IN: attach, transfer, complete, DETACH at once; every byte reaches the host', async function () {
+      await loop(this, EP_IN, 'detach');
+    });
+
+    it('IN: attach, transfer, complete, close the endpoint file at once', async function () {
+      await loop(this, EP_IN, 'close');
+    });
+
+    it('OUT: attach, transfer, complete, DETACH at once; every byte checked on the gadget', async function () {
+      await loop(this, EP_OUT, 'detach');
+    });
+  });
+});
+
+/** A fence state without its timing and readability, for deepEqual. */
+function pick(f: DmabufFenceState): Pick<DmabufFenceState, 'state' | 'error'> {
+  return { state: f.state, ...(f.error !== undefined ? { error: f.error } : {}) };
+}
