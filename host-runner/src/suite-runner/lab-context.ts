@@ -1,6 +1,5 @@
 import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
-import type { Transport } from '../transport/transport';
-import { AgentClient } from '../agent/agent-client';
+import type { AgentClient } from '../agent/agent-client';
 
 /** What suites know about the kernel under test. */
 export interface KernelUnderTest {
@@ -74,23 +73,4 @@ export function setLabContext(ctx: LabContext | undefined): void {
 export function labContext(): LabContext {
   if (!current) throw new Error('suites must be run by ffs-lab (no lab context)');
   return current;
-}
-
-/** Start an agent over a fresh transport made by `makeTransport`. */
-export async function startAgentOver(makeTransport: () => Transport, agentArgv: readonly string[]): Promise<AgentHandle> {
-  const transport = makeTransport();
-  await transport.connect();
-  try {
-    const agent = await AgentClient.start(transport, agentArgv);
-    return {
-      agent,
-      close: async () => {
-        await agent.close();
-        await transport.close();
-      },
-    };
-  } catch (err) {
-    await transport.close();
-    throw err;
-  }
 }
