@@ -163,15 +163,17 @@ export class DmabufLab {
     let file: EndpointFile | undefined;
     let completed = 0;
     let badCycles = 0;
+    let busyRetries = 0;
     let endNs = 0n;
     let cycle = 0;
     let error: DmabufLoopReport['error'];
     try {
       for (; cycle < p.cycles; cycle++) {
-        file ??= new EndpointFile(ep.path, true);
-        native().dmabufAttach(file.fd, made.fd);
+        const f = (file ??= new EndpointFile(ep.path, true));
+        busyRetries += await retryBusy(() => native().dmabufAttach(f.fd, made.fd), deadline);
         if (ep.direction === 'in') fillPattern(view, p.seed, cycle * p.size);
-        const syncFd = native().dmabufTransferFenced(file.fd, made.fd, p.size);
+        let syncFd = -1;
+        busyRetries += await retryBusy(() => (syncFd = native().dmabufTransferFenced(f.fd, made.fd, p.size)), deadline);
         let status: number;
         try {
           status = await fenceSignalled(made.fd, syncFd, deadline);
@@ -203,6 +205,7 @@ export class DmabufLab {
     return {
       completed,
       badCycles,
+      busyRetries,
       ...(error ? { error } : {}),
       meanEndUs: completed ? Math.round(Number(endNs / BigInt(completed)) / 100) / 10 : 0,
       elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6,
@@ -276,6 +279,23 @@ function fenceSignalled(dmabufFd: number, syncFd: number, deadline: number): Pro
     }
     timer = setTimeout(() => finish(syncFd < 0 ? 0 : native().syncFileStatus(syncFd)), Math.max(0, deadline - Date.now()));
   });
+}
+
+/**
+ * On a non-blocking file, ATTACH and TRANSFER are EBUSY while the dma-buf's reservation lock is
+ * held, which the previous cycle's completion work does for a moment when it drops its
+ * attachment: retry `op` every ms until the deadline. Returns how many EBUSY it took.
+ */
+async function retryBusy(op: () => unknown, deadline: number): Promise<number> {
+  for (let busy = 0; ; busy++) {
+    try {
+      op();
+      return busy;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EBUSY' || Date.now() > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 function closeQuietly(fd: number): void {

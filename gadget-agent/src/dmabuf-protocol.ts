@@ -61,6 +61,8 @@ export interface DmabufLoopReport {
   completed: number;
   /** OUT only: cycles whose bytes differed from the pattern. */
   badCycles: number;
+  /** ATTACH/TRANSFER calls that met EBUSY (the reservation lock held by the previous cycle's completion work) and were retried. */
+  busyRetries: number;
   /** The first failure (ioctl errno, fence errno, TIMEOUT), with its cycle; absent when all went well. */
   error?: { cycle: number; code: string; message: string };
   /** Mean µs from the fence signalling (as seen by poll) to the end of its DETACH/close. */
