@@ -9,4 +9,9 @@ if (!require('fs').existsSync(entry)) {
   process.exit(2);
 }
 const { main } = require(entry);
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  // The verdict is final: a handle something left open (a stuck libusb transfer, a half-closed
+  // socket) must not keep the CLI, or the lab guest waiting for it, alive.
+  setTimeout(() => process.exit(code), 3000).unref();
+});

@@ -14,6 +14,7 @@ import { listUdcs } from './udc';
 import { MmapProbe } from './mmap-probe-methods';
 import { DmabufLab } from './dmabuf-lab';
 import { probeDmabuf } from './dmabuf-probe';
+import { FaultLab } from './fault-methods';
 
 type Handler<M extends MethodName> = (params: Methods[M]['params']) => Promise<Methods[M]['result']> | Methods[M]['result'];
 
@@ -35,6 +36,9 @@ export class AgentSession {
     { mountPoint: () => this.fn?.gadget.mountPoint },
     (line) => this.log(line),
   );
+
+  /** The fault.* methods (fault-methods.ts): storms and races on the current function, signals to other agents. */
+  private readonly faultLab = new FaultLab({ fn: () => this.fn, removeFunction: () => this.removeGadget() });
 
   constructor(private readonly log: (line: string) => void) {
     const stale = removeStaleGadgets();
@@ -138,6 +142,7 @@ export class AgentSession {
       return probeDmabuf(`${fn.gadget.mountPoint}/ep1`, fn.gadget.boundUdc());
     },
     ...this.mmapProbe.handlers,
+    ...this.faultLab.handlers,
     shutdown: async () => {
       this.mmapProbe.reset();
       await this.removeGadget();

@@ -7,6 +7,7 @@ import type { FunctionSpec, Speed, TransferType } from '../../native/lib/descrip
 import type { IoModeName } from '../../native/lib/endpoint-io';
 import type { StreamShape } from './stream-layout';
 import { DMABUF_METHOD_NAMES, type DmabufMethods } from './dmabuf-protocol';
+import { FAULT_METHOD_NAMES, type FaultMethods } from './fault-protocol';
 import type { MmapRaceParams, MmapRaceResult, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState } from './mmap-probe-protocol';
 
 export const PROTOCOL_VERSION = 1;
@@ -305,6 +306,10 @@ export interface Methods {
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface Methods extends DmabufMethods {}
 
+/** The fault and race methods (fault-protocol.ts, issue 7) belong to the protocol too. */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Methods extends FaultMethods {}
+
 export type MethodName = keyof Methods;
 
 export const METHOD_NAMES: readonly MethodName[] = [
@@ -314,4 +319,5 @@ export const METHOD_NAMES: readonly MethodName[] = [
   'mmap.mount', 'mmap.unmount', 'mmap.mounts', 'mmap.open', 'mmap.dup', 'mmap.close', 'mmap.buffer', 'mmap.fill', 'mmap.release',
   'mmap.mremap', 'mmap.poke', 'mmap.peek', 'mmap.submit', 'mmap.wait', 'mmap.race', 'mmap.reset',
   ...DMABUF_METHOD_NAMES,
+  ...FAULT_METHOD_NAMES,
 ];

@@ -28,7 +28,11 @@ export class CopyIo implements EndpointIo {
   }
 
   read(buf: Uint8Array, length = buf.length): Promise<number> {
-    return this.io((cb) => fs.read(this.file.fd, buf, 0, length, null, cb));
+    // f_fs fails a blocking read with EINTR when a signal interrupts it, even one with no handler
+    // (SIGSTOP/SIGCONT), and libuv does not retry: read again, as a POSIX reader would.
+    const attempt = (cb: (err: NodeJS.ErrnoException | null, n: number) => void): void =>
+      fs.read(this.file.fd, buf, 0, length, null, (err, n) => (err?.code === 'EINTR' && !this.file.closed ? attempt(cb) : cb(err, n)));
+    return this.io(attempt);
   }
 
   write(buf: Uint8Array, length = buf.length): Promise<number> {
