@@ -2,9 +2,13 @@ import { execFile } from 'node:child_process';
 import type { StreamShape } from '../../../gadget-agent/src/stream-layout';
 import { transferCount } from '../../../gadget-agent/src/stream-layout';
 import type { IoModeName } from '../../../native/lib/endpoint-io';
+import type { StreamEndTally } from '../../../gadget-agent/src/protocol';
 
-/** One end's one-line JSON result, as the C programs print it (bench/src/bench-result.c). */
-export interface CEndResult {
+/**
+ * One end's one-line JSON result, as the C programs print it (bench/src/bench-result.c): the
+ * agent's tally fields (bytes, transfers, CRC-32, first bad offset) plus the stream's shape.
+ */
+export interface CEndResult extends StreamEndTally {
   role: 'gadget' | 'host';
   kind: 'source' | 'sink';
   mode: IoModeName;
@@ -14,13 +18,6 @@ export interface CEndResult {
   plannedTransfers: number;
   depth: number;
   maxPacketSize: number;
-  bytes: number;
-  transfers: number;
-  /** CRC-32 of the bytes in stream order, 8 hex digits (the agent's too). */
-  checksum: string;
-  firstBadOffset: number | null;
-  fault?: string;
-  badTransfers: number;
   /** First submission to last completion. */
   seconds: number;
   cpuUserSeconds: number;
