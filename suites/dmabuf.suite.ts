@@ -23,6 +23,13 @@ const STILL_PENDING_MS = 300;
 const ENQUEUE_TIMEOUT_MS = 5000;
 /** Run the cases that oops a 6.12 kernel (set in the runner's environment). */
 const RUN_HAZARDS = process.env.FFS_LAB_DMABUF_HAZARDS === '1';
+/** Our series' fix for the unbound-gadget NULL dereference (patch file name, without its number). */
+const UNBOUND_GADGET_FIX = 'usb-gadget-f_fs-do-not-dereference-an-unbound-gadget';
+
+/** Does the kernel under test carry this patch of the lab's series? (Unknown kernels: no.) */
+function carriesFix(name: string): boolean {
+  return labContext().kernel.patches?.some((p) => p.includes(name)) ?? false;
+}
 
 /**
  * FunctionFS DMABUF (spec section 6), driven through the agent so it runs on any target: the
@@ -352,8 +359,8 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
     });
 
     it('hazard: DETACH and TRANSFER after a UDC unbind fail cleanly (6.12 f_fs dereferences the unbound gadget)', async function () {
-      if (!RUN_HAZARDS) {
-        skipWithReason(this, 'not run by default: on Linux 6.12 f_fs, DMABUF_DETACH and _TRANSFER read ffs->gadget->dev.parent while ffs->gadget is NULL after a UDC unbind, a NULL dereference that oopses the kernel; set FFS_LAB_DMABUF_HAZARDS=1 in the runner\'s environment to run it');
+      if (!RUN_HAZARDS && !carriesFix(UNBOUND_GADGET_FIX)) {
+        skipWithReason(this, `not run by default on kernels without our fix (${UNBOUND_GADGET_FIX}): on Linux 6.12 f_fs, DMABUF_DETACH and _TRANSFER read ffs->gadget->dev.parent while ffs->gadget is NULL after a UDC unbind, a NULL dereference that oopses the kernel; set FFS_LAB_DMABUF_HAZARDS=1 in the runner's environment to run it`);
       }
       this.timeout(90_000);
       const { handle, bufs } = await setup(EP_IN, [PAGE]);

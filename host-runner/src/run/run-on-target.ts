@@ -24,7 +24,7 @@ export interface RunOnTargetOptions {
   /** Default per-test timeout: ms. Default 60000 (suites raise their own where they need more). */
   testTimeoutMs?: number;
   /** What the caller knows about the kernel (the lab built it); the release defaults to what the agent reports. */
-  kernel?: { release?: string; variant?: string; seriesLength?: number; expected?: KernelUnderTest['expected'] };
+  kernel?: { release?: string; variant?: string; seriesLength?: number; patches?: string[]; expected?: KernelUnderTest['expected'] };
   /** Lab tools on the target; default from the target config's `tools:`. */
   tools?: TargetTools;
   /** Prefix of the summary lines (`lab`, `run`). */
@@ -79,6 +79,7 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
       release: o.kernel?.release ?? hello.kernelRelease,
       ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}),
       ...(o.kernel?.seriesLength !== undefined ? { seriesLength: o.kernel.seriesLength } : {}),
+      ...(o.kernel?.patches !== undefined ? { patches: o.kernel.patches } : {}),
       features,
       ...(expected ? { expected } : {}),
     },

@@ -8,6 +8,8 @@ export interface KernelUnderTest {
   variant?: string;
   /** Number of patches in the series the lab applied (for expectations), when known. */
   seriesLength?: number;
+  /** File names of the patches the lab applied, in order, when known (a suite may gate a case on a fix). */
+  patches?: string[];
   /** Probed features (`unknown` with the reason in the `*Probe` fields when the target has no probe). */
   features: KernelFeatures;
   /**
