@@ -35,7 +35,8 @@ export function probeDmabuf(endpointPath: string, udc: string): DmabufProbe {
   let reason: string | undefined;
   if (!usable) {
     const why =
-      attach !== 'EPERM' ? 'unexpected error'
+      attach === 'ENOTTY' || attach === 'EAGAIN' ? 'this kernel\'s FunctionFS has no DMABUF ioctls (added in Linux 6.9)'
+      : attach !== 'EPERM' ? 'unexpected error'
       : !udc ? 'the function is not bound to a UDC (bind it first)'
       : !isDummy ? `UDC ${udc} does not do scatter-gather (gadget->sg_supported is 0)`
       : dummySgParam === null ? `${udc} lacks scatter-gather (stock dummy_hcd; the lab's patch 0005 adds it)`

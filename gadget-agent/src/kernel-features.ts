@@ -31,7 +31,8 @@ export function probeKernelFeatures(probe: string): KernelFeatures {
       mmap: mmap === 'ok' ? 'present' : mmap === 'ENODEV' ? 'absent' : 'unknown',
       mmapProbe: mmap,
       ep0MmapProbe: name(out.mmapEp0),
-      dmabuf: ['ok', 'EPERM', 'EBADF'].includes(dmabuf) ? 'present' : ['ENOTTY', 'EINVAL'].includes(dmabuf) ? 'absent' : 'unknown',
+      // EAGAIN: a kernel without DMABUF (< 6.9) routed the ioctl to its wait-for-enable path.
+      dmabuf: ['ok', 'EPERM', 'EBADF'].includes(dmabuf) ? 'present' : ['ENOTTY', 'EINVAL', 'EAGAIN'].includes(dmabuf) ? 'absent' : 'unknown',
       dmabufProbe: dmabuf,
     };
   } finally {

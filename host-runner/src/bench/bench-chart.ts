@@ -1,6 +1,7 @@
 import { BENCH_MODES, BENCH_SIZES, directionLabel, sizeLabel, stackLabel, type BenchDirection, type BenchStack } from './bench-case';
 import type { BenchReport, BenchRow, StackFigures } from './bench-report';
 import type { Spread } from './bench-stats';
+import { xmlEscape } from '../util/xml-escape';
 
 /** Colours of the two stacks (ours saturated, the reference grey). */
 const COLORS: Record<BenchStack, string> = { ours: '#2b6cb0', c: '#9aa5b1' };
@@ -34,11 +35,6 @@ export function niceMax(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v * (1 - 1e-9)) return m * p;
   return 10 * p;
-}
-
-/** Text made safe for XML. */
-export function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function fmtTick(v: number): string {

@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GuestJob } from '../../../fixtures/lab/src/guest-job';
-import { seriesPatches } from '../../../fixtures/kernel/src/kernel-variant';
 import type { TargetConfig } from '../config/lab-config';
 import { runOnTarget } from '../run/run-on-target';
 import { targetOf } from '../run/target';
 import { selectSuites } from '../suite-runner/suite-catalog';
+import { ExitCode } from '../cli/exit-codes';
+import { checkRunningKernel, KERNEL_CHECK_FILE } from './guest-kernel-check';
 
 /** The repository root inside the VM (same path as on the host). */
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
@@ -37,6 +38,15 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir'>): TargetConfig {
 export async function runGuestJob(jobFile: string): Promise<number> {
   const job = JSON.parse(fs.readFileSync(jobFile, 'utf8')) as GuestJob;
   const variant = job.kernel.variant;
+  const seriesLength = job.kernel.seriesLength;
+  // Before any suite: a kernel that cannot run the lab is named as such, not failed test by test.
+  const check = checkRunningKernel();
+  if (check.lacking.length > 0) {
+    for (const line of check.lacking) process.stderr.write(`ffs-lab: kernel ${job.kernel.release}: ${line}\n`);
+    process.stderr.write(`ffs-lab: kernel ${job.kernel.release} cannot run the lab (checked ${check.source}); no suite ran\n`);
+    fs.writeFileSync(path.join(job.reportDir, KERNEL_CHECK_FILE), check.lacking.join('\n') + '\n');
+    return ExitCode.Usage;
+  }
   return runOnTarget({
     target: targetOf(labTargetConfig(job)),
     suites: selectSuites(job.suites),
@@ -45,11 +55,17 @@ export async function runGuestJob(jobFile: string): Promise<number> {
     kernel: {
       release: job.kernel.release,
       variant,
-      ...(variant === 'image' ? {} : { seriesLength: variant === 'vanilla' ? 0 : seriesPatches().length }),
-      // A prebuilt image is of unknown origin: no expectation.
-      ...(variant === 'image' ? {} : { expected: { mmap: variant === 'vanilla' || seriesPatches().length === 0 ? 'absent' : 'present', dmabuf: 'present' } }),
+      // A tree or prebuilt image is of unknown origin: no expectation.
+      ...(job.kernel.patches ? { patches: job.kernel.patches } : {}),
+      ...(seriesLength === undefined ? {} : { seriesLength, expected: { mmap: seriesLength > 0 ? 'present' : 'absent', dmabuf: dmabufExpected(job.kernel.release) } }),
     },
     tools: job.tools,
     label: 'lab',
   });
+}
+
+/** FunctionFS DMABUF arrived in Linux 6.9: expected on releases from 6.9 on, absent before. */
+export function dmabufExpected(release: string): 'present' | 'absent' {
+  const [major = 0, minor = 0] = release.split(/[.-]/).map((x) => Number(x));
+  return major > 6 || (major === 6 && minor >= 9) ? 'present' : 'absent';
 }

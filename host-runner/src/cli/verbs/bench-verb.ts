@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Verb } from '../options';
 import { infraError, usageError } from '../exit-codes';
-import { KERNEL_VARIANTS, type KernelVariant } from '../../../../fixtures/kernel/src/kernel-variant';
+import { KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
 import { runLab } from '../../../../fixtures/lab/src/lab-run';
 import { selectTarget } from '../../config/target-selection';
 import { runOnTarget } from '../../run/run-on-target';
@@ -28,8 +28,7 @@ export const benchVerb: Verb = {
   options: [
     { name: 'target', type: 'string', metavar: 'ssh://USER@HOST[:PORT]|local|NAME', description: 'bench a target instead of the embedded lab (as for `run`; the agent must be deployed there)' },
     ...TARGET_OPTIONS.filter((o) => o.name !== 'target'),
-    { name: 'kernel', type: 'string', choices: KERNEL_VARIANTS, default: 'patched', description: 'lab only: kernel variant (patched, vanilla, debug)' },
-    { name: 'kernel-image', type: 'string', metavar: 'FILE', description: 'lab only: boot this prebuilt x86-64 bzImage' },
+    ...KERNEL_OPTIONS.map((o) => ({ ...o, description: `lab only: ${o.description}` })),
     { name: 'accel', type: 'string', choices: ['auto', 'tcg', 'kvm'], default: 'auto', description: 'lab only: VM accelerator' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '1800', description: 'lab: kill the VM after this many seconds; target: time limit of one test' },
     { name: 'memory', type: 'string', metavar: 'MIB', default: '2048', description: 'lab only: guest memory' },
@@ -74,8 +73,7 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
       } else {
         conditions.target = `embedded lab VM (${positiveInt('bench', 'cpus', v.cpus)} vCPU, ${positiveInt('bench', 'memory', v.memory)} MiB, accel ${v.accel as string}; host and gadget share the VM)`;
         code = await runLab({
-          kernel: v.kernel as KernelVariant,
-          ...(v['kernel-image'] ? { kernelImage: v['kernel-image'] as string } : {}),
+          kernel: kernelChoiceOf('bench', args),
           suites: [BENCH_SUITE],
           ...(v.grep ? { grep: v.grep as string } : {}),
           reportDir,

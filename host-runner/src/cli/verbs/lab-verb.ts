@@ -1,15 +1,14 @@
 import type { Verb } from '../options';
-import { KERNEL_VARIANTS, type KernelVariant } from '../../../../fixtures/kernel/src/kernel-variant';
 import { runLab } from '../../../../fixtures/lab/src/lab-run';
 import { positiveInt } from './verb-args';
+import { KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
 
 /** `ffs-lab lab`: the embedded default lab (QEMU + our kernel + dummy_hcd). */
 export const labVerb: Verb = {
   name: 'lab',
   summary: 'Boot the embedded lab VM (QEMU, our kernel, dummy_hcd) and run the suites inside it, over SSH to 127.0.0.1.',
   options: [
-    { name: 'kernel', type: 'string', choices: KERNEL_VARIANTS, default: 'patched', description: 'kernel variant: patched (our series), vanilla (no patches), debug (KASAN, lockdep, kmemleak)' },
-    { name: 'kernel-image', type: 'string', metavar: 'FILE', description: 'boot this prebuilt x86-64 bzImage instead of building --kernel' },
+    ...KERNEL_OPTIONS,
     { name: 'suite', type: 'string', multiple: true, metavar: 'NAME', description: 'run only this suite (see `ffs-lab suites`); default: all' },
     { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
     { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml, results.ktap and serial.log here' },
@@ -21,13 +20,16 @@ export const labVerb: Verb = {
     { name: 'verbose', type: 'boolean', description: 'show kernel messages on the console' },
   ],
   details: `The kernel is built on first use (about 5 minutes on 2 cores) and cached by a hash of its
-inputs under $FFS_LAB_CACHE (default ~/.cache/ffs-lab); later runs reuse it.
+inputs under $FFS_LAB_CACHE (default ~/.cache/ffs-lab); later runs reuse it. A --kernel-tree is
+built out of tree (the tree is only read) and cached by its git HEAD + uncommitted changes, or by
+every file's size and mtime outside git; a required symbol it cannot provide is named, one line
+each. A --kernel-image is checked against the lab's requirements before it boots when its config
+is found, else inside the VM (/proc/config.gz, or what the running kernel shows) before any suite.
 Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
 (kernel build, VM boot, guest hang), 4 all skipped, 130 interrupted.`,
   async run(args) {
     return runLab({
-      kernel: args.values.kernel as KernelVariant,
-      ...(args.values['kernel-image'] ? { kernelImage: args.values['kernel-image'] as string } : {}),
+      kernel: kernelChoiceOf('lab', args),
       suites: (args.values.suite as string[] | undefined) ?? [],
       ...(args.values.grep ? { grep: args.values.grep as string } : {}),
       ...(args.values['report-dir'] ? { reportDir: args.values['report-dir'] as string } : {}),
