@@ -176,7 +176,7 @@ export class AgentSession {
     this.fn = undefined;
     this.program?.killNow();
     try {
-      this.gadget?.remove();
+      this.gadget?.remove({ exiting: true });
     } catch (err) {
       this.log(`teardown: ${(err as Error).message}`);
     }

@@ -84,9 +84,12 @@ export class ConfigfsGadget {
     if (this.boundUdc()) fs.writeFileSync(path.join(this.dir, 'UDC'), '\n');
   }
 
-  /** Unbind, unmount (killing holders), and remove every configfs entry. Idempotent. */
-  remove(): void {
-    removeGadgetDir(this.dir);
+  /**
+   * Unbind, unmount (killing holders), and remove every configfs entry. Idempotent. `exiting`:
+   * this process is about to exit, so a mount its own files still pin is detached at once.
+   */
+  remove(opts: { exiting?: boolean } = {}): void {
+    removeGadgetDir(this.dir, opts.exiting ? 0 : undefined);
     this.mountPoint = undefined;
   }
 }
@@ -104,7 +107,7 @@ export function removeStaleGadgets(): string[] {
 }
 
 /** Tear down a gadget directory in the order configfs requires; tolerates any partial state. */
-function removeGadgetDir(dir: string): void {
+function removeGadgetDir(dir: string, busyWaitMs?: number): void {
   if (!fs.existsSync(dir)) return;
   try {
     if (fs.readFileSync(path.join(dir, 'UDC'), 'utf8').trim()) fs.writeFileSync(path.join(dir, 'UDC'), '\n');
@@ -115,7 +118,7 @@ function removeGadgetDir(dir: string): void {
   const functions = safeList(fnDir);
   for (const f of functions.filter((n) => n.startsWith('ffs.'))) {
     const instance = f.slice(4);
-    for (const m of functionfsMounts().filter((x) => x.source === instance)) unmountFunctionfs(m.target);
+    for (const m of functionfsMounts().filter((x) => x.source === instance)) unmountFunctionfs(m.target, busyWaitMs);
   }
   for (const c of safeList(path.join(dir, 'configs'))) {
     const cdir = path.join(dir, 'configs', c);

@@ -37,7 +37,72 @@ function statOf(pid: number): { state: string; ppid: number } | undefined {
 export function processState(pid: number): FaultProcessResult {
   const s = statOf(pid);
   if (!s) return { alive: false };
-  return { alive: s.state !== 'Z' && s.state !== 'X', state: s.state };
+  return { alive: s.state !== 'Z' && s.state !== 'X', state: s.state, threads: threadsOf(pid) };
+}
+
+/** `tid state wchan (comm)` per thread, read from /proc; empty when the process is gone. */
+function threadsOf(pid: number): string[] {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tids.map((tid) => {
+    const read = (f: string) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/task/${tid}/${f}`, 'latin1').trim();
+      } catch {
+        return '?';
+      }
+    };
+    const stat = read('stat');
+    const state = /\) (\S)/.exec(stat)?.[1] ?? '?';
+    // /proc/.../syscall: "nr arg1 ..."; for a blocked read/write (nr 0/1) name the fd's file.
+    const sc = read('syscall').split(' ');
+    let call = '';
+    if ((sc[0] === '0' || sc[0] === '1') && sc[1]) {
+      const fd = Number.parseInt(sc[1], 16);
+      let target = '?';
+      try {
+        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        /* gone */
+      }
+      call = ` ${sc[0] === '0' ? 'read' : 'write'}(fd ${fd} = ${target}${target.startsWith('pipe:') ? `, other holders: ${holdersOf(target, pid).join(', ') || 'none'}` : ''})`;
+    }
+    return `${tid} ${state} ${read('wchan') || '-'}${call} (${read('comm')})`;
+  }).concat(childrenOf(pid));
+}
+
+/** Other processes with `link` (e.g. `pipe:[123]`) open, as `pid (comm)`. */
+function holdersOf(link: string, except: number): string[] {
+  const out: string[] = [];
+  for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== except)) {
+    try {
+      if (fs.readdirSync(`/proc/${p}/fd`).some((fd) => fs.readlinkSync(`/proc/${p}/fd/${fd}`) === link)) out.push(`${p} (${fs.readFileSync(`/proc/${p}/comm`, 'latin1').trim()})`);
+    } catch {
+      /* gone or not ours to read */
+    }
+  }
+  return out;
+}
+
+/** The process's children, as `child PID state wchan: cmdline`. */
+function childrenOf(pid: number): string[] {
+  const out: string[] = [];
+  for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    const st = statOf(Number(p));
+    if (st?.ppid !== pid) continue;
+    let wchan = '-';
+    try {
+      wchan = fs.readFileSync(`/proc/${p}/wchan`, 'latin1').trim() || '-';
+    } catch {
+      /* gone */
+    }
+    out.push(`child ${p} ${st.state} ${wchan}: ${(cmdlineOf(Number(p)) ?? '?').slice(0, 120)}`);
+  }
+  return out;
 }
 
 /**

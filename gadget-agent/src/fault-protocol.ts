@@ -30,6 +30,8 @@ export interface FaultSignalResult {
 export interface FaultProcessResult {
   alive: boolean;
   state?: string;
+  /** Each thread as `tid state wchan (comm)`: where a process that will not exit is stuck. */
+  threads?: string[];
 }
 
 /** Params of `fault.stopLoop`: `rounds` x (SIGSTOP, wait `stopMs`, SIGCONT, wait `runMs`) to another agent. */

@@ -58,11 +58,18 @@ export function mountFunctionfs(instance: string, opts: Record<string, string | 
   return target;
 }
 
+/** Block this thread for `ms` without spawning anything (a `sleep` child costs a fork of node). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * Unmount, first killing any process that still holds files in the mount (a FunctionFS program
- * left by a killed agent would otherwise keep it busy forever).
+ * left by a killed agent would otherwise keep it busy forever). While the mount stays busy (files
+ * or mappings of this process not yet released) it retries for `busyWaitMs` (default 5 s), then
+ * detaches it lazily; an exiting agent passes 0, since its own references go with it.
  */
-export function unmountFunctionfs(target: string): void {
+export function unmountFunctionfs(target: string, busyWaitMs = 5000): void {
   for (const pid of holders(target)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -70,11 +77,12 @@ export function unmountFunctionfs(target: string): void {
       /* already gone */
     }
   }
-  for (let i = 0; i < 50; i++) {
+  const t0 = Date.now();
+  for (;;) {
     if (!functionfsMounts().some((m) => m.target === target)) break;
     const r = spawnSync('umount', [target], { encoding: 'utf8' });
-    if (r.status === 0) break;
-    spawnSync('sleep', ['0.1']);
+    if (r.status === 0 || Date.now() - t0 >= busyWaitMs) break;
+    sleepSync(100);
   }
   if (functionfsMounts().some((m) => m.target === target)) {
     spawnSync('umount', ['-l', target]);

@@ -48,6 +48,12 @@ export function decodeEvents(buf: Buffer): Ep0Event[] {
 export class Ep0 extends EventEmitter {
   private watcher: NativeFdWatcher | undefined;
   private pendingSetup: SetupRequest | undefined;
+  /**
+   * True from taking a SETUP until its data stage (write, read or stall) has returned: any read()
+   * of ep0 in that window would be taken by FunctionFS as the wrong-direction data stage of an IN
+   * SETUP and stall it (seen: the host gets STALL, the answer ESRCH).
+   */
+  private answering = false;
   private closed = false;
 
   private constructor(readonly fd: number, readonly mount: string) {
@@ -71,32 +77,38 @@ export class Ep0 extends EventEmitter {
 
   /** Start delivering events. */
   start(): void {
-    if (this.watcher || this.closed) return;
+    if (this.watcher || this.closed || this.answering || this.pendingSetup) return;
     this.watcher = new (native().FdWatcher)(this.fd, 'readable', () => this.readEvents());
   }
 
   /** Data stage of the pending SETUP: IN requests send `data`; OUT requests return what the host sent. */
   async answerSetup(data?: Buffer): Promise<Buffer | undefined> {
     const s = this.takeSetup();
-    if (s.bRequestType & 0x80) {
-      const out = (data ?? Buffer.alloc(0)).subarray(0, s.wLength);
-      await writeAsync(this.fd, out);
-      return undefined;
+    try {
+      if (s.bRequestType & 0x80) {
+        const out = (data ?? Buffer.alloc(0)).subarray(0, s.wLength);
+        await retryBusy(() => writeAsync(this.fd, out));
+        return undefined;
+      }
+      const buf = Buffer.alloc(s.wLength);
+      const n = await retryBusy(() => readAsync(this.fd, buf));
+      return buf.subarray(0, n);
+    } finally {
+      this.answered();
     }
-    const buf = Buffer.alloc(s.wLength);
-    const n = await readAsync(this.fd, buf);
-    return buf.subarray(0, n);
   }
 
   /** Refuse the pending SETUP: I/O in the wrong direction makes FunctionFS stall ep0. */
   async stallSetup(): Promise<void> {
     const s = this.takeSetup();
     try {
-      if (s.bRequestType & 0x80) await readAsync(this.fd, Buffer.alloc(0));
-      else await writeAsync(this.fd, Buffer.alloc(0));
+      if (s.bRequestType & 0x80) await retryBusy(() => readAsync(this.fd, Buffer.alloc(0)));
+      else await retryBusy(() => writeAsync(this.fd, Buffer.alloc(0)));
     } catch (err) {
       // EL2HLT is FunctionFS saying "stalled", which is what we asked for.
       if ((err as NodeJS.ErrnoException).code !== 'EL2HLT') throw err;
+    } finally {
+      this.answered();
     }
   }
 
@@ -118,14 +130,19 @@ export class Ep0 extends EventEmitter {
     const s = this.pendingSetup;
     if (!s) throw new Error('no SETUP is pending on ep0');
     this.pendingSetup = undefined;
-    // Resume events once the data stage has been queued.
-    setImmediate(() => this.start());
+    this.answering = true;
     return s;
+  }
+
+  /** The data stage returned (either way): events may be read again. */
+  private answered(): void {
+    this.answering = false;
+    this.start();
   }
 
   private readEvents(): void {
     // While a SETUP is pending, a read would be its data stage: wait for the answer.
-    while (!this.closed && !this.pendingSetup) {
+    while (!this.closed && !this.pendingSetup && !this.answering) {
       const buf = Buffer.alloc(EVENT_SIZE * 4);
       let n: number;
       try {
@@ -145,6 +162,21 @@ export class Ep0 extends EventEmitter {
         }
         this.emit('event', ev);
       }
+    }
+  }
+}
+
+/**
+ * On a non-blocking ep0, FunctionFS only try-locks its mutex and says EAGAIN when another call
+ * holds it for a moment: retry that, briefly, as the same data stage.
+ */
+async function retryBusy<T>(op: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await op();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || i >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 2));
     }
   }
 }
