@@ -84,7 +84,8 @@ export function runPipeline<S>(slots: readonly S[], hooks: PipelineHooks<S>, opt
       } finally {
         inFlight--;
       }
-      if (k !== turn) await new Promise<void>((r) => waiting.set(k, r));
+      // After an abort nobody wakes waiters any more: a late completion must not wait for its turn.
+      if (k !== turn && !aborted) await new Promise<void>((r) => waiting.set(k, r));
       if (aborted) return;
       let after: void | Promise<void>;
       try {

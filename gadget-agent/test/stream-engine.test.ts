@@ -254,3 +254,20 @@ test('the real agent answers malformed stream requests with BAD_REQUEST and stre
     assert.equal(await exited, 0);
   }
 });
+
+test('pipeline: a transfer that completes after a stop, out of turn, does not hold the outcome until the settle timeout', async () => {
+  // Transfer 0 never completes until cancelled late; transfer 1 completes just after the stop.
+  let release0: (n: number) => void = () => undefined;
+  let release1: (n: number) => void = () => undefined;
+  const p = runPipeline([0, 1], {
+    start: (_s, k) => new Promise<number>((r) => (k === 0 ? (release0 = r) : k === 1 ? (release1 = r) : undefined)),
+    finish: () => undefined,
+    cancel: () => setTimeout(() => { release1(10); setTimeout(() => release0(0), 20); }, 10),
+  }, { transfers: 4, timeoutMs: 60_000, settleMs: 4000 });
+  const t0 = Date.now();
+  p.stop(Object.assign(new Error('stopped'), { code: 'STOPPED' }));
+  const out = await p.done;
+  assert.equal(out.error?.message, 'stopped');
+  assert.ok(Date.now() - t0 < 1000, `the outcome took ${Date.now() - t0} ms (the late, out-of-turn completion waited for its turn)`);
+  assert.equal(out.abandoned, 0);
+});
