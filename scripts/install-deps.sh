@@ -3,9 +3,9 @@
 # toolchain for the native addon). Idempotent; run as root. Daemons are not started.
 set -euo pipefail
 pkgs=(
-  linux-source-6.12 gcc g++ make flex bison bc perl xz-utils patch libelf-dev libssl-dev
+  linux-source-6.12 linux-source-6.1 gcc g++ make flex bison bc perl xz-utils patch libelf-dev libssl-dev
   python3 qemu-system-x86 openssh-server openssh-client udev iproute2 util-linux
-  libusb-1.0-0-dev zlib1g-dev
+  libusb-1.0-0-dev zlib1g-dev chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -4,6 +4,7 @@ import type { IoModeName } from '../../../native/lib/endpoint-io';
 import { transferCount, type StreamShape } from '../../../gadget-agent/src/stream-layout';
 import { streamIn, streamOut, type HostStreamReport } from './usb-stream';
 import type { UsbFunctionHandle } from './usb-function-handle';
+import { legProblems } from './stream-leg-check';
 
 /** Options of {@link runPairedStream}. */
 export interface PairedStreamOptions extends StreamShape {
@@ -104,17 +105,6 @@ function compare(o: PairedStreamOptions, shape: StreamShape, agent: StreamReport
     legs.push(['host sent', hostOut?.tally, 'gadget received', agent.received]);
     legs.push(['gadget echoed', agent.sent, 'host received', hostIn?.tally]);
   }
-  for (const [sName, s, rName, r] of legs) {
-    if (!s || !r) {
-      p.push(`missing tally (${sName}: ${s ? 'ok' : 'none'}, ${rName}: ${r ? 'ok' : 'none'})`);
-      continue;
-    }
-    if (r.firstBadOffset !== null) p.push(`${rName} a wrong byte stream: first bad offset ${r.firstBadOffset} (${r.fault}), ${r.badTransfers} bad transfer(s)`);
-    if (s.bytes !== o.totalBytes) p.push(`${sName} ${s.bytes} bytes, planned ${o.totalBytes}`);
-    if (r.bytes !== s.bytes) p.push(`${rName} ${r.bytes} bytes, ${sName} ${s.bytes}`);
-    if (s.transfers !== planned) p.push(`${sName} ${s.transfers} transfers, planned ${planned}`);
-    if (r.transfers !== s.transfers) p.push(`${rName} ${r.transfers} transfers, ${sName} ${s.transfers}`);
-    if (r.checksum !== s.checksum) p.push(`checksums differ: ${sName} ${s.checksum}, ${rName} ${r.checksum}`);
-  }
+  for (const [sName, s, rName, r] of legs) p.push(...legProblems(sName, s, rName, r, o.totalBytes, planned));
   return p;
 }

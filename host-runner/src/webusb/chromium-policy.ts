@@ -1,0 +1,194 @@
+/**
+ * Chromium's WebUsbAllowDevicesForUrls enterprise policy: the one way to let a page open a USB
+ * device without the chooser prompt (no automation API exists for it). Chromium on Linux reads
+ * every `*.json` in /etc/chromium/policies/managed/ at start; the policy's URLs are origins and
+ * match scheme, host and port exactly. This module makes the policy and puts it in place for one
+ * run, then takes it away again:
+ * - a writable policy directory (root on an ordinary host): our file is written and removed;
+ * - a read-only one (the lab VM, whose root is the host's, read-only): a tmpfs is mounted over the
+ *   deepest existing directory of the path, with that directory's files copied in, and unmounted
+ *   afterwards;
+ * - a policy file already there that grants the device (an admin installed it): used as is.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCommand } from '../util/exec';
+
+/** Debian's Chromium (Google Chrome reads /etc/opt/chrome/policies/managed instead). */
+export const CHROMIUM_POLICY_DIR = '/etc/chromium/policies/managed';
+/** Our policy file's name in that directory. */
+export const POLICY_FILE_NAME = 'ffs-lab-webusb.json';
+/** The source name of the tmpfs mounted on a read-only root (it shows in /proc/mounts). */
+const TMPFS_SOURCE = 'ffs-lab-policy';
+
+/** A device the policy grants (decimal JSON numbers in the file). */
+export interface PolicyDevice {
+  vendorId: number;
+  productId: number;
+}
+
+/** The policy document granting `devices` to `origin`. */
+export function webUsbPolicy(origin: string, devices: readonly PolicyDevice[]): { WebUsbAllowDevicesForUrls: Array<{ devices: Array<{ vendor_id: number; product_id: number }>; urls: string[] }> } {
+  return { WebUsbAllowDevicesForUrls: [{ devices: devices.map((d) => ({ vendor_id: d.vendorId, product_id: d.productId })), urls: [origin] }] };
+}
+
+/**
+ * Does a policy document grant `device` to `origin`? Mirrors Chromium's matching: the URL's
+ * origin equal (scheme, host, port), a device entry with no vendor_id matching any device, one
+ * with no product_id any product of that vendor.
+ */
+export function policyGrants(doc: unknown, origin: string, device: PolicyDevice): boolean {
+  const entries = (doc as { WebUsbAllowDevicesForUrls?: unknown } | null)?.WebUsbAllowDevicesForUrls;
+  if (!Array.isArray(entries)) return false;
+  const want = originOf(origin);
+  return entries.some((e: { devices?: unknown; urls?: unknown }) => {
+    const urls = Array.isArray(e?.urls) ? (e.urls as unknown[]) : [];
+    const devices = Array.isArray(e?.devices) ? (e.devices as Array<{ vendor_id?: unknown; product_id?: unknown }>) : [];
+    const urlOk = urls.some((u) => typeof u === 'string' && originOf(u) === want);
+    const devOk = devices.some((d) => (d.vendor_id === undefined || d.vendor_id === device.vendorId) && (d.vendor_id === undefined || d.product_id === undefined || d.product_id === device.productId));
+    return urlOk && devOk;
+  });
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A policy in place: how, where, and how to take it away. */
+export interface InstalledPolicy {
+  how: 'file' | 'tmpfs' | 'preinstalled';
+  /** The policy file Chromium reads. */
+  file: string;
+  /** Undo what install did (remove the file / unmount the tmpfs); safe to call twice. */
+  remove(): Promise<void>;
+}
+
+/** Options of {@link installChromiumPolicy}. */
+export interface PolicyInstallOptions {
+  /** Default {@link CHROMIUM_POLICY_DIR}. */
+  dir?: string;
+  /** May a tmpfs be mounted when the directory is read-only? Default: when running as root. */
+  allowMount?: boolean;
+}
+
+/**
+ * Put a policy granting `devices` to `origin` in place for Chromium. Throws an Error whose
+ * message says why it cannot (not root on a read-only or foreign directory) and what file with
+ * what content would do.
+ */
+export async function installChromiumPolicy(origin: string, devices: readonly PolicyDevice[], opts: PolicyInstallOptions = {}): Promise<InstalledPolicy> {
+  const dir = opts.dir ?? CHROMIUM_POLICY_DIR;
+  const file = path.join(dir, POLICY_FILE_NAME);
+  const doc = webUsbPolicy(origin, devices);
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  const already = existingGrant(dir, origin, devices);
+  if (already) return { how: 'preinstalled', file: already, remove: async () => undefined };
+  try {
+    const created = mkdirsRecorded(dir);
+    fs.writeFileSync(file, text, { mode: 0o644 });
+    let done = false;
+    return {
+      how: 'file',
+      file,
+      remove: async () => {
+        if (done) return;
+        done = true;
+        fs.rmSync(file, { force: true });
+        for (const d of created.reverse()) fs.rmdirSync(d);
+      },
+    };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const allowMount = opts.allowMount ?? process.getuid?.() === 0;
+    if (code !== 'EROFS' || !allowMount) {
+      throw new Error(`cannot install the Chromium WebUSB policy (${code ?? (err as Error).message} on ${dir}): run as root, or install ${file} containing ${JSON.stringify(doc)}`);
+    }
+  }
+  return mountPolicyTmpfs(dir, file, text);
+}
+
+/** A file in `dir` whose policy already grants every device to `origin`, if any. */
+function existingGrant(dir: string, origin: string, devices: readonly PolicyDevice[]): string | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json') && n !== POLICY_FILE_NAME);
+  } catch {
+    return undefined;
+  }
+  for (const n of names) {
+    try {
+      const doc = JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as unknown;
+      if (devices.every((d) => policyGrants(doc, origin, d))) return path.join(dir, n);
+    } catch {
+      /* unreadable or not JSON: Chromium ignores it too */
+    }
+  }
+  return undefined;
+}
+
+/** mkdir -p, returning the directories it created (outermost first). */
+function mkdirsRecorded(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) fs.mkdirSync(d);
+  return missing;
+}
+
+/**
+ * Read-only root (the lab VM): mount a small tmpfs over the deepest existing directory on the way
+ * to `dir` (so /etc/chromium when no policy directory exists), copy that directory's files into
+ * it so nothing Chromium reads there is hidden, then write the policy.
+ */
+async function mountPolicyTmpfs(dir: string, file: string, text: string): Promise<InstalledPolicy> {
+  let mountPoint = dir;
+  while (!fs.existsSync(mountPoint)) mountPoint = path.dirname(mountPoint);
+  if (mountPoint === '/' || mountPoint === '/etc') throw new Error(`cannot install the Chromium WebUSB policy: ${dir} is on a read-only file system and has no parent of its own to mount a tmpfs over (is chromium installed?)`);
+  const saved = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-lab-policy-'));
+  let mounted = false;
+  try {
+    fs.cpSync(mountPoint, saved, { recursive: true, preserveTimestamps: true });
+    const r = await runCommand('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=1m', TMPFS_SOURCE, mountPoint]);
+    if (r.code !== 0) throw new Error(`cannot install the Chromium WebUSB policy: mount tmpfs on ${mountPoint} failed: ${r.tail.join(' ')}`);
+    mounted = true;
+    fs.cpSync(saved, mountPoint, { recursive: true, preserveTimestamps: true });
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(file, text, { mode: 0o644 });
+  } catch (err) {
+    if (mounted) await unmount(mountPoint);
+    throw err;
+  } finally {
+    fs.rmSync(saved, { recursive: true, force: true });
+  }
+  let done = false;
+  return {
+    how: 'tmpfs',
+    file,
+    remove: async () => {
+      if (done) return;
+      done = true;
+      await unmount(mountPoint);
+    },
+  };
+}
+
+/** umount, lazily when something still holds the mount; throws when our tmpfs is still there. */
+async function unmount(mountPoint: string): Promise<void> {
+  const r = await runCommand('umount', [mountPoint]);
+  if (r.code !== 0) await runCommand('umount', ['-l', mountPoint]);
+  if (ourMountAt(fs.readFileSync('/proc/self/mountinfo', 'utf8'), mountPoint)) {
+    throw new Error(`the Chromium policy tmpfs is still mounted on ${mountPoint}: ${r.tail.join(' ')}`);
+  }
+}
+
+/** Is our policy tmpfs (source `ffs-lab-policy`) mounted at `mountPoint`, by a /proc/self/mountinfo text? */
+export function ourMountAt(mountinfo: string, mountPoint: string): boolean {
+  return mountinfo.split('\n').some((line) => {
+    const [left, right] = line.split(' - ');
+    return left?.split(' ')[4] === mountPoint && right?.split(' ')[1] === TMPFS_SOURCE;
+  });
+}

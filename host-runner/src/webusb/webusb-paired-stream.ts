@@ -1,0 +1,89 @@
+/**
+ * One stream between the agent on the gadget and a WebUSB host (node usb or Chromium): both ends
+ * told the same shape and seed, the receiving end checks every byte, and the two reports are
+ * compared with the plan, as runPairedStream does for the legacy node usb engine.
+ */
+import type { AgentClient } from '../agent/agent-client';
+import type { StreamReport } from '../../../gadget-agent/src/protocol';
+import { transferCount, type StreamShape } from '../../../gadget-agent/src/stream-layout';
+import type { IoModeName } from '../../../native/lib/endpoint-io';
+import type { WebUsbHost } from './webusb-host';
+import type { WebUsbMatch, WebUsbStreamReport, WebUsbStreamRequest } from './webusb-request';
+import { failedStreamReport } from './webusb-stream';
+import { legProblems } from '../usb/stream-leg-check';
+
+/** Options of {@link runWebUsbPairedStream}. */
+export interface WebUsbPairedOptions extends StreamShape {
+  /** source: gadget to host (the host reads bulk IN); sink: host to gadget (the host writes bulk OUT). */
+  kind: 'source' | 'sink';
+  /** The agent's I/O mode. */
+  mode: IoModeName;
+  /** Transfers in flight on the agent. */
+  depth: number;
+  /** Transfers pending on the host; default `depth`. */
+  hostDepth?: number;
+  seed: number;
+  /** Deadline of the stream on both ends (ms). */
+  timeoutMs: number;
+  /** The gadget, as the host finds it among its granted devices. */
+  match: WebUsbMatch;
+}
+
+/** Both ends' reports and every disagreement between them and the plan. */
+export interface WebUsbPairedResult {
+  agent: StreamReport;
+  host: WebUsbStreamReport;
+  /** Empty when the stream was perfect. */
+  problems: string[];
+}
+
+/** Poll interval of the agent's stream while the host end runs (ms). */
+const WATCH_MS = 500;
+
+/**
+ * Start the agent's end, run the host's, wait for the agent's report and compare. When the
+ * agent's stream fails first, the host end is aborted at once; when the host end fails, the
+ * agent's stream is stopped, so the function is free for the next stream.
+ */
+export async function runWebUsbPairedStream(agent: AgentClient, host: WebUsbHost, o: WebUsbPairedOptions): Promise<WebUsbPairedResult> {
+  const shape: StreamShape = { transferSize: o.transferSize, totalBytes: o.totalBytes, ...(o.transfers !== undefined ? { transfers: o.transfers } : {}) };
+  const { id } = await agent.call('stream.start', { kind: o.kind, mode: o.mode, ...shape, depth: o.depth, seed: o.seed, timeoutMs: o.timeoutMs });
+  const abort = new AbortController();
+  let watching = true;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: () => void = () => undefined;
+  const watch = (async () => {
+    while (watching) {
+      await new Promise<void>((r) => {
+        wake = r;
+        timer = setTimeout(r, WATCH_MS);
+      });
+      if (!watching) return;
+      const st = await agent.call('stream.status', { id }, 10_000).catch(() => undefined);
+      if (st?.state === 'failed') {
+        abort.abort(new Error(`the agent's stream failed: ${st.error?.code}: ${st.error?.message}`));
+        return;
+      }
+    }
+  })();
+  const req: WebUsbStreamRequest = { ...shape, match: o.match, direction: o.kind === 'source' ? 'in' : 'out', seed: o.seed, depth: o.hostDepth ?? o.depth, timeoutMs: o.timeoutMs };
+  // The host itself can fail (the browser gone): that is a failed host end, and the agent's stream is stopped.
+  const hostReport = await host.stream(req, abort.signal).catch((err: Error) => failedStreamReport(host.name, req, { code: 'HOST', message: err.message }));
+  watching = false;
+  clearTimeout(timer);
+  wake();
+  await watch;
+  const report = hostReport.error ? await agent.call('stream.stop', { id }, 20_000) : await agent.call('stream.wait', { id, timeoutMs: o.timeoutMs }, o.timeoutMs + 10_000);
+  return { agent: report, host: hostReport, problems: pairedProblems(o, shape, report, hostReport) };
+}
+
+/** Everything wrong with a finished stream: either end's error, counts off the plan or each other, a wrong byte, checksums apart. */
+export function pairedProblems(o: Pick<WebUsbPairedOptions, 'kind' | 'totalBytes'>, shape: StreamShape, agent: StreamReport, host: WebUsbStreamReport): string[] {
+  const p: string[] = [];
+  const planned = transferCount(shape);
+  if (agent.state !== 'done') p.push(`agent stream ${agent.state}${agent.error ? `: ${agent.error.code}: ${agent.error.message}` : ''}`);
+  if (host.error) p.push(`${host.host} ${host.direction.toUpperCase()} end: ${host.error.code}: ${host.error.message}`);
+  const [sName, s, rName, r] = o.kind === 'source' ? ['gadget sent', agent.sent, `${host.host} received`, host.tally] : [`${host.host} sent`, host.tally, 'gadget received', agent.received];
+  p.push(...legProblems(sName, s, rName, r, o.totalBytes, planned));
+  return p;
+}
