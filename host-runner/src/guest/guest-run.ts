@@ -15,7 +15,7 @@ const REPO = path.resolve(__dirname, '..', '..', '..', '..');
  * The lab's target, as a lab config would describe it: ssh://root@127.0.0.1 with the key and
  * known_hosts init made for this boot (host key verified), and this checkout's agent.
  */
-export function labTargetConfig(job: Pick<GuestJob, 'sshDir'>): TargetConfig {
+export function labTargetConfig(job: Pick<GuestJob, 'sshDir'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
   return {
     name: 'lab',
     transport: {
@@ -25,6 +25,9 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir'>): TargetConfig {
       user: 'root',
       identity: path.join(job.sshDir, 'client_ed25519'),
       knownHosts: path.join(job.sshDir, 'known_hosts'),
+      // KASAN and friends make node start several times slower on TCG (an agent's hello took
+      // over 60 s on a loaded machine): give the debug kernel four times the default.
+      ...(job.kernel?.variant === 'debug' ? { commandTimeoutMs: 240_000 } : {}),
     },
     agent: { command: [process.execPath, path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
     udc: 'dummy_udc.0',
