@@ -103,6 +103,9 @@ describe('native: the FunctionFS addon against the real kernel', function () {
 
       before(function () {
         if (mode === 'mmap' && labContext().kernel.features.mmap !== 'present') skipWithReason(this, 'mmap zero-copy: absent on this kernel');
+        if (mode === 'dmabuf' && labContext().kernel.features.dmabuf === 'absent') {
+          skipWithReason(this, `DMABUF: absent on this kernel (FunctionFS DMABUF arrived in Linux 6.9; probe: ${labContext().kernel.features.dmabufProbe})`);
+        }
         epIn = openEndpoint(fn!.endpointPath(1), mode, { depth: 4 });
         epOut = openEndpoint(fn!.endpointPath(2), mode, { depth: 4 });
         try {
