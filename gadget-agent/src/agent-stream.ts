@@ -2,7 +2,7 @@ import { fillPattern } from '../../host-runner/src/oracle/pattern';
 import { openEndpoint } from '../../native/lib/open-endpoint';
 import type { EndpointIo } from '../../native/lib/endpoint-io';
 import { AgentError, toAgentError } from './agent-error';
-import type { StreamEndTally, StreamReport } from './protocol';
+import type { StreamReport } from './protocol';
 import type { ValidStreamParams } from './stream-params';
 import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset } from './stream-layout';
 import { StreamTally } from './stream-tally';
@@ -99,8 +99,8 @@ export class AgentStream {
       plannedTransfers: transferCount(p),
       depth: this.depth,
       maxPacketSize: this.maxPacketSize,
-      ...(this.sentTally ? { sent: tallyOf(this.sentTally) } : {}),
-      ...(this.receivedTally ? { received: tallyOf(this.receivedTally) } : {}),
+      ...(this.sentTally ? { sent: this.sentTally.report() } : {}),
+      ...(this.receivedTally ? { received: this.receivedTally.report() } : {}),
       ...(this.error ? { error: this.error } : {}),
       elapsedMs: this.started ? Number(now - this.started) / 1e6 : 0,
       cpuUserMs: cpu.user / 1000,
@@ -250,17 +250,6 @@ export class AgentStream {
     this.state = 'failed';
     this.log(`stream ${this.id} (${this.params.kind} ${this.params.mode}) failed: ${e.code}: ${e.message}`);
   }
-}
-
-function tallyOf(t: StreamTally): StreamEndTally {
-  return {
-    bytes: t.bytes,
-    transfers: t.transfers,
-    checksum: t.checksum,
-    firstBadOffset: t.fault?.offset ?? null,
-    ...(t.fault ? { fault: t.fault.detail } : {}),
-    badTransfers: t.badTransfers,
-  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

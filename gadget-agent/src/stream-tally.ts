@@ -1,6 +1,7 @@
 import * as zlib from 'node:zlib';
 import { verifyPattern, patternByte } from '../../host-runner/src/oracle/pattern';
 import { expectedLength, transferOffset, type StreamShape } from './stream-layout';
+import type { StreamEndTally } from './protocol';
 
 /** The first thing wrong with received data. */
 export interface StreamFault {
@@ -25,6 +26,18 @@ export class StreamTally {
   badTransfers = 0;
 
   constructor(readonly shape: StreamShape, readonly seed: number) {}
+
+  /** The tally as a stream report carries it (both ends report the same shape). */
+  report(): StreamEndTally {
+    return {
+      bytes: this.bytes,
+      transfers: this.transfers,
+      checksum: this.checksum,
+      firstBadOffset: this.fault?.offset ?? null,
+      ...(this.fault ? { fault: this.fault.detail } : {}),
+      badTransfers: this.badTransfers,
+    };
+  }
 
   /** CRC-32 (zlib's) of every byte counted so far, as 8 hex digits. */
   get checksum(): string {

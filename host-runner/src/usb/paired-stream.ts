@@ -5,6 +5,7 @@ import { transferCount, type StreamShape } from '../../../gadget-agent/src/strea
 import { streamIn, streamOut, type HostStreamReport } from './usb-stream';
 import type { UsbFunctionHandle } from './usb-function-handle';
 import { legProblems } from './stream-leg-check';
+import { watchAgentStream } from './agent-stream-watch';
 
 /** Options of {@link runPairedStream}. */
 export interface PairedStreamOptions extends StreamShape {
@@ -55,41 +56,6 @@ export async function runPairedStream(agent: AgentClient, dev: UsbFunctionHandle
     ? await agent.call('stream.stop', { id }, 20_000)
     : await agent.call('stream.wait', { id, timeoutMs: o.timeoutMs }, o.timeoutMs + 10_000);
   return { agent: report, ...(hostIn ? { hostIn } : {}), ...(hostOut ? { hostOut } : {}), problems: compare(o, shape, report, hostIn, hostOut) };
-}
-
-/** Poll interval of the agent's stream while the host end runs (ms). */
-const WATCH_MS = 500;
-
-/**
- * While the host end runs, poll the agent's stream; when it has failed (say an ENOMEM on its
- * buffers), abort the host end at once instead of letting it wait for data until its deadline.
- */
-function watchAgentStream(agent: AgentClient, id: number, abort: AbortController): { stop(): Promise<void> } {
-  let running = true;
-  let wake: () => void = () => undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const loop = (async () => {
-    while (running) {
-      await new Promise<void>((r) => {
-        wake = r;
-        timer = setTimeout(r, WATCH_MS);
-      });
-      if (!running) return;
-      const st = await agent.call('stream.status', { id }, 10_000).catch(() => undefined);
-      if (st?.state === 'failed') {
-        abort.abort(new Error(`the agent's stream failed: ${st.error?.code}: ${st.error?.message}`));
-        return;
-      }
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      clearTimeout(timer);
-      wake();
-      await loop;
-    },
-  };
 }
 
 function compare(o: PairedStreamOptions, shape: StreamShape, agent: StreamReport, hostIn?: HostStreamReport, hostOut?: HostStreamReport): string[] {

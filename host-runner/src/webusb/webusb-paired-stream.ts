@@ -11,6 +11,7 @@ import type { WebUsbHost } from './webusb-host';
 import type { WebUsbMatch, WebUsbStreamReport, WebUsbStreamRequest } from './webusb-request';
 import { failedStreamReport } from './webusb-stream';
 import { legProblems } from '../usb/stream-leg-check';
+import { watchAgentStream } from '../usb/agent-stream-watch';
 
 /** Options of {@link runWebUsbPairedStream}. */
 export interface WebUsbPairedOptions extends StreamShape {
@@ -37,9 +38,6 @@ export interface WebUsbPairedResult {
   problems: string[];
 }
 
-/** Poll interval of the agent's stream while the host end runs (ms). */
-const WATCH_MS = 500;
-
 /**
  * Start the agent's end, run the host's, wait for the agent's report and compare. When the
  * agent's stream fails first, the host end is aborted at once; when the host end fails, the
@@ -49,30 +47,11 @@ export async function runWebUsbPairedStream(agent: AgentClient, host: WebUsbHost
   const shape: StreamShape = { transferSize: o.transferSize, totalBytes: o.totalBytes, ...(o.transfers !== undefined ? { transfers: o.transfers } : {}) };
   const { id } = await agent.call('stream.start', { kind: o.kind, mode: o.mode, ...shape, depth: o.depth, seed: o.seed, timeoutMs: o.timeoutMs });
   const abort = new AbortController();
-  let watching = true;
-  let timer: NodeJS.Timeout | undefined;
-  let wake: () => void = () => undefined;
-  const watch = (async () => {
-    while (watching) {
-      await new Promise<void>((r) => {
-        wake = r;
-        timer = setTimeout(r, WATCH_MS);
-      });
-      if (!watching) return;
-      const st = await agent.call('stream.status', { id }, 10_000).catch(() => undefined);
-      if (st?.state === 'failed') {
-        abort.abort(new Error(`the agent's stream failed: ${st.error?.code}: ${st.error?.message}`));
-        return;
-      }
-    }
-  })();
+  const watch = watchAgentStream(agent, id, abort);
   const req: WebUsbStreamRequest = { ...shape, match: o.match, direction: o.kind === 'source' ? 'in' : 'out', seed: o.seed, depth: o.hostDepth ?? o.depth, timeoutMs: o.timeoutMs };
   // The host itself can fail (the browser gone): that is a failed host end, and the agent's stream is stopped.
   const hostReport = await host.stream(req, abort.signal).catch((err: Error) => failedStreamReport(host.name, req, { code: 'HOST', message: err.message }));
-  watching = false;
-  clearTimeout(timer);
-  wake();
-  await watch;
+  await watch.stop();
   const report = hostReport.error ? await agent.call('stream.stop', { id }, 20_000) : await agent.call('stream.wait', { id, timeoutMs: o.timeoutMs }, o.timeoutMs + 10_000);
   return { agent: report, host: hostReport, problems: pairedProblems(o, shape, report, hostReport) };
 }
