@@ -186,7 +186,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     assert.ok(host?.error, `the host end did not fail within ${NOTICE_MS} ms of the drop`);
     // Nobody else cleans up here: the agent must notice stdin EOF and tear down on its own.
     if (!(await gone(pid, 20_000))) {
-      const p = await watcher!.agent.call('fault.process', { pid });
+      const p = await watcher!.agent.call('fault.process', { pid, threads: true });
       assert.fail(`agent ${pid} still running 20 s after its SSH session was killed; its threads: ${(p.threads ?? []).join('; ')}`);
     }
     await g.closeHost();

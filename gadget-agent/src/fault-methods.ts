@@ -38,7 +38,10 @@ export class FaultLab {
       const p = new ProbeParams(raw, 'fault.signal');
       return signalFaultTarget(p.int('pid', 2, 2 ** 22), p.choice('signal', FAULT_SIGNALS), p.choice('of', ['agent', 'ssh-session'] as const, 'agent'));
     },
-    'fault.process': (raw) => processState(new ProbeParams(raw, 'fault.process').int('pid', 1, 2 ** 22)),
+    'fault.process': (raw) => {
+      const p = new ProbeParams(raw, 'fault.process');
+      return processState(p.int('pid', 1, 2 ** 22), p.flag('threads'));
+    },
     'fault.stopLoop': (raw) => {
       const p = new ProbeParams(raw, 'fault.stopLoop');
       const pid = p.int('pid', 2, 2 ** 22);

@@ -33,11 +33,11 @@ function statOf(pid: number): { state: string; ppid: number } | undefined {
   }
 }
 
-/** `fault.process`: alive (and not a zombie), with its state letter. */
-export function processState(pid: number): FaultProcessResult {
+/** `fault.process`: alive (and not a zombie), with its state letter; `threads` adds where each thread waits (walks /proc). */
+export function processState(pid: number, threads = false): FaultProcessResult {
   const s = statOf(pid);
   if (!s) return { alive: false };
-  return { alive: s.state !== 'Z' && s.state !== 'X', state: s.state, threads: threadsOf(pid) };
+  return { alive: s.state !== 'Z' && s.state !== 'X', state: s.state, ...(threads ? { threads: threadsOf(pid) } : {}) };
 }
 
 /** `tid state wchan (comm)` per thread, read from /proc; empty when the process is gone. */

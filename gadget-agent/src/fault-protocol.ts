@@ -30,7 +30,7 @@ export interface FaultSignalResult {
 export interface FaultProcessResult {
   alive: boolean;
   state?: string;
-  /** Each thread as `tid state wchan (comm)`: where a process that will not exit is stuck. */
+  /** With `threads: true`: each thread as `tid state wchan (comm)`, and the children: where a process that will not exit is stuck. */
   threads?: string[];
 }
 
@@ -110,7 +110,7 @@ export interface FaultMethods {
   /** Send a signal to another ffs-lab agent process (or its sshd session). */
   'fault.signal': { params: FaultSignalParams; result: FaultSignalResult };
   /** Whether a process is alive (any pid; read-only). */
-  'fault.process': { params: { pid: number }; result: FaultProcessResult };
+  'fault.process': { params: { pid: number; threads?: boolean }; result: FaultProcessResult };
   /** SIGSTOP/SIGCONT another ffs-lab agent in a loop; returns after the last SIGCONT. */
   'fault.stopLoop': { params: FaultStopLoopParams; result: FaultStopLoopResult };
   /** Many AIO requests in flight on the function, then a disconnect and an io_cancel storm at the same instant, in rounds. */

@@ -83,9 +83,12 @@ export function failedColumn(label: string, reportDir: string, exitCode: number,
   return { label, exitCode, error, totals: { passed: 0, failed: 0, skipped: 0, errors: 0 }, suites: {}, skipReasons: [], failures: [], reportDir, durationMs };
 }
 
-/** Did this kernel pass: results, and no failed or errored test? */
+/**
+ * Did this kernel pass: results, no failed or errored test, and a run that ended 0 or 4 (all
+ * skipped); a 3 with complete results (say a gadget left in configfs) is not a pass.
+ */
 export function kernelPassed(k: MatrixKernel): boolean {
-  return !k.error && k.totals.failed + k.totals.errors === 0 && k.totals.passed + k.totals.skipped > 0;
+  return !k.error && (k.exitCode === 0 || k.exitCode === 4) && k.totals.failed + k.totals.errors === 0 && k.totals.passed + k.totals.skipped > 0;
 }
 
 /** Assemble the report; suites keep the order of the first kernel that ran them. */

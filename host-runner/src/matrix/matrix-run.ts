@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode, LabError } from '../cli/exit-codes';
 import type { RunResults } from '../results/results';
-import { runLab, type LabRunOptions } from '../../../fixtures/lab/src/lab-run';
+import { checkLabHost, runLab, type LabRunOptions } from '../../../fixtures/lab/src/lab-run';
 import { kernelLabel, type KernelChoice } from '../../../fixtures/lab/src/lab-kernel';
 import { buildMatrix, failedColumn, kernelColumn, type MatrixKernel, type MatrixReport } from './matrix-report';
 import { matrixHtml } from './matrix-html';
@@ -28,6 +28,8 @@ export function kernelDirName(choice: KernelChoice): string {
  */
 export async function runMatrix(opts: MatrixOptions, log: (line: string) => void): Promise<{ report: MatrixReport; interrupted: boolean }> {
   const started = new Date();
+  // What no kernel can fix (missing packages, a bad checkout path) fails the matrix once, exit 2.
+  await checkLabHost(log);
   const columns: MatrixKernel[] = [];
   let interrupted = false;
   for (const [i, choice] of opts.kernels.entries()) {

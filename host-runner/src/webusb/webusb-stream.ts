@@ -57,19 +57,13 @@ export async function streamOnFunction(fn: OpenedFunction, req: WebUsbStreamRequ
   const depth = effectiveDepth(req.depth, transfers, size, req.maxBytesInFlight ?? WEBUSB_MAX_BYTES_IN_FLIGHT);
   const tally = new StreamTally(req, req.seed);
   const slots: Slot[] = Array.from({ length: depth }, () => ({ out: new Uint8Array(receiving ? 0 : size), inData: undefined }));
-  let cancelled = false;
   let oracleMs = 0;
-  /** After a cancel, a transfer that still completes must not wait for its turn (the pipeline would park it until settleMs). */
-  const unlessCancelled = <T>(r: T): T => {
-    if (cancelled) throw codedError('ABORTED', 'the stream was stopped');
-    return r;
-  };
   const hooks: PipelineHooks<Slot> = {
     // Synchronous up to the transferIn/transferOut call, so transfers are queued in stream order.
     start: async (s, k) => {
       const len = expectedLength(req, k);
       if (receiving) {
-        const r = unlessCancelled(await call(k, () => fn.device.transferIn(ep, receiveLength(len, mps))));
+        const r = await call(k, () => fn.device.transferIn(ep, receiveLength(len, mps)));
         failOnStatus(r.status, k);
         s.inData = r.data;
         return r.data?.byteLength ?? 0;
@@ -78,7 +72,7 @@ export async function streamOnFunction(fn: OpenedFunction, req: WebUsbStreamRequ
       const f0 = performance.now();
       fillPattern(data, req.seed, transferOffset(req, k));
       oracleMs += performance.now() - f0;
-      const r = unlessCancelled(await call(k, () => fn.device.transferOut(ep, data)));
+      const r = await call(k, () => fn.device.transferOut(ep, data));
       failOnStatus(r.status, k);
       return r.bytesWritten;
     },
@@ -100,7 +94,6 @@ export async function streamOnFunction(fn: OpenedFunction, req: WebUsbStreamRequ
     },
     // WebUSB cannot cancel one transfer: releasing the interface aborts all of them.
     cancel: () => {
-      cancelled = true;
       void fn.close();
     },
   };

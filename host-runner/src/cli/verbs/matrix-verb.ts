@@ -32,6 +32,7 @@ Exit codes: 0 no kernel had a failure, 1 a kernel had a failed test or no result
     const v = args.values;
     if (typeof v.kernels !== 'string' || !v.kernels.trim()) throw usageError('matrix: --kernels is required, e.g. --kernels vanilla-6.1,vanilla,patched');
     const kernels = v.kernels.split(',').filter((t) => t.trim()).map(parseKernelChoice);
+    if (kernels.length === 0) throw usageError(`matrix: --kernels '${v.kernels}' names no kernel`);
     const suites = (v.suite as string[] | undefined) ?? [];
     selectSuites(suites);
     const reportDir = path.resolve(v['report-dir'] as string);
