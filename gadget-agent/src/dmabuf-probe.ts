@@ -30,12 +30,15 @@ export function probeDmabuf(endpointPath: string, udc: string): DmabufProbe {
     fs.closeSync(made.memfd);
     native().munmapBuffer(made.buffer);
   }
-  const sgExpected = isDummy && dummySgParam === 'Y';
+  // Before 6.9 there are no DMABUF ioctls (ENOTTY, or EAGAIN from the wait-for-enable path):
+  // an absence, whatever the UDC claims.
+  const noIoctls = attach === 'ENOTTY' || attach === 'EAGAIN';
+  const sgExpected = isDummy && dummySgParam === 'Y' && !noIoctls;
   const usable = attach === 'ok';
   let reason: string | undefined;
   if (!usable) {
     const why =
-      attach === 'ENOTTY' || attach === 'EAGAIN' ? 'this kernel\'s FunctionFS has no DMABUF ioctls (added in Linux 6.9)'
+      noIoctls ? 'this kernel\'s FunctionFS has no DMABUF ioctls (added in Linux 6.9)'
       : attach !== 'EPERM' ? 'unexpected error'
       : !udc ? 'the function is not bound to a UDC (bind it first)'
       : !isDummy ? `UDC ${udc} does not do scatter-gather (gadget->sg_supported is 0)`

@@ -111,7 +111,7 @@ export interface DmabufProbe {
   dummySgParam: 'Y' | 'N' | null;
   /** ATTACH worked: DMABUF streams can run. */
   usable: boolean;
-  /** The UDC claims scatter-gather (dummy_hcd with sg_supported=Y), so an EPERM would be a kernel failure. */
+  /** The kernel has DMABUF ioctls and the UDC claims scatter-gather (dummy_hcd with sg_supported=Y): a failed attach is a kernel failure. */
   sgExpected: boolean;
   /** When not usable: why, for the skip message. */
   reason?: string;
