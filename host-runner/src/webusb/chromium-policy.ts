@@ -91,16 +91,13 @@ export async function installChromiumPolicy(origin: string, devices: readonly Po
   try {
     const created = mkdirsRecorded(dir);
     fs.writeFileSync(file, text, { mode: 0o644 });
-    let done = false;
     return {
       how: 'file',
       file,
-      remove: async () => {
-        if (done) return;
-        done = true;
+      remove: once(async () => {
         fs.rmSync(file, { force: true });
         for (const d of created.reverse()) fs.rmdirSync(d);
-      },
+      }),
     };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -164,15 +161,16 @@ async function mountPolicyTmpfs(dir: string, file: string, text: string): Promis
   } finally {
     fs.rmSync(saved, { recursive: true, force: true });
   }
+  return { how: 'tmpfs', file, remove: once(() => unmount(mountPoint)) };
+}
+
+/** A remover that does its work on the first call only (after hooks may call it twice). */
+function once(work: () => Promise<void>): () => Promise<void> {
   let done = false;
-  return {
-    how: 'tmpfs',
-    file,
-    remove: async () => {
-      if (done) return;
-      done = true;
-      await unmount(mountPoint);
-    },
+  return async () => {
+    if (done) return;
+    done = true;
+    await work();
   };
 }
 
