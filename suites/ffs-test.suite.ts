@@ -101,14 +101,19 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     const buf = Buffer.alloc(CHUNK);
     buf[4242] = 0x5a;
     await dev.bulkOut.transferAsync(buf);
-    const deadline = Date.now() + 5000;
-    let report: string | undefined;
-    while (!report && Date.now() < deadline) {
-      report = (await h!.agent.call('program.status', {})).output.find((l) => /bad OUT byte/.test(l));
-      if (!report) await new Promise((r) => setTimeout(r, 50));
+    // ffs-test reports the byte, dumps the whole 8 KiB buffer in hex (256 lines) and ends its ep2
+    // thread: wait for that end, so the report is looked for after the dump, not raced against it.
+    const deadline = Date.now() + 10_000;
+    let output: string[] = [];
+    while (Date.now() < deadline) {
+      output = (await h!.agent.call('program.status', {})).output;
+      if (output.some((l) => /ep2: ends/.test(l))) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
-    assert.ok(report, 'ffs-test did not report the corrupted byte within 5 s');
+    const report = output.find((l) => /bad OUT byte/.test(l));
+    assert.ok(report, `ffs-test did not report the corrupted byte within 10 s; its last lines: ${output.slice(-3).join(' | ')}`);
     assert.match(report, /bad OUT byte 4242, expected 00 got 5a/);
+    assert.ok(output.some((l) => /ep2: ends/.test(l)), 'ffs-test reported the byte but its OUT thread did not end');
   });
 });
 

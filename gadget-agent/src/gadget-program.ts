@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentError } from './agent-error';
+import { ProgramOutput } from './program-output';
 import type { ProgramStatus } from './protocol';
-
-const OUTPUT_LINES = 200;
 
 /**
  * A user-space FunctionFS program (e.g. the kernel's tools/usb/ffs-test) run by the agent: it
@@ -12,7 +11,7 @@ const OUTPUT_LINES = 200;
  */
 export class GadgetProgram {
   private readonly child: ChildProcess;
-  private readonly output: string[] = [];
+  private readonly output = new ProgramOutput();
   private exit: { code: number | null; signal: string | null } | undefined;
   private readonly exited: Promise<void>;
 
@@ -21,18 +20,13 @@ export class GadgetProgram {
     if (argv.length === 0 || argv.some((a) => typeof a !== 'string')) throw new AgentError('BAD_REQUEST', 'argv must be a non-empty array of strings');
     if (!fs.existsSync(argv[0]!)) throw new AgentError('ENOENT', `program not found: ${argv[0]}`);
     this.child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        this.output.push(line);
-        if (this.output.length > OUTPUT_LINES) this.output.shift();
-      }
-    };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.output.write('stdout', chunk));
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => this.output.write('stderr', chunk));
+    // 'close' comes after both pipes are drained: a last line without its newline is kept then.
+    this.child.on('close', () => this.output.end());
     this.exited = new Promise((resolve) => {
       this.child.on('error', (err) => {
-        this.output.push(`spawn error: ${err.message}`);
+        this.output.line(`spawn error: ${err.message}`);
         this.exit = { code: null, signal: null };
         resolve();
       });
@@ -49,7 +43,7 @@ export class GadgetProgram {
     for (;;) {
       if (names.every((n) => fs.existsSync(path.join(dir, n)))) return;
       if (this.exit) {
-        throw new AgentError('PROGRAM_EXITED', `program exited (${this.exit.code ?? this.exit.signal}) before ${names.join(', ')} appeared: ${this.output.slice(-3).join(' | ')}`);
+        throw new AgentError('PROGRAM_EXITED', `program exited (${this.exit.code ?? this.exit.signal}) before ${names.join(', ')} appeared: ${this.output.lines().slice(-3).join(' | ')}`);
       }
       if (Date.now() > deadline) throw new AgentError('TIMEOUT', `${names.join(', ')} did not appear in ${dir} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
@@ -62,7 +56,7 @@ export class GadgetProgram {
       pid: this.child.pid ?? null,
       exitCode: this.exit?.code ?? null,
       signal: this.exit?.signal ?? null,
-      output: [...this.output],
+      output: this.output.lines(),
     };
   }
 

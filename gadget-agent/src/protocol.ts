@@ -93,7 +93,7 @@ export interface ProgramStatus {
   pid: number | null;
   exitCode: number | null;
   signal: string | null;
-  /** Last lines of its stdout+stderr. */
+  /** Its stdout+stderr as whole lines: the first 1000 and the last 200, a marker between. */
   output: string[];
 }
 
