@@ -31,6 +31,11 @@ const N = {
   ep0Repeats: NIGHTLY ? 10 : 1,
 };
 
+/** Run the fault variants that oops kernels without our fixes (set in the runner's environment). */
+const RUN_HAZARDS = process.env.FFS_LAB_FAULT_HAZARDS === '1';
+/** Our series' fix for the double reset of an ep0 open racing the last close (patch file name, without its number). */
+const DOUBLE_RESET_FIX = 'usb-gadget-f_fs-fix-a-double-reset-when-ep0-is-opene';
+
 /** The fault is thrown once the agent's end has moved this much. */
 const STRIKE_AT = 2 * MiB;
 /** An end must notice a fault within this (ms): TCG is slow, but a hang is not slow. */
@@ -327,12 +332,15 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
   });
 
   it(`open/close of endpoint files in a loop while the function is torn down, ${N.teardowns} times: teardown completes, nothing left, the agent serves a fresh gadget`, async function () {
+    // An ep0 open racing the last close resets the instance twice in f_fs up to 6.12 (a double
+    // free that corrupts the slab): the loops open ep0 only on kernels with our fix, or when asked.
+    const ep0 = RUN_HAZARDS || (labContext().kernel.patches?.some((p) => p.includes(DOUBLE_RESET_FIX)) ?? false);
     const a = await start();
     const all: Record<string, number> = {};
     let worst = 0;
     for (let i = 0; i < N.teardowns; i++) {
       const g = await gadget(a, 'fault-openclose', 0x0128, false);
-      const r = await a.agent.call('fault.openCloseTeardown', { workers: NIGHTLY ? 4 : 2, leadMs: 300, tailMs: 300, mmap }, 90_000);
+      const r = await a.agent.call('fault.openCloseTeardown', { workers: NIGHTLY ? 4 : 2, leadMs: 300, tailMs: 300, mmap, dataFilesOnly: !ep0 }, 90_000);
       assert.ok(r.opens > 0, 'the loops never opened an endpoint file');
       assert.equal(r.liveMappings, 0, 'mappings left by the loops');
       worst = Math.max(worst, r.teardownMs);
@@ -343,7 +351,8 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     assert.ok(all['open:ENOENT'], 'the loops never ran past the teardown (no ENOENT seen)');
     measure(this, 'longest teardown under the loops', worst, 'ms');
     await freshGadgetPasses(a, 0x0129);
-    say(this, `${N.teardowns} teardowns under open/close loops, longest ${worst} ms; loop outcomes ${countsLine(all)}`);
+    const files = ep0 ? 'ep0 and the data endpoint files' : `the data endpoint files only (ep0 left out: this kernel lacks our fix ${DOUBLE_RESET_FIX}; FFS_LAB_FAULT_HAZARDS=1 adds it)`;
+    say(this, `${N.teardowns} teardowns under open/close loops of ${files}, longest ${worst} ms; loop outcomes ${countsLine(all)}`);
   });
 
   it(`SIGSTOP/SIGCONT loop (${N.stopRounds} rounds) against blocking reads: no completed data is lost`, async function () {

@@ -93,9 +93,11 @@ export class FaultLab {
       const leadMs = p.int('leadMs', 0, 60_000);
       const tailMs = p.int('tailMs', 0, 60_000);
       const mmap = p.flag('mmap');
+      const dataFilesOnly = p.flag('dataFilesOnly');
       const fn = this.requireFunction('fault.openCloseTeardown');
       const mount = fn.gadget.mountPoint!;
-      const paths = ['ep0', ...fn.params.function.endpoints.map((_, i) => `ep${i + 1}`)].map((f) => path.join(mount, f));
+      const files = fn.params.function.endpoints.map((_, i) => `ep${i + 1}`);
+      const paths = (dataFilesOnly ? files : ['ep0', ...files]).map((f) => path.join(mount, f));
       return this.exclusive(async () => {
         const r = await openCloseDuringTeardown({ paths, workers, leadMs, tailMs, mmap, teardown: () => this.session.removeFunction() });
         return { ...r, liveMappings: native().liveMappings() };

@@ -91,6 +91,12 @@ export interface OpenCloseTeardownParams {
   tailMs: number;
   /** Each opened file also maps one page and unmaps it (kernels with mmap). */
   mmap: boolean;
+  /**
+   * Leave ep0 out of the loops (default false: ep0 is opened too). An ep0 open racing the last
+   * close double-frees in f_fs up to 6.12 (our series' patch 0008); kernels without the fix are
+   * spared that race unless asked.
+   */
+  dataFilesOnly?: boolean;
 }
 
 /** Result of `fault.openCloseTeardown`. The gadget is gone when it returns (the function state is cleared). */

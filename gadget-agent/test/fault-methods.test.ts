@@ -65,6 +65,7 @@ test('fault methods check their params first, then the state', async () => {
   assert.equal(await code(() => h['fault.cancelStorm']({ mode: 'aio', depth: 8, transferSize: 512, rounds: 1 })), 'BAD_STATE');
   assert.equal(await code(() => h['fault.openCloseTeardown']({ workers: 0, leadMs: 0, tailMs: 0, mmap: false })), 'BAD_REQUEST');
   assert.equal(await code(() => h['fault.openCloseTeardown']({ workers: 1, leadMs: 0, tailMs: 0, mmap: false })), 'BAD_STATE');
+  assert.equal(await code(() => h['fault.openCloseTeardown']({ workers: 1, leadMs: 0, tailMs: 0, mmap: false, dataFilesOnly: 'yes' } as never)), 'BAD_REQUEST');
   assert.deepEqual(h['fault.process']({ pid: process.pid }), { alive: true, state: processState(process.pid).state });
   const self = h['fault.process']({ pid: process.pid, threads: true }) as { alive: boolean; state?: string; threads?: string[] };
   assert.equal(self.alive, true);
