@@ -54,11 +54,12 @@ describe('ffs-lab deploy against a real sshd (slow: runs npm ci)', () => {
       });
       assert.equal(r.code, 0, `round ${round}:\n${r.stderr}`);
       assert.match(r.stderr, /deploy: uploading \d+ files/);
-      assert.match(r.stderr, /deploy: npm ci --omit=dev/);
+      assert.match(r.stderr, /deploy: npm ci --omit=dev --omit=optional/);
       assert.match(r.stderr, new RegExp(`deploy: agent \\S+ answers on ssh://root@127\\.0\\.0\\.1:${sshd.port} \\(protocol 1, kernel ${os.release().replace(/[.+]/g, '\\$&')}`));
     }
     assert.ok(fs.existsSync(path.join(install, 'node_modules', 'ssh2')), 'dependencies installed');
     assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'typescript')), '--omit=dev');
+    assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'playwright-core')), '--omit=optional: no browser driver on the board');
     assert.ok(fs.existsSync(path.join(install, 'dist', 'gadget-agent', 'src', 'agent-main.js')), 'dist survived npm ci (no prepare script)');
     assert.equal(fs.statSync(path.join(install, 'bin', 'ffs-lab-agent.js')).mode & 0o111, fs.statSync(path.join(REPO, 'bin', 'ffs-lab-agent.js')).mode & 0o111);
   });

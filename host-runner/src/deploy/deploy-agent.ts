@@ -31,7 +31,7 @@ const MIN_NODE_MAJOR = 20;
 
 /**
  * `ffs-lab deploy`: put the agent on an ssh target that has Node.js. Uploads package.json,
- * package-lock.json, bin/, dist/ and native/ sources with SFTP, runs `npm ci --omit=dev` there
+ * package-lock.json, bin/, dist/ and native/ sources with SFTP, runs `npm ci --omit=dev --omit=optional` there
  * (which builds native code for the target's architecture), then starts the agent and checks
  * that it answers `hello`. Returns the exit code (0); failures are LabErrors (2 usage, 3 target).
  */
@@ -71,7 +71,7 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
     }
     progress.done(`deploy: uploaded ${files.length} files`);
 
-    log(`deploy: npm ci --omit=dev in ${dir} (builds native code on the target; may take minutes)`);
+    log(`deploy: npm ci --omit=dev --omit=optional in ${dir} (builds native code on the target; may take minutes)`);
     await npmCi(transport, dir, o.installTimeoutMs ?? 900_000, log);
 
     const h = await launchAgent(() => t.makeTransport(), { argv: t.config.agent?.command ?? [node, path.posix.join(dir, 'bin', 'ffs-lab-agent.js')], targetName: t.name, timeoutMs: t.commandTimeoutMs });
@@ -87,7 +87,7 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
 /** Run npm ci in `dir`, forwarding its output as progress lines; bounded by `timeoutMs`. */
 async function npmCi(transport: SshTransport, dir: string, timeoutMs: number, log: (line: string) => void): Promise<void> {
   // --prefer-offline: a board re-deployed nightly gets its packages from its npm cache.
-  const proc = await transport.spawn(['sh', '-c', 'cd -- "$1" && exec npm ci --omit=dev --no-audit --no-fund --prefer-offline', 'sh', dir]);
+  const proc = await transport.spawn(['sh', '-c', 'cd -- "$1" && exec npm ci --omit=dev --omit=optional --no-audit --no-fund --prefer-offline', 'sh', dir]);
   proc.stdin.end();
   const tail: string[] = [];
   for (const s of [proc.stdout, proc.stderr]) {
