@@ -332,6 +332,8 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
   });
 
   it(`open/close of endpoint files in a loop while the function is torn down, ${N.teardowns} times: teardown completes, nothing left, the agent serves a fresh gadget`, async function () {
+    // Each round is a gadget, a teardown under load and a check: about 10 s on the debug kernel.
+    this.timeout(120_000 + N.teardowns * 30_000);
     // An ep0 open racing the last close resets the instance twice in f_fs up to 6.12 (a double
     // free that corrupts the slab): the loops open ep0 only on kernels with our fix, or when asked.
     const ep0 = RUN_HAZARDS || (labContext().kernel.patches?.some((p) => p.includes(DOUBLE_RESET_FIX)) ?? false);

@@ -1,5 +1,5 @@
 import * as zlib from 'node:zlib';
-import { verifyPattern, patternByte } from '../../host-runner/src/oracle/pattern';
+import { patternByte, patternTable, verifyPattern } from '../../host-runner/src/oracle/pattern';
 import { expectedLength, transferOffset, type StreamShape } from './stream-layout';
 import type { StreamEndTally } from './protocol';
 
@@ -25,7 +25,13 @@ export class StreamTally {
   /** Transfers with a wrong length or wrong bytes. */
   badTransfers = 0;
 
-  constructor(readonly shape: StreamShape, readonly seed: number) {}
+  /**
+   * Builds the seed's pattern table now (1 MiB of xorshift, tens of ms on a TCG guest), so a
+   * stream's timing, which starts after its tallies exist, never includes it.
+   */
+  constructor(readonly shape: StreamShape, readonly seed: number) {
+    patternTable(seed);
+  }
 
   /** The tally as a stream report carries it (both ends report the same shape). */
   report(): StreamEndTally {
