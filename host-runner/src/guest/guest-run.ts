@@ -15,7 +15,9 @@ const REPO = path.resolve(__dirname, '..', '..', '..', '..');
  * The lab's target, as a lab config would describe it: ssh://root@127.0.0.1 with the key and
  * known_hosts init made for this boot (host key verified), and this checkout's agent.
  */
-export function labTargetConfig(job: Pick<GuestJob, 'sshDir'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
+export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
+  // --cpu-prof: node writes each agent's profile when it exits (the agent exits normally on shutdown).
+  const prof = job.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${job.cpuProfDir}`] : [];
   return {
     name: 'lab',
     transport: {
@@ -29,7 +31,7 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir'> & { kernel?: Pick<
       // over 60 s on a loaded machine): give the debug kernel four times the default.
       ...(job.kernel?.variant === 'debug' ? { commandTimeoutMs: 240_000 } : {}),
     },
-    agent: { command: [process.execPath, path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
+    agent: { command: [process.execPath, ...prof, path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
     udc: 'dummy_udc.0',
   };
 }

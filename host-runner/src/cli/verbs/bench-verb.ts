@@ -34,6 +34,7 @@ export const benchVerb: Verb = {
     { name: 'memory', type: 'string', metavar: 'MIB', default: '2048', description: 'lab only: guest memory' },
     { name: 'cpus', type: 'string', metavar: 'N', default: '2', description: 'lab only: guest CPUs' },
     { name: 'verbose', type: 'boolean', description: 'lab only: show kernel messages on the console' },
+    { name: 'cpu-prof', type: 'boolean', description: 'lab only: write V8 CPU profiles of the runner and of every agent into <report dir>/cpu-prof/ (to see where a stream\'s time goes; the profiler slows both)' },
     { name: 'grep', type: 'string', metavar: 'REGEX', description: "bench only the cases whose full title matches, e.g. 'rep 1, .*aio, 64 KiB'" },
     { name: 'report-dir', type: 'string', metavar: 'DIR', default: 'bench-results', description: 'where results.json, bench.json, bench-in.svg, bench-out.svg and index.html go' },
     { name: 'results', type: 'string', metavar: 'FILE', description: 'run nothing: make the table, charts and page from this results.json of an earlier bench run' },
@@ -64,6 +65,7 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
       conditions.profile = process.env.FFS_LAB_PROFILE ?? 'quick';
       const timeoutSec = positiveInt('bench', 'timeout', v.timeout);
       const onTarget = typeof v.target === 'string' || typeof v.config === 'string';
+      if (onTarget && v['cpu-prof']) throw usageError('bench: --cpu-prof works in the embedded lab only (on a target, start the agent with node --cpu-prof through agent.command)');
       // The runner (host side) runs the C host; in the lab the VM finds this build in the host's cache.
       await ensureCPair((line) => process.stderr.write(`${line}\n`));
       if (onTarget) {
@@ -83,6 +85,7 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
           cpus: positiveInt('bench', 'cpus', v.cpus),
           shell: false,
           verbose: Boolean(v.verbose),
+          cpuProf: Boolean(v['cpu-prof']),
         });
       }
       conditions['load average at end'] = os.loadavg().map((x) => x.toFixed(2)).join(' ');

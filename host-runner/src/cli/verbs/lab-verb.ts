@@ -18,6 +18,7 @@ export const labVerb: Verb = {
     { name: 'cpus', type: 'string', metavar: 'N', default: '2', description: 'guest CPUs' },
     { name: 'shell', type: 'boolean', description: 'boot to an interactive shell on the serial console instead of running suites' },
     { name: 'verbose', type: 'boolean', description: 'show kernel messages on the console' },
+    { name: 'cpu-prof', type: 'boolean', description: 'write V8 CPU profiles of the runner and of every agent into <report dir>/cpu-prof/' },
   ],
   details: `The kernel is built on first use (about 5 minutes on 2 cores) and cached by a hash of its
 inputs under $FFS_LAB_CACHE (default ~/.cache/ffs-lab); later runs reuse it. A --kernel-tree is
@@ -39,6 +40,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
       cpus: positiveInt('lab', 'cpus', args.values.cpus),
       shell: Boolean(args.values.shell),
       verbose: Boolean(args.values.verbose),
+      cpuProf: Boolean(args.values['cpu-prof']),
     });
   },
 };
