@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
+import { kernelCarriesPatch, labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { waitForUsbDevice, type UsbMatch } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
@@ -26,10 +26,6 @@ const RUN_HAZARDS = process.env.FFS_LAB_DMABUF_HAZARDS === '1';
 /** Our series' fix for the unbound-gadget NULL dereference (patch file name, without its number). */
 const UNBOUND_GADGET_FIX = 'usb-gadget-f_fs-do-not-dereference-an-unbound-gadget';
 
-/** Does the kernel under test carry this patch of the lab's series? (Unknown kernels: no.) */
-function carriesFix(name: string): boolean {
-  return labContext().kernel.patches?.some((p) => p.includes(name)) ?? false;
-}
 
 /**
  * FunctionFS DMABUF (spec section 6), driven through the agent so it runs on any target: the
@@ -359,7 +355,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
     });
 
     it('hazard: DETACH and TRANSFER after a UDC unbind fail cleanly (6.12 f_fs dereferences the unbound gadget)', async function () {
-      if (!RUN_HAZARDS && !carriesFix(UNBOUND_GADGET_FIX)) {
+      if (!RUN_HAZARDS && !kernelCarriesPatch(UNBOUND_GADGET_FIX)) {
         skipWithReason(this, `not run by default on kernels without our fix (${UNBOUND_GADGET_FIX}): on Linux 6.12 f_fs, DMABUF_DETACH and _TRANSFER read ffs->gadget->dev.parent while ffs->gadget is NULL after a UDC unbind, a NULL dereference that oopses the kernel; set FFS_LAB_DMABUF_HAZARDS=1 in the runner's environment to run it`);
       }
       this.timeout(90_000);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
+import { kernelCarriesPatch, labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { FaultGadget, leftovers, mmapQuota } from '../host-runner/src/faults/fault-gadget';
 import { FaultStream, streamProblems } from '../host-runner/src/faults/fault-stream';
@@ -336,7 +336,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     this.timeout(120_000 + N.teardowns * 30_000);
     // An ep0 open racing the last close resets the instance twice in f_fs up to 6.12 (a double
     // free that corrupts the slab): the loops open ep0 only on kernels with our fix, or when asked.
-    const ep0 = RUN_HAZARDS || (labContext().kernel.patches?.some((p) => p.includes(DOUBLE_RESET_FIX)) ?? false);
+    const ep0 = RUN_HAZARDS || kernelCarriesPatch(DOUBLE_RESET_FIX);
     const a = await start();
     const all: Record<string, number> = {};
     let worst = 0;

@@ -76,3 +76,8 @@ export function labContext(): LabContext {
   if (!current) throw new Error('suites must be run by ffs-lab (no lab context)');
   return current;
 }
+
+/** Does the kernel under test carry this patch of the lab's series (file name without its number)? Unknown kernels: no. */
+export function kernelCarriesPatch(name: string): boolean {
+  return labContext().kernel.patches?.some((p) => p.includes(name)) ?? false;
+}
