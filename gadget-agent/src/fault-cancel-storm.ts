@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { native, type NativeAioContext } from '../../native/lib/bindings';
+import { openEndpointFd } from '../../native/lib/open-endpoint-fd';
 import { AgentError } from './agent-error';
 import type { CancelStormResult } from './fault-protocol';
 import { pageSize } from './page-size';
@@ -123,7 +124,7 @@ async function stormRound(
     const reqs = [];
     let id = 1;
     for (const [path, write] of [[t.inPath, true], [t.outPath, false]] as const) {
-      const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+      const fd = openEndpointFd(path, true);
       files.push(fd);
       for (let k = 0; k < o.depth; k++) {
         const buffer = o.mode === 'mmap' ? native().mmapFile(fd, slot) : new ArrayBuffer(slot);

@@ -5,9 +5,9 @@
  * its own deadline passes), then exits, which unmaps them. stdout: one JSON object per line.
  * argv: <endpoint file> <bytes per mapping> <deadline ms>
  */
-import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { native } from '../../native/lib/bindings';
+import { openEndpointFd } from '../../native/lib/open-endpoint-fd';
 
 /** Most mappings a child makes: a safety net against a kernel that never refuses. */
 const CAP = 20_000;
@@ -19,7 +19,7 @@ function main(): void {
   const send = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
   let fd: number;
   try {
-    fd = fs.openSync(file!, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    fd = openEndpointFd(file!, true);
     native();
   } catch (err) {
     send({ error: (err as Error).message });

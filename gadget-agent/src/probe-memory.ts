@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { fillPattern } from '../../host-runner/src/oracle/pattern';
 import { AioQueue } from '../../native/lib/aio-queue';
 import { native } from '../../native/lib/bindings';
+import { openEndpointFd } from '../../native/lib/open-endpoint-fd';
 import { AgentError, toAgentError } from './agent-error';
 import type { ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from './mmap-probe-protocol';
 import { pageSize } from './page-size';
@@ -48,7 +49,7 @@ export class ProbeMemory {
 
   /** Open `path` O_RDWR|O_NONBLOCK (AIO before ENABLE fails with EAGAIN rather than blocking the agent). */
   open(path: string, mount: string): number {
-    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    const fd = openEndpointFd(path, true);
     return this.add(this.files, { fd, mount });
   }
 

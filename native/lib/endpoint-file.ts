@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { native } from './bindings';
+import { openEndpointFd } from './open-endpoint-fd';
 
 /** The endpoint descriptor the UDC configured (FUNCTIONFS_ENDPOINT_DESC). */
 export interface ConfiguredEndpoint {
@@ -19,7 +20,7 @@ export class EndpointFile {
 
   /** Open `path` read-write; `nonBlocking` makes I/O before ENABLE fail with EAGAIN. */
   constructor(readonly path: string, nonBlocking = false) {
-    this.fdValue = fs.openSync(path, fs.constants.O_RDWR | (nonBlocking ? fs.constants.O_NONBLOCK : 0));
+    this.fdValue = openEndpointFd(path, nonBlocking);
   }
 
   /** The descriptor number; throws once closed. */
