@@ -5,6 +5,7 @@ import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/la
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { runPairedStream } from '../host-runner/src/usb/paired-stream';
 import { cacheRoot } from '../host-runner/src/util/cache-dir';
 import { ensureCPair, findCPair, type CPair } from '../host-runner/src/bench/c-pair';
@@ -129,8 +130,7 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
       const spec = gadgetSpec('bench-ours', OURS_PRODUCT);
       await h!.agent.call('function.create', { gadget: spec });
       await h!.agent.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
-      const found = await waitForUsbDevice({ vendorId: spec.vendorId, productId: spec.productId, serial: spec.serial }, ctx.usb.enumerateTimeoutMs);
-      state.dev = UsbFunctionHandle.open(found.device);
+      state.dev = (await openUsbFunction({ vendorId: spec.vendorId, productId: spec.productId, serial: spec.serial }, ctx.usb.enumerateTimeoutMs)).handle;
       await h!.agent.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
       const r = await runPairedStream(h!.agent, state.dev, { ...WARMUP, kind: direction === 'in' ? 'source' : 'sink', seed });
       assert.equal(r.problems.length, 0, `warm-up stream: ${r.problems.join('; ')}`);

@@ -2,8 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { kernelCarriesPatch, labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice, type UsbMatch } from '../host-runner/src/usb/usb-device-wait';
+import { type UsbMatch } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { streamIn, streamOut, type HostStreamReport } from '../host-runner/src/usb/usb-stream';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
 import type { DmabufFenceState, DmabufLoopReport } from '../gadget-agent/src/dmabuf-protocol';
@@ -85,9 +86,9 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
   async function openHost(): Promise<void> {
     await dev?.close();
     dev = undefined;
-    const found = await waitForUsbDevice(match, labContext().usb.enumerateTimeoutMs);
+    const found = await openUsbFunction(match, labContext().usb.enumerateTimeoutMs);
     usbDevice = found.device;
-    dev = UsbFunctionHandle.open(found.device);
+    dev = found.handle;
     dev.bulkIn.timeout = 10_000;
     dev.bulkOut.timeout = 10_000;
     await agent().call('function.status', { waitEnabledMs: 10_000 }, 15_000);

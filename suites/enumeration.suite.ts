@@ -3,8 +3,8 @@ import * as crypto from 'node:crypto';
 import * as usb from 'usb';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice, type FoundDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction, type OpenedFunction } from '../host-runner/src/usb/usb-function-open';
 import type { FunctionCreateParams, FunctionInfo } from '../gadget-agent/src/protocol';
 import type { Speed } from '../native/lib/descriptors';
 
@@ -58,7 +58,7 @@ describe('enumeration: the host sees what the agent declared', function () {
   let h: AgentHandle | undefined;
   let declared: FunctionInfo;
   let enabled: FunctionInfo;
-  let found: FoundDevice;
+  let found: OpenedFunction;
   let dev: UsbFunctionHandle;
   let speed: Speed;
 
@@ -67,8 +67,8 @@ describe('enumeration: the host sees what the agent declared', function () {
     h = await ctx.startAgent();
     declared = await h.agent.call('function.create', params);
     await h.agent.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
-    found = await waitForUsbDevice({ vendorId: params.gadget.vendorId, productId: params.gadget.productId, serial }, ctx.usb.enumerateTimeoutMs);
-    dev = UsbFunctionHandle.open(found.device);
+    found = await openUsbFunction({ vendorId: params.gadget.vendorId, productId: params.gadget.productId, serial }, ctx.usb.enumerateTimeoutMs);
+    dev = found.handle;
     enabled = await h.agent.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
     speed = speedOf(found.sysfs.speedMbps);
   });

@@ -6,8 +6,8 @@ import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-run
 import { FaultGadget, leftovers, mmapQuota } from '../host-runner/src/faults/fault-gadget';
 import { FaultStream, streamProblems } from '../host-runner/src/faults/fault-stream';
 import { countsLine, isOneLine, oneLine } from '../host-runner/src/faults/one-line';
-import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
 import type { ProbeSystemState } from '../gadget-agent/src/mmap-probe-protocol';
 import type { IoModeName } from '../native/lib/endpoint-io';
@@ -416,7 +416,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
       const setup = new Promise<Ep0Event>((r) => (seen = r));
       fn.onSetup = async (_ep0, ev) => seen(ev);
       fn.bind(labContext().udc);
-      host = UsbFunctionHandle.open((await waitForUsbDevice({ vendorId: VID, productId: 0x012b, serial }, labContext().usb.enumerateTimeoutMs)).device);
+      host = (await openUsbFunction({ vendorId: VID, productId: 0x012b, serial }, labContext().usb.enumerateTimeoutMs)).handle;
       await fn.waitEnabled();
       host.device.timeout = NOTICE_MS;
       // Vendor request to interface 0; the data stage is what the unbind interrupts.
@@ -450,7 +450,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
         (e: unknown) => void answers.push(errnoLine(e)),
       );
       fn.bind(labContext().udc);
-      host = UsbFunctionHandle.open((await waitForUsbDevice({ vendorId: VID, productId: 0x012b, serial }, labContext().usb.enumerateTimeoutMs)).device);
+      host = (await openUsbFunction({ vendorId: VID, productId: 0x012b, serial }, labContext().usb.enumerateTimeoutMs)).handle;
       await fn.waitEnabled();
       host.device.timeout = NOTICE_MS;
       // One request, answered at once: a STALL here was our ep0 code reading ep0 while its answer

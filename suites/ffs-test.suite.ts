@@ -3,8 +3,8 @@ import * as crypto from 'node:crypto';
 import * as usb from 'usb';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice, type FoundDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction, type OpenedFunction } from '../host-runner/src/usb/usb-function-open';
 import type { GadgetSpec } from '../gadget-agent/src/protocol';
 
 /** ffs-test's transfer size: it reads and writes 8 KiB buffers. */
@@ -28,7 +28,7 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     function: 'ffstest',
   };
   let h: AgentHandle | undefined;
-  let found: FoundDevice;
+  let found: OpenedFunction;
   let dev: UsbFunctionHandle;
 
   before(async function () {
@@ -38,8 +38,8 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     await h.agent.call('gadget.create', spec);
     await h.agent.call('program.start', { argv: [ctx.tools!.ffsTest], cwdInMount: true, waitFor: ['ep1', 'ep2'] });
     await h.agent.call('gadget.bind', {});
-    found = await waitForUsbDevice({ vendorId: spec.vendorId, productId: spec.productId, serial: spec.serial });
-    dev = UsbFunctionHandle.open(found.device);
+    found = await openUsbFunction({ vendorId: spec.vendorId, productId: spec.productId, serial: spec.serial });
+    dev = found.handle;
   });
 
   after(async function () {

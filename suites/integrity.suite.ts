@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { runPairedStream, type PairedStreamOptions, type PairedStreamResult } from '../host-runner/src/usb/paired-stream';
 import type { StreamKind } from '../gadget-agent/src/protocol';
 import type { IoModeName } from '../native/lib/endpoint-io';
@@ -109,8 +109,7 @@ describe('integrity: every byte through every I/O mode', function () {
         },
       });
       await h!.agent.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
-      const found = await waitForUsbDevice({ vendorId: 0x1d6b, productId, serial }, ctx.usb.enumerateTimeoutMs);
-      state.dev = UsbFunctionHandle.open(found.device);
+      state.dev = (await openUsbFunction({ vendorId: 0x1d6b, productId, serial }, ctx.usb.enumerateTimeoutMs)).handle;
       await h!.agent.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
       state.mps = state.dev.bulkIn.descriptor.wMaxPacketSize;
       assert.equal(state.dev.bulkOut.descriptor.wMaxPacketSize, state.mps, 'bulk IN and OUT packet sizes differ');

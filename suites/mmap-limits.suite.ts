@@ -3,8 +3,8 @@ import * as crypto from 'node:crypto';
 import type { AgentClient } from '../host-runner/src/agent/agent-client';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { verifyPattern } from '../host-runner/src/oracle/pattern';
 import type { ProbeFill, ProbeMountInfo, ProbeSystemState } from '../gadget-agent/src/mmap-probe-protocol';
 import { mmapGate, mmapPresence } from './mmap-gate';
@@ -266,7 +266,7 @@ describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping 
         gadget: { name: 'mmap-limits-io', vendorId: 0x1d6b, productId, manufacturer: 'ffs-lab', product: 'mmap limits io', serial, function: 'mmap_limits_io', mountOptions: { mmap_memory_mb: 1 } },
       });
       await a.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
-      dev = UsbFunctionHandle.open((await waitForUsbDevice({ vendorId: 0x1d6b, productId, serial }, ctx.usb.enumerateTimeoutMs)).device);
+      dev = (await openUsbFunction({ vendorId: 0x1d6b, productId, serial }, ctx.usb.enumerateTimeoutMs)).handle;
       dev.bulkIn.timeout = 10_000;
       await a.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
     });

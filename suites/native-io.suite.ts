@@ -5,8 +5,8 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { labContext } from '../host-runner/src/suite-runner/lab-context';
 import { measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
 import { FfsFunction } from '../gadget-agent/src/ffs-function';
 import { openEndpoint } from '../native/lib/open-endpoint';
@@ -59,8 +59,7 @@ describe('native: the FunctionFS addon against the real kernel', function () {
       strings: ['ffs-lab native io'],
     });
     fn.bind();
-    const found = await waitForUsbDevice({ vendorId: 0x1d6b, productId: 0x0105, serial });
-    host = UsbFunctionHandle.open(found.device);
+    host = (await openUsbFunction({ vendorId: 0x1d6b, productId: 0x0105, serial })).handle;
     await fn.waitEnabled();
   });
 

@@ -3,8 +3,8 @@ import * as crypto from 'node:crypto';
 import type { AgentClient } from '../host-runner/src/agent/agent-client';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
+import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
 import { mmapGate, mmapPresence } from './mmap-gate';
 
@@ -146,7 +146,7 @@ describe('zero-copy (spec section 3): which transfers skip the copy, by the muta
         gadget: { name: 'zero-copy', vendorId: 0x1d6b, productId: PRODUCT_ID, manufacturer: 'ffs-lab', product: 'zero-copy probe', serial, function: 'zero_copy' },
       });
       await a.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
-      dev = UsbFunctionHandle.open((await waitForUsbDevice({ vendorId: 0x1d6b, productId: PRODUCT_ID, serial }, ctx.usb.enumerateTimeoutMs)).device);
+      dev = (await openUsbFunction({ vendorId: 0x1d6b, productId: PRODUCT_ID, serial }, ctx.usb.enumerateTimeoutMs)).handle;
       dev.bulkIn.timeout = 10_000;
       dev.bulkOut.timeout = 10_000;
       await a.call('function.status', { waitEnabledMs: 10_000 }, 15_000);

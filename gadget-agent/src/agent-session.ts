@@ -41,8 +41,10 @@ export class AgentSession {
   private readonly faultLab = new FaultLab({ fn: () => this.fn, removeFunction: () => this.removeGadget() });
 
   constructor(private readonly log: (line: string) => void) {
-    const stale = removeStaleGadgets();
-    if (stale.length) log(`removed stale gadget(s) left by an earlier run: ${stale.join(', ')}`);
+    const sweep = removeStaleGadgets();
+    if (sweep.removed.length) log(`removed stale gadget(s) left by an earlier run: ${sweep.removed.join(', ')}`);
+    for (const k of sweep.killed) log(`killed process ${k.pid} (${k.comm}): it held files of a stale gadget's FunctionFS mount`);
+    for (const k of sweep.kept) log(`left gadget ${k.name} alone: process ${k.pid}, which made it, still runs`);
   }
 
   readonly handlers: { [M in MethodName]: Handler<M> } = {

@@ -2,12 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentError } from './agent-error';
 import type { GadgetSpec } from './protocol';
-import { functionfsMounts, mountFunctionfs, unmountFunctionfs } from './functionfs-mount';
+import { functionfsMounts, mountFunctionfs, unmountFunctionfs, type KilledHolder } from './functionfs-mount';
+import { forgetOwner, liveOwner, recordedGadgets, recordOwner } from './gadget-owner';
 import { pickUdc } from './udc';
 
 /** configfs root of USB gadgets. */
 export const GADGET_ROOT = '/sys/kernel/config/usb_gadget';
-/** Every gadget this agent makes starts with this, so stale ones can be found and removed. */
+/** Every gadget we make (agents and in-process functions) starts with this, so stale ones can be found and removed. */
 export const GADGET_PREFIX = 'ffslab-';
 const CONFIG = 'configs/c.1';
 const LANG = 'strings/0x409';
@@ -15,7 +16,9 @@ const LANG = 'strings/0x409';
 /**
  * One configfs gadget with a single FunctionFS function, from creation to removal.
  * Lifecycle: create() -> (a program writes descriptors to ep0) -> bind() -> unbind() -> remove().
- * remove() is idempotent and runs in any state, also after a crash of an earlier agent.
+ * remove() is idempotent and runs in any state, also after a crash of an earlier agent. The
+ * creating process is recorded as the gadget's owner (gadget-owner.ts): while it runs, no other
+ * process removes the gadget as stale.
  */
 export class ConfigfsGadget {
   readonly dir: string;
@@ -31,11 +34,17 @@ export class ConfigfsGadget {
     if (!fs.existsSync(GADGET_ROOT)) {
       throw new AgentError('ENOENT', `${GADGET_ROOT} not found: is configfs mounted and libcomposite available?`);
     }
-    if (fs.existsSync(this.dir)) removeGadgetDir(this.dir);
+    const name = path.basename(this.dir);
+    if (fs.existsSync(this.dir)) {
+      const owner = liveOwner(name);
+      if (owner && owner.pid !== process.pid) throw new AgentError('EBUSY', `gadget ${name} exists and belongs to process ${owner.pid}, which still runs`);
+      removeGadgetDir(this.dir);
+    }
     const s = this.spec;
     const w = (rel: string, value: string) => fs.writeFileSync(path.join(this.dir, rel), value);
     fs.mkdirSync(this.dir);
     try {
+      recordOwner(name);
       w('idVendor', hex(s.vendorId));
       w('idProduct', hex(s.productId));
       w('bcdUSB', hex(s.bcdUSB ?? 0x0200));
@@ -65,7 +74,7 @@ export class ConfigfsGadget {
       fs.writeFileSync(path.join(this.dir, 'UDC'), name);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new AgentError(e.code ?? 'EIO', `binding ${name} failed: ${e.message} (are descriptors written to ep0? is the UDC in use?)`);
+      throw new AgentError(e.code ?? 'EIO', `binding ${name} failed: ${e.message} (${udcUser(name, this.dir) ?? 'are descriptors written to ep0? is the UDC in use?'})`);
     }
     return name;
   }
@@ -90,25 +99,57 @@ export class ConfigfsGadget {
    */
   remove(opts: { exiting?: boolean } = {}): void {
     removeGadgetDir(this.dir, opts.exiting ? 0 : undefined);
+    forgetOwner(path.basename(this.dir));
     this.mountPoint = undefined;
   }
 }
 
-/** Remove every gadget a previous agent left behind (name prefix {@link GADGET_PREFIX}). Returns their names. */
-export function removeStaleGadgets(): string[] {
+/** What {@link removeStaleGadgets} did. */
+export interface StaleGadgetSweep {
+  /** Gadgets removed: their owner has exited, or they have no owner record. */
+  removed: string[];
+  /** Processes killed because they still held files in a removed gadget's FunctionFS mount. */
+  killed: KilledHolder[];
+  /** Gadgets left alone because the process that made them still runs. */
+  kept: Array<{ name: string; pid: number }>;
+}
+
+/**
+ * Remove every gadget with our name prefix ({@link GADGET_PREFIX}) whose owner has exited: what
+ * a killed agent or runner left behind. A gadget whose owner still runs (another agent, or a
+ * suite runner's in-process function) is kept: removing it would kill that process as a holder
+ * of its mount.
+ */
+export function removeStaleGadgets(): StaleGadgetSweep {
+  const sweep: StaleGadgetSweep = { removed: [], killed: [], kept: [] };
   let names: string[] = [];
   try {
     names = fs.readdirSync(GADGET_ROOT).filter((n) => n.startsWith(GADGET_PREFIX));
   } catch {
-    return [];
+    return sweep;
   }
-  for (const n of names) removeGadgetDir(path.join(GADGET_ROOT, n));
-  return names;
+  for (const n of names) {
+    const owner = liveOwner(n);
+    if (owner) {
+      sweep.kept.push({ name: n, pid: owner.pid });
+      continue;
+    }
+    sweep.killed.push(...removeGadgetDir(path.join(GADGET_ROOT, n)));
+    forgetOwner(n);
+    sweep.removed.push(n);
+  }
+  // Records of gadgets that are gone, left by owners killed after their gadget was removed.
+  for (const n of recordedGadgets()) if (!names.includes(n) && !liveOwner(n)) forgetOwner(n);
+  return sweep;
 }
 
-/** Tear down a gadget directory in the order configfs requires; tolerates any partial state. */
-function removeGadgetDir(dir: string, busyWaitMs?: number): void {
-  if (!fs.existsSync(dir)) return;
+/**
+ * Tear down a gadget directory in the order configfs requires; tolerates any partial state.
+ * Returns the processes killed for holding files in its mount.
+ */
+function removeGadgetDir(dir: string, busyWaitMs?: number): KilledHolder[] {
+  const killed: KilledHolder[] = [];
+  if (!fs.existsSync(dir)) return killed;
   try {
     if (fs.readFileSync(path.join(dir, 'UDC'), 'utf8').trim()) fs.writeFileSync(path.join(dir, 'UDC'), '\n');
   } catch {
@@ -118,7 +159,7 @@ function removeGadgetDir(dir: string, busyWaitMs?: number): void {
   const functions = safeList(fnDir);
   for (const f of functions.filter((n) => n.startsWith('ffs.'))) {
     const instance = f.slice(4);
-    for (const m of functionfsMounts().filter((x) => x.source === instance)) unmountFunctionfs(m.target, busyWaitMs);
+    for (const m of functionfsMounts().filter((x) => x.source === instance)) killed.push(...unmountFunctionfs(m.target, busyWaitMs));
   }
   for (const c of safeList(path.join(dir, 'configs'))) {
     const cdir = path.join(dir, 'configs', c);
@@ -133,6 +174,25 @@ function removeGadgetDir(dir: string, busyWaitMs?: number): void {
   for (const l of safeList(path.join(dir, 'strings'))) rmdirQuiet(path.join(dir, 'strings', l));
   rmdirQuiet(dir);
   if (fs.existsSync(dir)) throw new AgentError('EBUSY', `could not remove ${dir}`);
+  return killed;
+}
+
+/** Which other gadget is bound to `udc`, and who made it, in words; undefined when none is. */
+function udcUser(udc: string, self: string): string | undefined {
+  for (const n of safeList(GADGET_ROOT)) {
+    const dir = path.join(GADGET_ROOT, n);
+    if (dir === self) continue;
+    let bound = '';
+    try {
+      bound = fs.readFileSync(path.join(dir, 'UDC'), 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (bound !== udc) continue;
+    const owner = liveOwner(n);
+    return `gadget ${n} is bound to ${udc}${owner ? `; process ${owner.pid}, which made it, still runs` : ''}`;
+  }
+  return undefined;
 }
 
 function safeList(dir: string): string[] {

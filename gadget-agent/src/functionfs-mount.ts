@@ -63,16 +63,31 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** A process {@link unmountFunctionfs} killed: its pid and command name (from /proc, before the kill). */
+export interface KilledHolder {
+  pid: number;
+  comm: string;
+}
+
 /**
  * Unmount, first killing any process that still holds files in the mount (a FunctionFS program
  * left by a killed agent would otherwise keep it busy forever). While the mount stays busy (files
  * or mappings of this process not yet released) it retries for `busyWaitMs` (default 5 s), then
- * detaches it lazily; an exiting agent passes 0, since its own references go with it.
+ * detaches it lazily; an exiting agent passes 0, since its own references go with it. Returns the
+ * processes it killed, so that callers can say so.
  */
-export function unmountFunctionfs(target: string, busyWaitMs = 5000): void {
+export function unmountFunctionfs(target: string, busyWaitMs = 5000): KilledHolder[] {
+  const killed: KilledHolder[] = [];
   for (const pid of holders(target)) {
+    let comm = '?';
+    try {
+      comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      /* exiting */
+    }
     try {
       process.kill(pid, 'SIGKILL');
+      killed.push({ pid, comm });
     } catch {
       /* already gone */
     }
@@ -92,6 +107,7 @@ export function unmountFunctionfs(target: string, busyWaitMs = 5000): void {
   } catch {
     /* not empty or gone */
   }
+  return killed;
 }
 
 /** PIDs (other than ours) with an open file under `dir`. */

@@ -14,7 +14,20 @@ export class UsbFunctionHandle {
 
   /** Open `device`, claim interface `ifaceNumber`, find its first bulk IN and bulk OUT endpoints. */
   static open(device: usb.Device, ifaceNumber = 0): UsbFunctionHandle {
-    device.open();
+    try {
+      device.open();
+      // node usb reads the active configuration at open; a device that went away has none, and
+      // one that goes away during open() makes it fail with a TypeError (no descriptor to read).
+      if (!device.configDescriptor) throw new Error('no descriptor');
+    } catch (err) {
+      try {
+        if (device.interfaces) device.close();
+      } catch {
+        /* the device is gone */
+      }
+      if ((err as { errno?: unknown }).errno !== undefined || device.configDescriptor) throw err;
+      throw Object.assign(new Error(`USB device ${device.busNumber}-${device.deviceAddress} has no active configuration (it went away or is being reset)`), { code: 'ENOCONFIG' });
+    }
     try {
       const iface = device.interface(ifaceNumber);
       iface.claim();
