@@ -109,9 +109,15 @@ export class AgentSession {
       const waitMs = optionalTimeout(p, 'waitEnabledMs', 'function.status', 0);
       return this.requireFunction().status(waitMs);
     },
-    'stream.start': (p) => {
-      const params = validateStreamParams(p);
-      return { id: this.requireFunction().startStream(params).id };
+    'stream.start': async (p) => {
+      // validateStreamParams names what is wrong with a non-object; only an object has waitReady.
+      const isObject = p !== null && typeof p === 'object' && !Array.isArray(p);
+      const { waitReady, ...rest } = isObject ? p : { waitReady: undefined };
+      if (waitReady !== undefined && typeof waitReady !== 'boolean') throw new AgentError('BAD_REQUEST', 'stream.start: waitReady must be a boolean');
+      const params = validateStreamParams(isObject ? rest : p);
+      const stream = this.requireFunction().startStream(params);
+      if (waitReady) await stream.ready;
+      return { id: stream.id };
     },
     'stream.status': (p) => {
       const id = streamId(p, 'stream.status');

@@ -66,6 +66,12 @@ export class AgentStream {
   depth: number;
   /** Settles (never rejects) when the stream has ended and released everything. */
   readonly settled: Promise<void>;
+  /**
+   * Settles (never rejects) once this end is prepared (enabled, files open, buffers allocated)
+   * and its first transfers are queued, or once the stream has ended without getting there.
+   */
+  readonly ready: Promise<void>;
+  private markReady: () => void = () => undefined;
 
   private constructor(readonly id: number, readonly params: ValidStreamParams, private readonly ends: StreamEndpoints, private readonly log: (line: string) => void) {
     const p = params;
@@ -73,7 +79,10 @@ export class AgentStream {
     if (p.kind !== 'sink') this.sentTally = new StreamTally(p, p.seed);
     if (p.kind !== 'source') this.receivedTally = new StreamTally(p, p.seed);
     this.depth = p.mode === 'copy' ? 1 : p.depth;
-    this.settled = this.run().catch((err) => this.fail(err));
+    this.ready = new Promise<void>((r) => (this.markReady = r));
+    this.settled = this.run()
+      .catch((err) => this.fail(err))
+      .finally(() => this.markReady());
   }
 
   /** Start a stream; I/O begins once the function is enabled. Throws BAD_REQUEST for params the mode cannot do. */
@@ -166,6 +175,7 @@ export class AgentStream {
       this.cpuStart = process.cpuUsage();
       this.started = process.hrtime.bigint();
       this.pipeline = runPipeline(slots, hooks, { transfers, timeoutMs: p.timeoutMs });
+      this.markReady();
       const outcome = await this.pipeline.done;
       this.ended = process.hrtime.bigint();
       this.cpu = process.cpuUsage(this.cpuStart);

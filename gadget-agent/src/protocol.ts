@@ -258,8 +258,13 @@ export interface Methods {
   'function.create': { params: FunctionCreateParams; result: FunctionInfo };
   /** The function's state; with `waitEnabledMs`, first wait (at most that long) for the host to enable it, else fail with TIMEOUT. */
   'function.status': { params: { waitEnabledMs?: number }; result: FunctionInfo };
-  /** Start a stream on the function; returns at once (the stream runs in the background). */
-  'stream.start': { params: StreamParams; result: { id: number } };
+  /**
+   * Start a stream on the function; it runs in the background. Returns at once, or with
+   * `waitReady` once this end is prepared (function enabled, endpoint files open, buffers
+   * allocated, first transfers queued) or has failed: what the C bench gadget's "ready" means,
+   * so a host timing from then on measures the same span for both.
+   */
+  'stream.start': { params: StreamParams & { waitReady?: boolean }; result: { id: number } };
   /** A stream's report now (state running while it runs). */
   'stream.status': { params: { id: number }; result: StreamReport };
   /** Wait for a stream to end (at most `timeoutMs`, default 60000, else TIMEOUT) and return its report. */

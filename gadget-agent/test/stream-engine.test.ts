@@ -242,6 +242,8 @@ test('the real agent answers malformed stream requests with BAD_REQUEST and stre
   try {
     assert.equal((await call('stream.start', { kind: 'source' })).error?.code, 'BAD_REQUEST');
     assert.equal((await call('stream.start', GOOD)).error?.code, 'BAD_STATE');
+    assert.match((await call('stream.start', { ...GOOD, waitReady: 'yes' })).error?.message ?? '', /waitReady must be a boolean/);
+    assert.equal((await call('stream.start', [GOOD])).error?.code, 'BAD_REQUEST');
     assert.equal((await call('stream.wait', { id: 'x' })).error?.code, 'BAD_REQUEST');
     assert.equal((await call('stream.wait', { id: 1, timeoutMs: -5 })).error?.code, 'BAD_REQUEST');
     assert.equal((await call('stream.status', { id: 1 })).error?.code, 'BAD_STATE');

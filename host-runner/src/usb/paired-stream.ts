@@ -42,7 +42,8 @@ export interface PairedStreamResult {
  */
 export async function runPairedStream(agent: AgentClient, dev: UsbFunctionHandle, o: PairedStreamOptions): Promise<PairedStreamResult> {
   const shape: StreamShape = { transferSize: o.transferSize, totalBytes: o.totalBytes, ...(o.transfers !== undefined ? { transfers: o.transfers } : {}) };
-  const { id } = await agent.call('stream.start', { kind: o.kind, mode: o.mode, ...shape, depth: o.depth, seed: o.seed, timeoutMs: o.timeoutMs });
+  // waitReady: the host's clock starts when the agent's end is set up, as with the C pair's "ready".
+  const { id } = await agent.call('stream.start', { kind: o.kind, mode: o.mode, ...shape, depth: o.depth, seed: o.seed, timeoutMs: o.timeoutMs, waitReady: true }, o.timeoutMs + 10_000);
   const abort = new AbortController();
   const watch = watchAgentStream(agent, id, abort);
   const host = { ...shape, seed: o.seed, depth: o.hostDepth ?? o.depth, timeoutMs: o.timeoutMs, signal: abort.signal, ...o.hostOverride };
