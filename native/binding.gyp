@@ -6,6 +6,8 @@
         "src/addon.cc",
         "src/errno_error.cc",
         "src/aio_context.cc",
+        "src/buffer_span.cc",
+        "src/stream_pump.cc",
         "src/mapped_buffer.cc",
         "src/fd_watcher.cc",
         "src/ffs_ioctl.cc",
@@ -16,6 +18,7 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-lz"],
       "conditions": [
         ["OS!='linux'", {"defines": ["FFS_NATIVE_UNSUPPORTED"]}]
       ]

@@ -6,6 +6,7 @@ import type { StreamReport } from './protocol';
 import type { ValidStreamParams } from './stream-params';
 import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset } from './stream-layout';
 import { StreamTally } from './stream-tally';
+import { runNativePump, type NativePump } from './native-pump';
 import { runPipeline, type Pipeline, type PipelineHooks } from './transfer-pipeline';
 
 /** Endpoint files a stream uses (paths in the FunctionFS mount). */
@@ -20,6 +21,8 @@ export interface StreamEndpoints {
 
 /** Sample RSS every this many transfers (a cheap syscall; often enough to see growth). */
 const RSS_EVERY = 32;
+/** Sample RSS this often (ms) while the addon runs the stream. */
+const RSS_SAMPLE_MS = 100;
 
 interface Slot {
   /** Receive buffer (sink, echo), from the OUT endpoint's allocate(). */
@@ -39,7 +42,9 @@ interface Slot {
  *
  * Copy mode keeps one transfer in flight whatever the depth: concurrent blocking read()/write()
  * calls on one endpoint file run on different pool threads and take the file's mutex in any
- * order, so the stream order would not hold. dmabuf gives no byte count on completion: a
+ * order, so the stream order would not hold. Sources and sinks in aio and mmap mode run in the
+ * addon (native-pump.ts: no JavaScript per transfer); echo, copy and dmabuf run on the
+ * transfer pipeline here. dmabuf gives no byte count on completion: a
  * transfer counts as its posted length (lengths are not verified, bytes are), and it cannot
  * send or receive zero-length transfers.
  *
@@ -52,6 +57,8 @@ export class AgentStream {
   private readonly sentTally: StreamTally | undefined;
   private readonly receivedTally: StreamTally | undefined;
   private pipeline: Pipeline | undefined;
+  /** Set when the addon runs this stream (aio/mmap source or sink): the tallies are its counts. */
+  private pump: NativePump | undefined;
   private stopReason: Error | undefined;
   private maxPacketSize = 0;
   private started = 0n;
@@ -96,6 +103,7 @@ export class AgentStream {
 
   /** The report now; final once the stream has ended. */
   report(): StreamReport {
+    this.syncPumpTally();
     const p = this.params;
     const now = this.ended || (this.started ? process.hrtime.bigint() : 0n);
     const cpu = this.running ? process.cpuUsage(this.cpuStart) : this.cpu;
@@ -140,8 +148,14 @@ export class AgentStream {
   }
 
   private progress(): string {
+    this.syncPumpTally();
     const t = this.receivedTally ?? this.sentTally!;
     return `${t.transfers}/${transferCount(this.params)} transfers, ${t.bytes} bytes`;
+  }
+
+  /** Copy the pump's counts into this end's tally (no-op for pipeline streams). */
+  private syncPumpTally(): void {
+    if (this.pump) (this.receivedTally ?? this.sentTally)!.mirror(this.pump.tally());
   }
 
   private async run(): Promise<void> {
@@ -169,14 +183,31 @@ export class AgentStream {
         const rx = ioOut?.allocate(size);
         slots.push({ rx, tx: shareTx ? rx : ioIn?.allocate(size) });
       }
-      const hooks = this.hooks(ioIn, ioOut);
       // Baselines after the buffers exist, so RSS growth means accumulation during the stream.
       this.rssStart = this.rssPeak = process.memoryUsage.rss();
       this.cpuStart = process.cpuUsage();
       this.started = process.hrtime.bigint();
-      this.pipeline = runPipeline(slots, hooks, { transfers, timeoutMs: p.timeoutMs });
+      let rssTimer: NodeJS.Timeout | undefined;
+      if ((p.mode === 'aio' || p.mode === 'mmap') && p.kind !== 'echo') {
+        const io = (ioIn ?? ioOut)!;
+        this.pipeline = this.pump = runNativePump({
+          fd: io.file.fd,
+          write: p.kind === 'source',
+          slots: slots.map((s) => (s.tx ?? s.rx)!),
+          shape: p,
+          transfers,
+          maxPacketSize: this.maxPacketSize,
+          seed: p.seed,
+          timeoutMs: p.timeoutMs,
+        });
+        rssTimer = setInterval(() => (this.rssPeak = Math.max(this.rssPeak, process.memoryUsage.rss())), RSS_SAMPLE_MS);
+      } else {
+        this.pipeline = runPipeline(slots, this.hooks(ioIn, ioOut), { transfers, timeoutMs: p.timeoutMs });
+      }
       this.markReady();
       const outcome = await this.pipeline.done;
+      clearInterval(rssTimer);
+      this.syncPumpTally();
       this.ended = process.hrtime.bigint();
       this.cpu = process.cpuUsage(this.cpuStart);
       this.abandoned = outcome.abandoned;

@@ -50,6 +50,18 @@ export class StreamTally {
     return this.crc.toString(16).padStart(8, '0');
   }
 
+  /**
+   * Take over the counts of the addon's pump that ran this end (native-pump.ts), which keeps them
+   * exactly as {@link sent} and {@link received} do.
+   */
+  mirror(t: { bytes: number; transfers: number; crc: number; firstBadOffset: number | null; fault?: string; badTransfers: number }): void {
+    this.bytes = t.bytes;
+    this.transfers = t.transfers;
+    this.crc = t.crc;
+    this.badTransfers = t.badTransfers;
+    this.fault = t.firstBadOffset === null ? undefined : { offset: t.firstBadOffset, detail: t.fault ?? '' };
+  }
+
   /** Count transfer k as sent: `data` is exactly what went out. */
   sent(data: Uint8Array): void {
     this.crc = zlib.crc32(data, this.crc);

@@ -31,6 +31,53 @@ export interface NativeFdWatcher {
   stop(): void;
 }
 
+/** Options of {@link NativeBindings.StreamPump}; native/lib/stream-pump.ts documents the semantics. */
+export interface NativeStreamPumpOptions {
+  fd: number;
+  /** true: a source (PWRITE, IN); false: a sink (PREAD, OUT). */
+  write: boolean;
+  /** One buffer per transfer in flight, each at least the largest transfer as posted. */
+  slots: Array<ArrayBuffer | ArrayBufferView>;
+  transferSize: number;
+  totalBytes: number;
+  /** Transfers in the stream (stream-layout.ts transferCount). */
+  transfers: number;
+  maxPacketSize: number;
+  /** The seed's pattern table (oracle/pattern.ts patternTable). */
+  pattern: Buffer;
+  /** Called once: every transfer finished, or stopped (error or stop()) with nothing in flight. */
+  onDone: (result: NativeStreamPumpResult) => void;
+}
+
+/** How a pump ended: `errno`+`syscall` for a failed syscall or transfer, `code`+`message` for SHORT_WRITE. */
+export interface NativeStreamPumpResult {
+  /** Transfers finished in stream order. */
+  finished: number;
+  errno?: number;
+  syscall?: string;
+  code?: string;
+  message?: string;
+}
+
+/** A pump's tally now, as stream-tally.ts counts (crc: CRC-32 as a number). */
+export interface NativeStreamPumpTally {
+  bytes: number;
+  transfers: number;
+  crc: number;
+  firstBadOffset: number | null;
+  fault?: string;
+  badTransfers: number;
+  inFlight: number;
+}
+
+/** A stream run by the addon on the event loop (native/src/stream_pump.h). */
+export interface NativeStreamPump {
+  start(): void;
+  stop(): void;
+  close(): void;
+  tally(): NativeStreamPumpTally;
+}
+
 /**
  * The addon's surface: primitives only. Everything with behaviour lives in the TypeScript
  * beside this file. Errors thrown by these functions carry `code` (errno name), `errno`, `syscall`.
@@ -38,6 +85,7 @@ export interface NativeFdWatcher {
 export interface NativeBindings {
   AioContext: new (maxEvents: number, onComplete: (ids: number[], results: number[]) => void) => NativeAioContext;
   FdWatcher: new (fd: number, what: 'readable' | 'writable', callback: (events: number) => void) => NativeFdWatcher;
+  StreamPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
   /** `tail`: bytes of anonymous memory right after the (page-rounded) file mapping, in the same ArrayBuffer (default 0). */
   mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean; tail?: number }): ArrayBuffer;
   munmapBuffer(buffer: ArrayBuffer): void;

@@ -10,6 +10,7 @@
 #include "fd_watcher.h"
 #include "ffs_native.h"
 #include "mapped_buffer.h"
+#include "stream_pump.h"
 
 namespace {
 
@@ -30,6 +31,7 @@ Napi::Value DupFd(const Napi::CallbackInfo &info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("AioContext", ffslab::AioContext::Init(env));
   exports.Set("FdWatcher", ffslab::FdWatcher::Init(env));
+  exports.Set("StreamPump", ffslab::StreamPump::Init(env));
   const struct {
     const char *name;
     Napi::Value (*fn)(const Napi::CallbackInfo &);

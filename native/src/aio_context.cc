@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,47 +9,11 @@
 #include <ctime>
 #include <vector>
 
+#include "aio_syscalls.h"
+#include "buffer_span.h"
 #include "errno_error.h"
 
 namespace ffslab {
-
-namespace {
-
-long IoSetup(unsigned nr, aio_context_t *ctx) { return syscall(__NR_io_setup, nr, ctx); }
-long IoDestroy(aio_context_t ctx) { return syscall(__NR_io_destroy, ctx); }
-long IoSubmit(aio_context_t ctx, long n, struct iocb **cbs) { return syscall(__NR_io_submit, ctx, n, cbs); }
-long IoCancel(aio_context_t ctx, struct iocb *cb, struct io_event *ev) { return syscall(__NR_io_cancel, ctx, cb, ev); }
-long IoGetevents(aio_context_t ctx, long min, long max, struct io_event *ev, struct timespec *t) {
-  return syscall(__NR_io_getevents, ctx, min, max, ev, t);
-}
-
-// Resolve an ArrayBuffer or ArrayBufferView to its memory; null when detached (released mmap).
-bool BufferSpan(Napi::Value v, uint8_t **data, size_t *len) {
-  if (v.IsArrayBuffer()) {
-    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
-    *data = static_cast<uint8_t *>(ab.Data());
-    *len = ab.ByteLength();
-    return true;
-  }
-  if (v.IsTypedArray() || v.IsDataView()) {
-    napi_value ab;
-    void *base;
-    size_t length, offset;
-    if (v.IsTypedArray()) {
-      napi_typedarray_type type;
-      napi_get_typedarray_info(v.Env(), v, &type, &length, &base, &ab, &offset);
-      length *= v.As<Napi::TypedArray>().ElementSize();
-    } else {
-      napi_get_dataview_info(v.Env(), v, &length, &base, &ab, &offset);
-    }
-    *data = static_cast<uint8_t *>(base);
-    *len = length;
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 Napi::Function AioContext::Init(Napi::Env env) {
   return DefineClass(env, "AioContext",
