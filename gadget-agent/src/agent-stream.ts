@@ -42,8 +42,8 @@ interface Slot {
  *
  * Copy mode keeps one transfer in flight whatever the depth: concurrent blocking read()/write()
  * calls on one endpoint file run on different pool threads and take the file's mutex in any
- * order, so the stream order would not hold. Sources and sinks in aio and mmap mode run in the
- * addon (native-pump.ts: no JavaScript per transfer); echo, copy and dmabuf run on the
+ * order, so the stream order would not hold. Sources and sinks in copy, aio and mmap mode run
+ * in the addon (native-pump.ts: no JavaScript per transfer); echo and dmabuf run on the
  * transfer pipeline here. dmabuf gives no byte count on completion: a
  * transfer counts as its posted length (lengths are not verified, bytes are), and it cannot
  * send or receive zero-length transfers.
@@ -188,9 +188,10 @@ export class AgentStream {
       this.cpuStart = process.cpuUsage();
       this.started = process.hrtime.bigint();
       let rssTimer: NodeJS.Timeout | undefined;
-      if ((p.mode === 'aio' || p.mode === 'mmap') && p.kind !== 'echo') {
+      if (p.mode !== 'dmabuf' && p.kind !== 'echo') {
         const io = (ioIn ?? ioOut)!;
         this.pipeline = this.pump = runNativePump({
+          engine: p.mode === 'copy' ? 'copy' : 'aio',
           fd: io.file.fd,
           write: p.kind === 'source',
           slots: slots.map((s) => (s.tx ?? s.rx)!),

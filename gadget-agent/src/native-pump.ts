@@ -6,7 +6,9 @@ import type { Pipeline, PipelineOutcome } from './transfer-pipeline';
 
 /** Options of {@link runNativePump}. */
 export interface NativePumpOptions {
-  /** The endpoint file (open for AIO: O_NONBLOCK). */
+  /** aio: Linux AIO on the event loop (aio and mmap modes); copy: blocking read/write on a thread, one slot. */
+  engine: 'aio' | 'copy';
+  /** The endpoint file: O_NONBLOCK for aio, blocking for copy. */
   fd: number;
   /** true: a source (the gadget writes, IN); false: a sink (it reads and checks, OUT). */
   write: boolean;
@@ -29,9 +31,10 @@ export interface NativePump extends Pipeline {
 }
 
 /**
- * A source or sink stream end run by the addon's StreamPump (native/src/stream_pump.cc): Linux
- * AIO, pattern fill or check and CRC-32 in C++, completions reaped and slots resubmitted in one
- * io_submit per event-loop wake-up, no JavaScript per transfer. The same contract as
+ * A source or sink stream end run by the addon: StreamPump (native/src/stream_pump.cc: Linux
+ * AIO, completions reaped and slots resubmitted in one io_submit per event-loop wake-up) or
+ * CopyPump (copy_pump.cc: blocking write()/read() on a thread of its own); pattern fill or
+ * check and CRC-32 in C++, no JavaScript per transfer. The same contract as
  * runPipeline() (transfer-pipeline.ts): transfers in stream order, lengths from
  * stream-layout.ts, the first error reported, TIMEOUT past the deadline, stop() cancels. The
  * pump's AIO context is destroyed when `done` settles, before the caller may release the slots.
@@ -42,7 +45,8 @@ export function runNativePump(o: NativePumpOptions): NativePump {
   let wake: () => void = () => undefined;
   const ended = new Promise<void>((r) => (wake = r));
   let stopped = false;
-  const pump = new (native().StreamPump)({
+  const Pump = o.engine === 'aio' ? native().StreamPump : native().CopyPump;
+  const pump = new Pump({
     fd: o.fd,
     write: o.write,
     slots: o.slots,
@@ -64,7 +68,8 @@ export function runNativePump(o: NativePumpOptions): NativePump {
     stopped = true;
     error ??= reason;
     pump.stop();
-    // Cancelled transfers settle at once on FunctionFS; do not wait past settleMs for them.
+    // Cancelled AIO settles at once on FunctionFS, but a blocking read only ends when the
+    // function is disabled: do not wait past settleMs for either.
     settle = setTimeout(wake, o.settleMs ?? 5000);
   };
   const timer = setTimeout(() => stop(Object.assign(new Error(`stream did not finish within ${o.timeoutMs} ms`), { code: 'TIMEOUT' })), o.timeoutMs);
@@ -79,7 +84,8 @@ export function runNativePump(o: NativePumpOptions): NativePump {
     clearTimeout(timer);
     clearTimeout(settle);
     const abandoned = pump.tally().inFlight;
-    // io_destroy: cancels and waits for anything still in flight, so the slots are free after.
+    // StreamPump: io_destroy cancels and waits for what is in flight, so the slots are free
+    // after. CopyPump: its thread keeps the slots referenced until its call returns.
     pump.close();
     return { finished, ...(error ? { error } : {}), abandoned };
   })();

@@ -35,7 +35,7 @@ describe('native pump (AIO on a FIFO)', () => {
     const fd = openFifo();
     try {
       const shape: StreamShape = { transferSize: 4096, totalBytes: 40 * 1024 };
-      const pump = runNativePump({ fd, write: true, slots: slots(3, 4096), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
+      const pump = runNativePump({ engine: 'aio', fd, write: true, slots: slots(3, 4096), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
       const outcome = await pump.done;
       assert.equal(outcome.error, undefined);
       assert.equal(outcome.finished, 10);
@@ -58,7 +58,7 @@ describe('native pump (AIO on a FIFO)', () => {
       data[5000] ^= 0xff;
       data[9000] ^= 0x01;
       fs.writeSync(fd, data);
-      const pump = runNativePump({ fd, write: false, slots: slots(4, 2048), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
+      const pump = runNativePump({ engine: 'aio', fd, write: false, slots: slots(4, 2048), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
       const outcome = await pump.done;
       assert.equal(outcome.error, undefined, 'a wrong byte is a finding, not a failure of the stream');
       const js = new StreamTally(shape, seed);
@@ -80,7 +80,7 @@ describe('native pump (AIO on a FIFO)', () => {
       const data = Buffer.alloc(3 * 1024);
       fillPattern(data, seed, 0);
       fs.writeSync(fd, data); // three of eight transfers: the fourth read finds the pipe empty
-      const pump = runNativePump({ fd, write: false, slots: slots(2, 1024), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
+      const pump = runNativePump({ engine: 'aio', fd, write: false, slots: slots(2, 1024), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
       const outcome = await pump.done;
       assert.equal(outcome.error?.code, 'EAGAIN');
       assert.match(outcome.error?.message ?? '', /io_submit\(PREAD\)/);
@@ -91,8 +91,45 @@ describe('native pump (AIO on a FIFO)', () => {
     }
   });
 
+  it('copy engine: a source and a sink by blocking write/read on a thread of the pump, same bytes and tally', async () => {
+    const fd = fs.openSync(fifo, fs.constants.O_RDWR);
+    try {
+      const shape: StreamShape = { transferSize: 4096, totalBytes: 30 * 1024 };
+      const out = runNativePump({ engine: 'copy', fd, write: true, slots: slots(1, 4096), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
+      assert.equal((await out.done).error, undefined);
+      const sent = out.tally();
+      const back = runNativePump({ engine: 'copy', fd, write: false, slots: slots(1, 4096), shape, transfers: transferCount(shape), maxPacketSize: MPS, seed, timeoutMs: 5000 });
+      const outcome = await back.done;
+      assert.equal(outcome.error, undefined);
+      assert.equal(outcome.finished, 8);
+      const got = back.tally();
+      assert.deepEqual([got.bytes, got.transfers, got.crc, got.firstBadOffset, got.inFlight], [sent.bytes, 8, sent.crc, null, 0]);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('copy engine: a stop while a read is blocked ends the stream at once; the thread ends when the read does', async () => {
+    const fd = fs.openSync(fifo, fs.constants.O_RDWR);
+    try {
+      const shape: StreamShape = { transferSize: 1024, totalBytes: 4096 };
+      const pump = runNativePump({ engine: 'copy', fd, write: false, slots: slots(1, 1024), shape, transfers: 4, maxPacketSize: MPS, seed, timeoutMs: 5000, settleMs: 100 });
+      await new Promise((r) => setTimeout(r, 100));
+      pump.stop(Object.assign(new Error('stopped by the test'), { code: 'STOPPED' }));
+      const outcome = await pump.done;
+      assert.equal(outcome.error?.code, 'STOPPED');
+      assert.equal(outcome.abandoned, 1, 'the blocked read is still in the kernel');
+      // Unblock the read: the thread then sees the stop and ends (else this test never exits).
+      const data = Buffer.alloc(1024);
+      fillPattern(data, seed, 0);
+      fs.writeSync(fd, data);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   it('rejects a slot smaller than the largest transfer before anything is submitted', () => {
     const shape: StreamShape = { transferSize: 4096, totalBytes: 8192 };
-    assert.throws(() => runNativePump({ fd: 0, write: true, slots: slots(2, 1024), shape, transfers: 2, maxPacketSize: MPS, seed, timeoutMs: 1000 }), /at least the largest transfer/);
+    assert.throws(() => runNativePump({ engine: 'aio', fd: 0, write: true, slots: slots(2, 1024), shape, transfers: 2, maxPacketSize: MPS, seed, timeoutMs: 1000 }), /at least the largest transfer/);
   });
 });

@@ -70,7 +70,7 @@ export interface NativeStreamPumpTally {
   inFlight: number;
 }
 
-/** A stream run by the addon on the event loop (native/src/stream_pump.h). */
+/** A stream run by the addon: on the event loop (StreamPump, AIO) or on a thread of its own (CopyPump, read/write). */
 export interface NativeStreamPump {
   start(): void;
   stop(): void;
@@ -85,7 +85,10 @@ export interface NativeStreamPump {
 export interface NativeBindings {
   AioContext: new (maxEvents: number, onComplete: (ids: number[], results: number[]) => void) => NativeAioContext;
   FdWatcher: new (fd: number, what: 'readable' | 'writable', callback: (events: number) => void) => NativeFdWatcher;
+  /** Linux AIO on the event loop (native/src/stream_pump.h); any number of slots. */
   StreamPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
+  /** Blocking write()/read() on a thread of its own (native/src/copy_pump.h); exactly one slot. */
+  CopyPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
   /** `tail`: bytes of anonymous memory right after the (page-rounded) file mapping, in the same ArrayBuffer (default 0). */
   mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean; tail?: number }): ArrayBuffer;
   munmapBuffer(buffer: ArrayBuffer): void;

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "aio_context.h"
+#include "copy_pump.h"
 #include "errno_error.h"
 #include "fd_watcher.h"
 #include "ffs_native.h"
@@ -32,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("AioContext", ffslab::AioContext::Init(env));
   exports.Set("FdWatcher", ffslab::FdWatcher::Init(env));
   exports.Set("StreamPump", ffslab::StreamPump::Init(env));
+  exports.Set("CopyPump", ffslab::CopyPump::Init(env));
   const struct {
     const char *name;
     Napi::Value (*fn)(const Napi::CallbackInfo &);

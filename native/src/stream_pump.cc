@@ -2,15 +2,12 @@
 
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "aio_syscalls.h"
-#include "buffer_span.h"
 #include "errno_error.h"
 
 namespace ffslab {
@@ -19,10 +16,6 @@ namespace {
 
 // Most events reaped per io_getevents call.
 constexpr long kReap = 256;
-
-double NumberField(Napi::Object o, const char *name) { return o.Get(name).ToNumber().DoubleValue(); }
-
-bool IsCount(double v, double max) { return v >= 0 && v <= max && v == static_cast<double>(static_cast<uint64_t>(v)); }
 
 }  // namespace
 
@@ -38,58 +31,11 @@ Napi::Function StreamPump::Init(Napi::Env env) {
 
 StreamPump::StreamPump(const Napi::CallbackInfo &info) : Napi::ObjectWrap<StreamPump>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) {
-    Napi::TypeError::New(env, "StreamPump(options: object)").ThrowAsJavaScriptException();
-    return;
-  }
-  Napi::Object o = info[0].As<Napi::Object>();
-  Napi::Value slots = o.Get("slots");
-  Napi::Value pattern = o.Get("pattern");
-  Napi::Value done = o.Get("onDone");
-  double fd = NumberField(o, "fd");
-  double transfer_size = NumberField(o, "transferSize");
-  double total = NumberField(o, "totalBytes");
-  double transfers = NumberField(o, "transfers");
-  double mps = NumberField(o, "maxPacketSize");
-  if (!slots.IsArray() || !pattern.IsBuffer() || !done.IsFunction() || !IsCount(fd, 1 << 30) || !IsCount(transfer_size, 1 << 30) ||
-      !IsCount(total, 9007199254740991.0) || !IsCount(transfers, 9007199254740991.0) || !(mps >= 1 && mps <= 65535)) {
-    Napi::TypeError::New(env, "StreamPump: bad options (fd, write, slots[], transferSize, totalBytes, transfers, maxPacketSize, pattern: Buffer, onDone)")
-        .ThrowAsJavaScriptException();
-    return;
-  }
-  write_ = o.Get("write").ToBoolean();
-  transfer_size_ = static_cast<uint64_t>(transfer_size);
-  total_bytes_ = static_cast<uint64_t>(total);
-  transfers_ = static_cast<uint64_t>(transfers);
-  mps_ = static_cast<uint32_t>(mps);
-  Napi::Buffer<uint8_t> table = pattern.As<Napi::Buffer<uint8_t>>();
-  pattern_ = table.Data();
-  period_ = table.Length();
-  if (period_ == 0) {
-    Napi::RangeError::New(env, "StreamPump: empty pattern table").ThrowAsJavaScriptException();
-    return;
-  }
-  pattern_ref_ = Napi::Persistent(table.As<Napi::Object>());
-  Napi::Array list = slots.As<Napi::Array>();
-  uint32_t n = list.Length();
-  if (n < 1 || n > 65536) {
-    Napi::RangeError::New(env, "StreamPump: 1..65536 slots").ThrowAsJavaScriptException();
-    return;
-  }
-  // Every slot must hold the largest transfer as posted (receivers round up to the packet size).
-  uint64_t first = ExpectedLength(0);
-  uint64_t need = write_ ? first : (first == 0 ? mps_ : (first + mps_ - 1) / mps_ * mps_);
-  slots_.resize(n);
-  for (uint32_t i = 0; i < n; i++) {
-    Napi::Value v = list.Get(i);
-    if (!BufferSpan(v, &slots_[i].data, &slots_[i].size) || (slots_[i].data == nullptr && need > 0) || slots_[i].size < need) {
-      Napi::RangeError::New(env, "StreamPump: every slot must be a live buffer of at least the largest transfer").ThrowAsJavaScriptException();
-      return;
-    }
-    slot_refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  on_done_ = Napi::Persistent(done.As<Napi::Function>());
-  if (IoSetup(n, &ctx_) < 0) {
+  if (!common_.Parse(info, "StreamPump", 65536)) return;
+  slots_.resize(common_.slots.size());
+  for (size_t i = 0; i < slots_.size(); i++) slots_[i].mem = common_.slots[i];
+  if (IoSetup(static_cast<unsigned>(slots_.size()), &ctx_) < 0) {
+    ctx_ = 0;
     ThrowErrno(env, errno, "io_setup");
     return;
   }
@@ -106,7 +52,6 @@ StreamPump::StreamPump(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Stream
   poll_ = new uv_poll_t;
   uv_poll_init(loop, poll_, efd_);
   poll_->data = this;
-  for (Slot &s : slots_) s.cb.aio_fildes = static_cast<uint32_t>(fd);
 }
 
 StreamPump::~StreamPump() {
@@ -118,7 +63,7 @@ StreamPump::~StreamPump() {
 }
 
 // start(): submit the first transfers. onDone follows once every transfer is finished, or once
-// the pump stopped (an error, or stop()) and nothing is in flight any more.
+// the pump halted (an error, or stop()) and nothing is in flight any more.
 Napi::Value StreamPump::Start(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (started_ || closed_ || !ctx_) {
@@ -129,7 +74,8 @@ Napi::Value StreamPump::Start(const Napi::CallbackInfo &info) {
   Ref();
   uv_poll_start(poll_, UV_READABLE, OnReadable);
   std::vector<struct iocb *> batch;
-  while (next_ < transfers_ && next_ < slots_.size()) {
+  uint64_t transfers = common_.tally->shape().transfers;
+  while (next_ < transfers && next_ < slots_.size()) {
     Slot &s = slots_[next_ % slots_.size()];
     Prepare(s, next_++);
     batch.push_back(&s.cb);
@@ -142,8 +88,7 @@ Napi::Value StreamPump::Start(const Napi::CallbackInfo &info) {
 // stop(): no new transfers; cancel those in flight. onDone follows once they have settled.
 Napi::Value StreamPump::Stop(const Napi::CallbackInfo &info) {
   if (started_ && !finished_) {
-    stopping_ = true;
-    CancelAll();
+    Halt();
     MaybeDone();
   }
   return info.Env().Undefined();
@@ -162,22 +107,13 @@ Napi::Value StreamPump::Close(const Napi::CallbackInfo &info) {
     Unref();
   }
   ReleaseLoop();
-  for (auto &r : slot_refs_) r.Reset();
-  slot_refs_.clear();
-  pattern_ref_.Reset();
+  common_.Release();
   return info.Env().Undefined();
 }
 
 // tally() -> {bytes, transfers, crc, firstBadOffset, fault?, badTransfers, inFlight}
 Napi::Value StreamPump::Tally(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  Napi::Object t = Napi::Object::New(env);
-  t.Set("bytes", static_cast<double>(bytes_));
-  t.Set("transfers", static_cast<double>(counted_));
-  t.Set("crc", static_cast<double>(crc_));
-  t.Set("firstBadOffset", first_bad_ < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(first_bad_)));
-  if (!fault_.empty()) t.Set("fault", fault_);
-  t.Set("badTransfers", static_cast<double>(bad_transfers_));
+  Napi::Object t = common_.tally->ToJs(info.Env());
   t.Set("inFlight", static_cast<double>(in_flight_));
   return t;
 }
@@ -208,14 +144,15 @@ void StreamPump::Drain() {
     if (got < kReap) break;
   }
   std::vector<struct iocb *> batch;
-  while (!stopping_ && turn_ < transfers_) {
+  uint64_t transfers = common_.tally->shape().transfers;
+  while (!stopping_ && turn_ < transfers) {
     Slot &s = slots_[turn_ % slots_.size()];
     if (!s.done || s.k != turn_) break;
     s.done = false;
     Finish(s);
     if (stopping_) break;
     turn_++;
-    if (next_ < transfers_) {
+    if (next_ < transfers) {
       Prepare(s, next_++);
       batch.push_back(&s.cb);
     }
@@ -224,23 +161,14 @@ void StreamPump::Drain() {
   MaybeDone();
 }
 
-uint64_t StreamPump::ExpectedLength(uint64_t k) const {
-  if (transfer_size_ == 0) return 0;
-  return std::min(transfer_size_, total_bytes_ - k * transfer_size_);
-}
-
 void StreamPump::Prepare(Slot &s, uint64_t k) {
-  uint64_t expected = ExpectedLength(k);
-  uint64_t length = expected;
-  if (write_)
-    FillPattern(s.data, expected, k * transfer_size_);
-  else
-    length = expected == 0 ? mps_ : (expected + mps_ - 1) / mps_ * mps_;
-  uint32_t fd = s.cb.aio_fildes;
+  const StreamTally &t = *common_.tally;
+  uint64_t length = common_.write ? t.Expected(k) : t.PostLength(k);
+  if (common_.write) t.Fill(s.mem.data, k);
   std::memset(&s.cb, 0, sizeof(s.cb));
-  s.cb.aio_fildes = fd;
-  s.cb.aio_lio_opcode = write_ ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-  s.cb.aio_buf = reinterpret_cast<uint64_t>(s.data);
+  s.cb.aio_fildes = static_cast<uint32_t>(common_.fd);
+  s.cb.aio_lio_opcode = common_.write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+  s.cb.aio_buf = reinterpret_cast<uint64_t>(s.mem.data);
   s.cb.aio_nbytes = length;
   s.cb.aio_flags = IOCB_FLAG_RESFD;
   s.cb.aio_resfd = static_cast<uint32_t>(efd_);
@@ -249,49 +177,23 @@ void StreamPump::Prepare(Slot &s, uint64_t k) {
   s.done = false;
 }
 
-// Account transfer s.k (sender), or check and account it (receiver), as stream-tally.ts does.
+// Account transfer s.k (sender), or check and account it (receiver).
 void StreamPump::Finish(Slot &s) {
   if (s.res < 0) {
-    Fail(static_cast<int>(-s.res), write_ ? "io_submit(PWRITE)" : "io_submit(PREAD)");
+    common_.FailErrno(static_cast<int>(-s.res), common_.write ? "io_submit(PWRITE)" : "io_submit(PREAD)");
+    Halt();
     return;
   }
-  uint64_t k = s.k;
-  uint64_t expected = ExpectedLength(k);
-  uint64_t offset = k * transfer_size_;
   uint64_t n = static_cast<uint64_t>(s.res);
-  char detail[160];
-  if (write_ && n != expected) {
-    snprintf(detail, sizeof(detail), "transfer %llu: wrote %llu of %llu bytes", static_cast<unsigned long long>(k), static_cast<unsigned long long>(n),
-             static_cast<unsigned long long>(expected));
-    FailWith("SHORT_WRITE", detail);
+  if (!common_.write) {
+    common_.tally->Received(s.k, s.mem.data, n);
     return;
   }
-  if (n) crc_ = static_cast<uint32_t>(crc32(crc_, s.data, static_cast<uInt>(n)));
-  bytes_ += n;
-  counted_++;
-  if (write_) return;
-  bool ok = true;
-  uint64_t common = std::min(expected, n);
-  long bad = common ? Verify(s.data, common, offset) : -1;
-  if (bad >= 0) {
-    ok = false;
-    if (first_bad_ < 0) {
-      first_bad_ = static_cast<int64_t>(offset + bad);
-      snprintf(detail, sizeof(detail), "byte 0x%02x, expected 0x%02x (transfer %llu)", s.data[bad], pattern_[(offset + bad) % period_],
-               static_cast<unsigned long long>(k));
-      fault_ = detail;
-    }
+  std::string error;
+  if (!common_.tally->Sent(s.k, s.mem.data, n, &error)) {
+    common_.FailWith("SHORT_WRITE", error);
+    Halt();
   }
-  if (n != expected) {
-    ok = false;
-    if (first_bad_ < 0) {
-      first_bad_ = static_cast<int64_t>(offset + common);
-      snprintf(detail, sizeof(detail), "transfer %llu: %llu bytes, expected %llu", static_cast<unsigned long long>(k), static_cast<unsigned long long>(n),
-               static_cast<unsigned long long>(expected));
-      fault_ = detail;
-    }
-  }
-  if (!ok) bad_transfers_++;
 }
 
 void StreamPump::Submit(std::vector<struct iocb *> &cbs) {
@@ -299,7 +201,8 @@ void StreamPump::Submit(std::vector<struct iocb *> &cbs) {
   while (at < cbs.size()) {
     long r = IoSubmit(ctx_, static_cast<long>(cbs.size() - at), cbs.data() + at);
     if (r <= 0) {
-      Fail(r < 0 ? errno : EAGAIN, "io_submit");
+      common_.FailErrno(r < 0 ? errno : EAGAIN, "io_submit");
+      Halt();
       break;
     }
     for (long i = 0; i < r; i++) reinterpret_cast<Slot *>(cbs[at + i]->aio_data)->busy = true;
@@ -308,47 +211,20 @@ void StreamPump::Submit(std::vector<struct iocb *> &cbs) {
   }
 }
 
-void StreamPump::Fail(int err, const char *syscall) {
-  if (err_ == 0 && err_code_.empty()) {
-    err_ = err;
-    err_syscall_ = syscall;
-  }
+// No new transfers; cancel those in flight (they still complete through the eventfd).
+void StreamPump::Halt() {
   stopping_ = true;
-  CancelAll();
-}
-
-void StreamPump::FailWith(const std::string &code, const std::string &message) {
-  if (err_ == 0 && err_code_.empty()) {
-    err_code_ = code;
-    err_message_ = message;
-  }
-  stopping_ = true;
-  CancelAll();
-}
-
-void StreamPump::CancelAll() {
   struct io_event ev;
-  // A cancelled transfer still completes through the eventfd, with its (error) result.
   for (Slot &s : slots_)
     if (s.busy) IoCancel(ctx_, &s.cb, &ev);
 }
 
 void StreamPump::MaybeDone() {
-  if (finished_ || in_flight_ != 0 || (!stopping_ && turn_ < transfers_)) return;
+  if (finished_ || in_flight_ != 0 || (!stopping_ && turn_ < common_.tally->shape().transfers)) return;
   finished_ = true;
   uv_poll_stop(poll_);
-  Napi::Env env = Env();
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("finished", static_cast<double>(turn_));
-  if (err_) {
-    result.Set("errno", -err_);
-    result.Set("syscall", err_syscall_);
-  } else if (!err_code_.empty()) {
-    result.Set("code", err_code_);
-    result.Set("message", err_message_);
-  }
   Unref();
-  on_done_.MakeCallback(Value(), {result});
+  common_.CallDone(Env(), Value(), turn_);
 }
 
 void StreamPump::ReleaseLoop() {
@@ -359,32 +235,6 @@ void StreamPump::ReleaseLoop() {
   }
   if (efd_ >= 0) close(efd_);
   efd_ = -1;
-}
-
-long StreamPump::Verify(const uint8_t *buf, size_t len, uint64_t offset) const {
-  size_t pos = offset % period_;
-  size_t i = 0;
-  while (i < len) {
-    size_t n = std::min(period_ - pos, len - i);
-    if (std::memcmp(buf + i, pattern_ + pos, n) != 0) {
-      for (size_t j = 0; j < n; j++)
-        if (buf[i + j] != pattern_[pos + j]) return static_cast<long>(i + j);
-    }
-    i += n;
-    pos = 0;
-  }
-  return -1;
-}
-
-void StreamPump::FillPattern(uint8_t *buf, size_t len, uint64_t offset) const {
-  size_t pos = offset % period_;
-  size_t i = 0;
-  while (i < len) {
-    size_t n = std::min(period_ - pos, len - i);
-    std::memcpy(buf + i, pattern_ + pos, n);
-    i += n;
-    pos = 0;
-  }
 }
 
 }  // namespace ffslab

@@ -1,0 +1,101 @@
+#include "pump_common.h"
+
+#include "buffer_span.h"
+
+namespace ffslab {
+
+namespace {
+
+bool IsCount(double v, double max) { return v >= 0 && v <= max && v == static_cast<double>(static_cast<uint64_t>(v)); }
+
+}  // namespace
+
+bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t max_slots) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, std::string(what) + "(options: object)").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  Napi::Value list = o.Get("slots");
+  Napi::Value pattern = o.Get("pattern");
+  Napi::Value done = o.Get("onDone");
+  double fd_v = o.Get("fd").ToNumber().DoubleValue();
+  double size = o.Get("transferSize").ToNumber().DoubleValue();
+  double total = o.Get("totalBytes").ToNumber().DoubleValue();
+  double count = o.Get("transfers").ToNumber().DoubleValue();
+  double mps = o.Get("maxPacketSize").ToNumber().DoubleValue();
+  const double kMaxSafe = 9007199254740991.0;
+  if (!list.IsArray() || !pattern.IsBuffer() || !done.IsFunction() || !IsCount(fd_v, 1 << 30) || !IsCount(size, 1 << 30) || !IsCount(total, kMaxSafe) ||
+      !IsCount(count, kMaxSafe) || !(mps >= 1 && mps <= 65535) || (size > 0 && count != static_cast<double>((static_cast<uint64_t>(total) + static_cast<uint64_t>(size) - 1) / static_cast<uint64_t>(size)))) {
+    Napi::TypeError::New(env, std::string(what) + ": bad options (fd, write, slots[], transferSize, totalBytes, transfers, maxPacketSize, pattern: Buffer, onDone)")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Buffer<uint8_t> table = pattern.As<Napi::Buffer<uint8_t>>();
+  if (table.Length() == 0) {
+    Napi::RangeError::New(env, std::string(what) + ": empty pattern table").ThrowAsJavaScriptException();
+    return false;
+  }
+  fd = static_cast<int>(fd_v);
+  write = o.Get("write").ToBoolean();
+  StreamShape shape;
+  shape.transfer_size = static_cast<uint64_t>(size);
+  shape.total_bytes = static_cast<uint64_t>(total);
+  shape.transfers = static_cast<uint64_t>(count);
+  shape.max_packet_size = static_cast<uint32_t>(mps);
+  tally = std::make_unique<StreamTally>(shape, table.Data(), table.Length());
+  Napi::Array array = list.As<Napi::Array>();
+  uint32_t n = array.Length();
+  if (n < 1 || n > max_slots) {
+    Napi::RangeError::New(env, std::string(what) + ": 1.." + std::to_string(max_slots) + " slots").ThrowAsJavaScriptException();
+    return false;
+  }
+  uint64_t need = tally->SlotBytes(!write);
+  slots.resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value v = array.Get(i);
+    if (!BufferSpan(v, &slots[i].data, &slots[i].size) || (slots[i].data == nullptr && need > 0) || slots[i].size < need) {
+      Napi::RangeError::New(env, std::string(what) + ": every slot must be a live buffer of at least the largest transfer").ThrowAsJavaScriptException();
+      return false;
+    }
+    slot_refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+  pattern_ref_ = Napi::Persistent(table.As<Napi::Object>());
+  on_done_ = Napi::Persistent(done.As<Napi::Function>());
+  return true;
+}
+
+void PumpCommon::FailErrno(int err, const char *syscall) {
+  if (failed()) return;
+  err_ = err;
+  err_syscall_ = syscall;
+}
+
+void PumpCommon::FailWith(const std::string &code, const std::string &message) {
+  if (failed()) return;
+  err_code_ = code;
+  err_message_ = message;
+}
+
+void PumpCommon::CallDone(Napi::Env env, Napi::Value recv, uint64_t finished) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("finished", static_cast<double>(finished));
+  if (err_) {
+    result.Set("errno", -err_);
+    result.Set("syscall", err_syscall_);
+  } else if (!err_code_.empty()) {
+    result.Set("code", err_code_);
+    result.Set("message", err_message_);
+  }
+  if (!on_done_.IsEmpty()) on_done_.MakeCallback(recv, {result});
+}
+
+void PumpCommon::Release() {
+  for (auto &r : slot_refs_) r.Reset();
+  slot_refs_.clear();
+  pattern_ref_.Reset();
+  on_done_.Reset();
+}
+
+}  // namespace ffslab

@@ -1,0 +1,52 @@
+// What both stream pumps (AIO: stream_pump.h; blocking read/write: copy_pump.h) are given and
+// keep: the endpoint, the stream's shape and pattern, the slot buffers (referenced, so JS cannot
+// free memory the kernel still writes into), the tally, the first error and onDone.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stream_tally.h"
+
+namespace ffslab {
+
+struct PumpSlot {
+  uint8_t *data = nullptr;
+  size_t size = 0;
+};
+
+class PumpCommon {
+ public:
+  // Parse {fd, write, slots, transferSize, totalBytes, transfers, maxPacketSize, pattern, onDone}
+  // (native/lib/bindings.ts NativeStreamPumpOptions). On bad input: a pending JS error, false.
+  bool Parse(const Napi::CallbackInfo &info, const char *what, size_t max_slots);
+
+  // Record the first error: a failed syscall or transfer (errno), or our own code (SHORT_WRITE).
+  void FailErrno(int err, const char *syscall);
+  void FailWith(const std::string &code, const std::string &message);
+  bool failed() const { return err_ != 0 || !err_code_.empty(); }
+
+  // Call onDone({finished, errno?, syscall?, code?, message?}) from the event loop.
+  void CallDone(Napi::Env env, Napi::Value recv, uint64_t finished);
+  // Drop the references to the slots, the pattern and onDone.
+  void Release();
+
+  int fd = -1;
+  bool write = false;
+  std::vector<PumpSlot> slots;
+  std::unique_ptr<StreamTally> tally;
+
+ private:
+  std::vector<Napi::ObjectReference> slot_refs_;
+  Napi::ObjectReference pattern_ref_;
+  Napi::FunctionReference on_done_;
+  int err_ = 0;
+  std::string err_syscall_;
+  std::string err_code_;
+  std::string err_message_;
+};
+
+}  // namespace ffslab
