@@ -19,9 +19,7 @@ export interface StreamEndpoints {
   enabled: () => Promise<void>;
 }
 
-/** Sample RSS every this many transfers (a cheap syscall; often enough to see growth). */
-const RSS_EVERY = 32;
-/** Sample RSS this often (ms) while the addon runs the stream. */
+/** Sample RSS this often while a stream runs (ms): a /proc read, too dear per transfer on TCG. */
 const RSS_SAMPLE_MS = 100;
 
 interface Slot {
@@ -187,7 +185,6 @@ export class AgentStream {
       this.rssStart = this.rssPeak = process.memoryUsage.rss();
       this.cpuStart = process.cpuUsage();
       this.started = process.hrtime.bigint();
-      let rssTimer: NodeJS.Timeout | undefined;
       if (p.mode !== 'dmabuf' && p.kind !== 'echo') {
         const io = (ioIn ?? ioOut)!;
         this.pipeline = this.pump = runNativePump({
@@ -201,13 +198,15 @@ export class AgentStream {
           seed: p.seed,
           timeoutMs: p.timeoutMs,
         });
-        rssTimer = setInterval(() => (this.rssPeak = Math.max(this.rssPeak, process.memoryUsage.rss())), RSS_SAMPLE_MS);
       } else {
         this.pipeline = runPipeline(slots, this.hooks(ioIn, ioOut), { transfers, timeoutMs: p.timeoutMs });
       }
+      // After the pipeline exists (making it may throw); its done never rejects.
+      const rssTimer = setInterval(() => (this.rssPeak = Math.max(this.rssPeak, process.memoryUsage.rss())), RSS_SAMPLE_MS);
       this.markReady();
       const outcome = await this.pipeline.done;
       clearInterval(rssTimer);
+      this.rssPeak = Math.max(this.rssPeak, process.memoryUsage.rss());
       this.syncPumpTally();
       this.ended = process.hrtime.bigint();
       this.cpu = process.cpuUsage(this.cpuStart);
@@ -237,9 +236,6 @@ export class AgentStream {
       ioIn?.cancelAll();
       ioOut?.cancelAll();
     };
-    const sample = (k: number) => {
-      if (k % RSS_EVERY === 0) this.rssPeak = Math.max(this.rssPeak, process.memoryUsage.rss());
-    };
     const checkSent = (k: number, tx: Uint8Array, n: number, want: number) => {
       if (n !== want) throw Object.assign(new Error(`transfer ${k}: wrote ${n} of ${want} bytes`), { code: 'SHORT_WRITE' });
       this.sentTally!.sent(tx.subarray(0, n));
@@ -252,7 +248,6 @@ export class AgentStream {
           return ioIn!.write(s.tx!, len);
         },
         finish: (s, k, n) => {
-          sample(k);
           checkSent(k, s.tx!, n, expectedLength(p, k));
         },
         cancel,
@@ -262,7 +257,6 @@ export class AgentStream {
       return {
         start: (s, k) => ioOut!.read(s.rx!, postLength(k)),
         finish: (s, k, n) => {
-          sample(k);
           this.receivedTally!.received(k, s.rx!.subarray(0, n));
         },
         cancel,
@@ -271,7 +265,6 @@ export class AgentStream {
     return {
       start: (s, k) => ioOut!.read(s.rx!, postLength(k)),
       finish: (s, k, n) => {
-        sample(k);
         this.receivedTally!.received(k, s.rx!.subarray(0, n));
         if (s.tx !== s.rx) s.tx!.set(s.rx!.subarray(0, n));
         return ioIn!.write(s.tx!, n).then((w) => checkSent(k, s.tx!, w, n));

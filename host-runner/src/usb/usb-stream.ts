@@ -47,7 +47,8 @@ export interface HostStreamReport {
  */
 export const HOST_MAX_BYTES_IN_FLIGHT = 12 << 20;
 
-const RSS_EVERY = 32;
+/** Sample RSS this often while a stream runs (ms): a /proc read, too dear per transfer on TCG. */
+const RSS_SAMPLE_MS = 100;
 
 /**
  * Host end of a source stream: read the stream from a bulk/interrupt IN endpoint with node usb@2's
@@ -105,7 +106,6 @@ async function run(ep: usb.InEndpoint | usb.OutEndpoint, opts: HostStreamOptions
       return submit(s, len);
     },
     finish: (s, k, n) => {
-      if (k % RSS_EVERY === 0) rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
       if (receiving) {
         tally.received(k, s.buf.subarray(0, n));
         return;
@@ -129,11 +129,14 @@ async function run(ep: usb.InEndpoint | usb.OutEndpoint, opts: HostStreamOptions
   let rssPeak = rssStart;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
+  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), RSS_SAMPLE_MS);
   const pipeline = runPipeline(slots, hooks, { transfers, timeoutMs: opts.timeoutMs });
   const onAbort = () => pipeline.stop(Object.assign(new Error(`aborted: ${String((opts.signal?.reason as Error | undefined)?.message ?? opts.signal?.reason)}`), { code: 'ABORTED' }));
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const outcome = await pipeline.done;
+  clearInterval(rssTimer);
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   opts.signal?.removeEventListener('abort', onAbort);
   const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = process.cpuUsage(cpu0);
