@@ -11,6 +11,7 @@
         "src/stream_tally.cc",
         "src/pump_common.cc",
         "src/copy_pump.cc",
+        "src/dmabuf_pump.cc",
         "src/mapped_buffer.cc",
         "src/fd_watcher.cc",
         "src/ffs_ioctl.cc",

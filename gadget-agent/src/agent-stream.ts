@@ -1,5 +1,6 @@
 import { fillPattern } from '../../host-runner/src/oracle/pattern';
 import { openEndpoint } from '../../native/lib/open-endpoint';
+import { DmabufIo } from '../../native/lib/dmabuf-io';
 import type { EndpointIo } from '../../native/lib/endpoint-io';
 import { AgentError, toAgentError } from './agent-error';
 import type { StreamReport } from './protocol';
@@ -40,9 +41,8 @@ interface Slot {
  *
  * Copy mode keeps one transfer in flight whatever the depth: concurrent blocking read()/write()
  * calls on one endpoint file run on different pool threads and take the file's mutex in any
- * order, so the stream order would not hold. Sources and sinks in copy, aio and mmap mode run
- * in the addon (native-pump.ts: no JavaScript per transfer); echo and dmabuf run on the
- * transfer pipeline here. dmabuf gives no byte count on completion: a
+ * order, so the stream order would not hold. Sources and sinks run in the addon
+ * (native-pump.ts: no JavaScript per transfer); echo runs on the transfer pipeline here. dmabuf gives no byte count on completion: a
  * transfer counts as its posted length (lengths are not verified, bytes are), and it cannot
  * send or receive zero-length transfers.
  *
@@ -185,13 +185,15 @@ export class AgentStream {
       this.rssStart = this.rssPeak = process.memoryUsage.rss();
       this.cpuStart = process.cpuUsage();
       this.started = process.hrtime.bigint();
-      if (p.mode !== 'dmabuf' && p.kind !== 'echo') {
+      if (p.kind !== 'echo') {
         const io = (ioIn ?? ioOut)!;
+        const buffers = slots.map((s) => (s.tx ?? s.rx)!);
         this.pipeline = this.pump = runNativePump({
-          engine: p.mode === 'copy' ? 'copy' : 'aio',
+          engine: p.mode === 'copy' ? 'copy' : p.mode === 'dmabuf' ? 'dmabuf' : 'aio',
+          ...(io instanceof DmabufIo ? { dmabufFds: buffers.map((b) => io.dmabufFd(b)) } : {}),
           fd: io.file.fd,
           write: p.kind === 'source',
-          slots: slots.map((s) => (s.tx ?? s.rx)!),
+          slots: buffers,
           shape: p,
           transfers,
           maxPacketSize: this.maxPacketSize,

@@ -6,8 +6,13 @@ import type { Pipeline, PipelineOutcome } from './transfer-pipeline';
 
 /** Options of {@link runNativePump}. */
 export interface NativePumpOptions {
-  /** aio: Linux AIO on the event loop (aio and mmap modes); copy: blocking read/write on a thread, one slot. */
-  engine: 'aio' | 'copy';
+  /**
+   * aio: Linux AIO on the event loop (aio and mmap modes); copy: blocking read/write on a
+   * thread, one slot; dmabuf: DMABUF transfers and their fences on the event loop.
+   */
+  engine: 'aio' | 'copy' | 'dmabuf';
+  /** dmabuf: the dma-buf fd of each slot (DmabufIo.dmabufFd). */
+  dmabufFds?: number[];
   /** The endpoint file: O_NONBLOCK for aio, blocking for copy. */
   fd: number;
   /** true: a source (the gadget writes, IN); false: a sink (it reads and checks, OUT). */
@@ -32,9 +37,10 @@ export interface NativePump extends Pipeline {
 
 /**
  * A source or sink stream end run by the addon: StreamPump (native/src/stream_pump.cc: Linux
- * AIO, completions reaped and slots resubmitted in one io_submit per event-loop wake-up) or
- * CopyPump (copy_pump.cc: blocking write()/read() on a thread of its own); pattern fill or
- * check and CRC-32 in C++, no JavaScript per transfer. The same contract as
+ * AIO, completions reaped and slots resubmitted in one io_submit per event-loop wake-up),
+ * CopyPump (copy_pump.cc: blocking write()/read() on a thread of its own) or DmabufPump
+ * (dmabuf_pump.cc: DMABUF transfers completed by their fences); pattern fill or check and
+ * CRC-32 in C++, no JavaScript per transfer. The same contract as
  * runPipeline() (transfer-pipeline.ts): transfers in stream order, lengths from
  * stream-layout.ts, the first error reported, TIMEOUT past the deadline, stop() cancels. The
  * pump's AIO context is destroyed when `done` settles, before the caller may release the slots.
@@ -45,8 +51,10 @@ export function runNativePump(o: NativePumpOptions): NativePump {
   let wake: () => void = () => undefined;
   const ended = new Promise<void>((r) => (wake = r));
   let stopped = false;
-  const Pump = o.engine === 'aio' ? native().StreamPump : native().CopyPump;
+  const n = native();
+  const Pump = o.engine === 'aio' ? n.StreamPump : o.engine === 'copy' ? n.CopyPump : n.DmabufPump;
   const pump = new Pump({
+    dmabufFds: o.dmabufFds ?? [],
     fd: o.fd,
     write: o.write,
     slots: o.slots,

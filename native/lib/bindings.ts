@@ -70,7 +70,7 @@ export interface NativeStreamPumpTally {
   inFlight: number;
 }
 
-/** A stream run by the addon: on the event loop (StreamPump, AIO) or on a thread of its own (CopyPump, read/write). */
+/** A stream run by the addon: on the event loop (StreamPump: AIO; DmabufPump: DMABUF) or on a thread of its own (CopyPump: read/write). */
 export interface NativeStreamPump {
   start(): void;
   stop(): void;
@@ -89,6 +89,8 @@ export interface NativeBindings {
   StreamPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
   /** Blocking write()/read() on a thread of its own (native/src/copy_pump.h); exactly one slot. */
   CopyPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
+  /** FunctionFS DMABUF transfers completed by their fences (native/src/dmabuf_pump.h); slots[i] maps dmabufFds[i]. */
+  DmabufPump: new (options: NativeStreamPumpOptions & { dmabufFds: number[] }) => NativeStreamPump;
   /** `tail`: bytes of anonymous memory right after the (page-rounded) file mapping, in the same ArrayBuffer (default 0). */
   mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean; tail?: number }): ArrayBuffer;
   munmapBuffer(buffer: ArrayBuffer): void;

@@ -78,6 +78,13 @@ export class DmabufIo implements EndpointIo {
     this.free(ab, entry);
   }
 
+  /** The dma-buf fd behind a buffer from allocate() (for the addon's DmabufPump); throws for any other buffer. */
+  dmabufFd(buf: Uint8Array): number {
+    const entry = this.buffers.get(buf.buffer as ArrayBuffer);
+    if (!entry) throw new Error('not a buffer from this endpoint\'s allocate()');
+    return entry.fd;
+  }
+
   get inFlight(): number {
     let n = 0;
     for (const b of this.buffers.values()) if (b.pending) n++;

@@ -7,6 +7,7 @@
 
 #include "aio_context.h"
 #include "copy_pump.h"
+#include "dmabuf_pump.h"
 #include "errno_error.h"
 #include "fd_watcher.h"
 #include "ffs_native.h"
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("FdWatcher", ffslab::FdWatcher::Init(env));
   exports.Set("StreamPump", ffslab::StreamPump::Init(env));
   exports.Set("CopyPump", ffslab::CopyPump::Init(env));
+  exports.Set("DmabufPump", ffslab::DmabufPump::Init(env));
   const struct {
     const char *name;
     Napi::Value (*fn)(const Napi::CallbackInfo &);

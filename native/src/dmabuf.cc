@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dmabuf_ops.h"
 #include "errno_error.h"
 #include "ffs_native.h"
 #include "mapped_buffer.h"
@@ -81,12 +82,22 @@ Napi::Value UdmabufCreate(const Napi::CallbackInfo &info) {
   return out;
 }
 
+int DmabufAttachFd(int ep_fd, int dmabuf_fd) { return ioctl(ep_fd, FUNCTIONFS_DMABUF_ATTACH, &dmabuf_fd); }
+
+int DmabufDetachFd(int ep_fd, int dmabuf_fd) { return ioctl(ep_fd, FUNCTIONFS_DMABUF_DETACH, &dmabuf_fd); }
+
+int DmabufTransferFd(int ep_fd, int dmabuf_fd, uint64_t length, uint32_t flags) {
+  struct usb_ffs_dmabuf_transfer_req req = {};
+  req.fd = dmabuf_fd;
+  req.flags = flags;
+  req.length = length;
+  return ioctl(ep_fd, FUNCTIONFS_DMABUF_TRANSFER, &req);
+}
+
 namespace {
 
-Napi::Value FdIoctl(const Napi::CallbackInfo &info, unsigned long req, const char *name) {
-  int ep = info[0].ToNumber().Int32Value();
-  int fd = info[1].ToNumber().Int32Value();
-  if (ioctl(ep, req, &fd) < 0) {
+Napi::Value FdIoctl(const Napi::CallbackInfo &info, int (*op)(int, int), const char *name) {
+  if (op(info[0].ToNumber().Int32Value(), info[1].ToNumber().Int32Value()) < 0) {
     ThrowErrno(info.Env(), errno, name);
     return info.Env().Undefined();
   }
@@ -95,8 +106,8 @@ Napi::Value FdIoctl(const Napi::CallbackInfo &info, unsigned long req, const cha
 
 }  // namespace
 
-Napi::Value DmabufAttach(const Napi::CallbackInfo &info) { return FdIoctl(info, FUNCTIONFS_DMABUF_ATTACH, "ioctl(FUNCTIONFS_DMABUF_ATTACH)"); }
-Napi::Value DmabufDetach(const Napi::CallbackInfo &info) { return FdIoctl(info, FUNCTIONFS_DMABUF_DETACH, "ioctl(FUNCTIONFS_DMABUF_DETACH)"); }
+Napi::Value DmabufAttach(const Napi::CallbackInfo &info) { return FdIoctl(info, DmabufAttachFd, "ioctl(FUNCTIONFS_DMABUF_ATTACH)"); }
+Napi::Value DmabufDetach(const Napi::CallbackInfo &info) { return FdIoctl(info, DmabufDetachFd, "ioctl(FUNCTIONFS_DMABUF_DETACH)"); }
 
 namespace {
 
@@ -121,8 +132,8 @@ bool TransferRequest(const Napi::CallbackInfo &info, struct usb_ffs_dmabuf_trans
   return true;
 }
 
-// DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a sync_file holding the dma-buf's unsignalled fences; `all`
-// asks for every fence (DMA_BUF_SYNC_WRITE: what a writer would wait for), else only writers'.
+}  // namespace
+
 int ExportSyncFile(int dmabuf_fd, bool all) {
   struct dma_buf_export_sync_file arg = {};
   arg.flags = all ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_READ;
@@ -130,8 +141,6 @@ int ExportSyncFile(int dmabuf_fd, bool all) {
   if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg) < 0) return -1;
   return arg.fd;
 }
-
-}  // namespace
 
 // dmabufTransfer(epFd, dmabufFd, length, flags = 0): queues the transfer; completion is a fence.
 Napi::Value DmabufTransfer(const Napi::CallbackInfo &info) {
@@ -183,13 +192,12 @@ Napi::Value DmabufExportSyncFile(const Napi::CallbackInfo &info) {
 // merged fence's own status may not carry its members' errors. Never polls the sync_file: poll
 // hooks a callback under the fence's lock, and f_fs puts that lock in the attachment, which
 // DETACH can free while the fence lives on.
-Napi::Value SyncFileStatus(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].ToNumber().Int32Value();
+int ReadSyncFileStatus(int fd, bool *ioctl_failed) {
+  *ioctl_failed = false;
   struct sync_file_info head = {};
   if (ioctl(fd, SYNC_IOC_FILE_INFO, &head) < 0) {
-    ThrowErrno(env, errno, "ioctl(SYNC_IOC_FILE_INFO)");
-    return env.Undefined();
+    *ioctl_failed = true;
+    return -errno;
   }
   std::vector<struct sync_fence_info> fences(head.num_fences);
   if (head.num_fences) {
@@ -197,8 +205,8 @@ Napi::Value SyncFileStatus(const Napi::CallbackInfo &info) {
     all.num_fences = head.num_fences;
     all.sync_fence_info = reinterpret_cast<__u64>(fences.data());
     if (ioctl(fd, SYNC_IOC_FILE_INFO, &all) < 0) {
-      ThrowErrno(env, errno, "ioctl(SYNC_IOC_FILE_INFO)");
-      return env.Undefined();
+      *ioctl_failed = true;
+      return -errno;
     }
   }
   int status = head.status < 0 ? head.status : 1;
@@ -207,8 +215,17 @@ Napi::Value SyncFileStatus(const Napi::CallbackInfo &info) {
     if (f.status < 0 && status == 1) status = f.status;
     if (f.status == 0) pending = true;
   }
-  if (status == 1 && pending) status = 0;
-  return Napi::Number::New(env, status);
+  return status == 1 && pending ? 0 : status;
+}
+
+Napi::Value SyncFileStatus(const Napi::CallbackInfo &info) {
+  bool failed;
+  int status = ReadSyncFileStatus(info[0].ToNumber().Int32Value(), &failed);
+  if (failed) {
+    ThrowErrno(info.Env(), -status, "ioctl(SYNC_IOC_FILE_INFO)");
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), status);
 }
 
 }  // namespace ffslab
