@@ -1,10 +1,10 @@
 #include "stream_pump.h"
 
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "aio_syscalls.h"
@@ -16,6 +16,8 @@ namespace {
 
 // Most events reaped per io_getevents call.
 constexpr long kReap = 256;
+// How long the thread waits for a completion before it looks at the stop flag again (ns).
+constexpr long kStopPollNs = 50 * 1000 * 1000;
 
 }  // namespace
 
@@ -39,31 +41,22 @@ StreamPump::StreamPump(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Stream
     ThrowErrno(env, errno, "io_setup");
     return;
   }
-  efd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (efd_ < 0) {
-    int err = errno;
-    IoDestroy(ctx_);
-    ctx_ = 0;
-    ThrowErrno(env, err, "eventfd");
-    return;
-  }
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
-  poll_ = new uv_poll_t;
-  uv_poll_init(loop, poll_, efd_);
-  poll_->data = this;
+  async_ = new uv_async_t;
+  uv_async_init(loop, async_, OnEnded);
+  async_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t *>(async_));
 }
 
 StreamPump::~StreamPump() {
-  // A running pump pins itself, so only an idle (finished or never started) one gets here.
-  if (!closed_) {
-    if (ctx_) IoDestroy(ctx_);
-    ReleaseLoop();
-  }
+  // A running pump pins itself, so the thread has ended (or never started) here.
+  if (ctx_) IoDestroy(ctx_);
+  if (async_) uv_close(reinterpret_cast<uv_handle_t *>(async_), [](uv_handle_t *h) { delete reinterpret_cast<uv_async_t *>(h); });
 }
 
-// start(): submit the first transfers. onDone follows once every transfer is finished, or once
-// the pump halted (an error, or stop()) and nothing is in flight any more.
+// start(): the thread submits the first transfers. onDone follows once every transfer is
+// finished, or once the pump halted (an error, or stop()) and nothing is in flight any more.
 Napi::Value StreamPump::Start(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (started_ || closed_ || !ctx_) {
@@ -71,69 +64,64 @@ Napi::Value StreamPump::Start(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   started_ = true;
+  running_ = true;
   Ref();
-  uv_poll_start(poll_, UV_READABLE, OnReadable);
-  std::vector<struct iocb *> batch;
-  uint64_t transfers = common_.tally->shape().transfers;
-  while (next_ < transfers && next_ < slots_.size()) {
-    Slot &s = slots_[next_ % slots_.size()];
-    Prepare(s, next_++);
-    batch.push_back(&s.cb);
-  }
-  Submit(batch);
-  MaybeDone();
+  uv_ref(reinterpret_cast<uv_handle_t *>(async_));
+  thread_ = std::thread([this] { Run(); });
   return env.Undefined();
 }
 
-// stop(): no new transfers; cancel those in flight. onDone follows once they have settled.
+// stop(): no new transfers; the thread cancels those in flight. onDone follows once they settled.
 Napi::Value StreamPump::Stop(const Napi::CallbackInfo &info) {
-  if (started_ && !finished_) {
-    Halt();
-    MaybeDone();
-  }
+  stop_ = true;
   return info.Env().Undefined();
 }
 
-// close(): release everything. What is still in flight (a stop that did not settle) is
-// cancelled and waited for by io_destroy; onDone is not called any more.
+// close(): release everything; onDone is not called any more. A thread still waiting for
+// cancelled transfers is waited for, then io_destroy reaps anything left.
 Napi::Value StreamPump::Close(const Napi::CallbackInfo &info) {
   if (closed_) return info.Env().Undefined();
   closed_ = true;
+  stop_ = true;
+  if (running_) {
+    Join();
+    Unref();  // OnEnded, still to come, finds the thread joined and leaves it at that
+  }
   if (ctx_) IoDestroy(ctx_);
   ctx_ = 0;
   in_flight_ = 0;
-  if (started_ && !finished_) {
-    finished_ = true;
-    Unref();
-  }
-  ReleaseLoop();
   common_.Release();
   return info.Env().Undefined();
 }
 
 // tally() -> {bytes, transfers, crc, firstBadOffset, fault?, badTransfers, inFlight}
 Napi::Value StreamPump::Tally(const Napi::CallbackInfo &info) {
+  std::lock_guard<std::mutex> lock(mu_);
   Napi::Object t = common_.tally->ToJs(info.Env());
-  t.Set("inFlight", static_cast<double>(in_flight_));
+  t.Set("inFlight", static_cast<double>(in_flight_.load()));
   return t;
 }
 
-void StreamPump::OnReadable(uv_poll_t *handle, int status, int events) {
-  auto *self = static_cast<StreamPump *>(handle->data);
-  Napi::HandleScope scope(self->Env());
-  self->Drain();
-}
-
-// Reap what completed, finish transfers in stream order, resubmit their slots in one batch.
-void StreamPump::Drain() {
-  uint64_t count;
-  while (read(efd_, &count, sizeof(count)) == sizeof(count)) {
+void StreamPump::Run() {
+  uint64_t transfers = common_.tally->shape().transfers;
+  std::vector<struct iocb *> batch;
+  while (next_ < transfers && next_ < slots_.size()) {
+    Slot &s = slots_[next_ % slots_.size()];
+    Prepare(s, next_++);
+    batch.push_back(&s.cb);
   }
+  Submit(batch);
   struct io_event events[kReap];
-  struct timespec zero = {0, 0};
-  for (;;) {
-    long got = IoGetevents(ctx_, 0, kReap, events, &zero);
-    if (got <= 0) break;
+  while (in_flight_ > 0) {
+    if (stop_ && !halted_) Halt();
+    struct timespec wait = {0, kStopPollNs};
+    long got = IoGetevents(ctx_, 1, kReap, events, &wait);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      common_.FailErrno(errno, "io_getevents");
+      break;  // close() reaps what is left with io_destroy
+    }
     for (long i = 0; i < got; i++) {
       auto *s = reinterpret_cast<Slot *>(events[i].data);
       s->busy = false;
@@ -141,24 +129,51 @@ void StreamPump::Drain() {
       s->res = static_cast<int64_t>(events[i].res);
       in_flight_--;
     }
-    if (got < kReap) break;
-  }
-  std::vector<struct iocb *> batch;
-  uint64_t transfers = common_.tally->shape().transfers;
-  while (!stopping_ && turn_ < transfers) {
-    Slot &s = slots_[turn_ % slots_.size()];
-    if (!s.done || s.k != turn_) break;
-    s.done = false;
-    Finish(s);
-    if (stopping_) break;
-    turn_++;
-    if (next_ < transfers) {
-      Prepare(s, next_++);
-      batch.push_back(&s.cb);
+    batch.clear();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      while (!halted_ && turn_ < transfers) {
+        Slot &s = slots_[turn_ % slots_.size()];
+        if (!s.done || s.k != turn_) break;
+        s.done = false;
+        Finish(s);
+        if (halted_) break;
+        turn_++;
+        finished_ = turn_;
+        if (next_ < transfers) {
+          Prepare(s, next_++);
+          batch.push_back(&s.cb);
+        }
+      }
     }
+    if (!halted_) Submit(batch);
   }
-  if (!stopping_) Submit(batch);
-  MaybeDone();
+  uv_async_send(async_);
+}
+
+void StreamPump::OnEnded(uv_async_t *handle) {
+  auto *self = static_cast<StreamPump *>(handle->data);
+  if (!self->running_) return;
+  self->Join();
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  if (!self->closed_) {
+    uint64_t finished;
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      finished = self->finished_;
+    }
+    self->common_.CallDone(env, self->Value(), finished);
+  }
+  self->Unref();
+}
+
+// Wait for the thread (it has ended or is about to when this is called from OnEnded).
+void StreamPump::Join() {
+  if (!running_) return;
+  thread_.join();
+  running_ = false;
+  uv_unref(reinterpret_cast<uv_handle_t *>(async_));
 }
 
 void StreamPump::Prepare(Slot &s, uint64_t k) {
@@ -170,14 +185,12 @@ void StreamPump::Prepare(Slot &s, uint64_t k) {
   s.cb.aio_lio_opcode = common_.write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
   s.cb.aio_buf = reinterpret_cast<uint64_t>(s.mem.data);
   s.cb.aio_nbytes = length;
-  s.cb.aio_flags = IOCB_FLAG_RESFD;
-  s.cb.aio_resfd = static_cast<uint32_t>(efd_);
   s.cb.aio_data = reinterpret_cast<uint64_t>(&s);
   s.k = k;
   s.done = false;
 }
 
-// Account transfer s.k (sender), or check and account it (receiver).
+// Account transfer s.k (sender), or check and account it (receiver). Called with mu_ held.
 void StreamPump::Finish(Slot &s) {
   if (s.res < 0) {
     common_.FailErrno(static_cast<int>(-s.res), common_.write ? "io_submit(PWRITE)" : "io_submit(PREAD)");
@@ -201,7 +214,9 @@ void StreamPump::Submit(std::vector<struct iocb *> &cbs) {
   while (at < cbs.size()) {
     long r = IoSubmit(ctx_, static_cast<long>(cbs.size() - at), cbs.data() + at);
     if (r <= 0) {
-      common_.FailErrno(r < 0 ? errno : EAGAIN, "io_submit");
+      int err = r < 0 ? errno : EAGAIN;
+      std::lock_guard<std::mutex> lock(mu_);
+      common_.FailErrno(err, "io_submit");
       Halt();
       break;
     }
@@ -211,30 +226,13 @@ void StreamPump::Submit(std::vector<struct iocb *> &cbs) {
   }
 }
 
-// No new transfers; cancel those in flight (they still complete through the eventfd).
+// No new transfers; cancel those in flight (they still complete, with their error, through
+// io_getevents). Runs on the thread.
 void StreamPump::Halt() {
-  stopping_ = true;
+  halted_ = true;
   struct io_event ev;
   for (Slot &s : slots_)
     if (s.busy) IoCancel(ctx_, &s.cb, &ev);
-}
-
-void StreamPump::MaybeDone() {
-  if (finished_ || in_flight_ != 0 || (!stopping_ && turn_ < common_.tally->shape().transfers)) return;
-  finished_ = true;
-  uv_poll_stop(poll_);
-  Unref();
-  common_.CallDone(Env(), Value(), turn_);
-}
-
-void StreamPump::ReleaseLoop() {
-  if (poll_) {
-    uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
-    poll_ = nullptr;
-  }
-  if (efd_ >= 0) close(efd_);
-  efd_ = -1;
 }
 
 }  // namespace ffslab
