@@ -1,11 +1,10 @@
-import { fillPattern } from '../../host-runner/src/oracle/pattern';
 import { openEndpoint } from '../../native/lib/open-endpoint';
 import { DmabufIo } from '../../native/lib/dmabuf-io';
 import type { EndpointIo } from '../../native/lib/endpoint-io';
 import { AgentError, toAgentError } from './agent-error';
 import type { StreamReport } from './protocol';
 import type { ValidStreamParams } from './stream-params';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset } from './stream-layout';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount } from './stream-layout';
 import { StreamTally } from './stream-tally';
 import { runNativePump, type NativePump } from './native-pump';
 import { runPipeline, type Pipeline, type PipelineHooks } from './transfer-pipeline';
@@ -201,7 +200,7 @@ export class AgentStream {
           timeoutMs: p.timeoutMs,
         });
       } else {
-        this.pipeline = runPipeline(slots, this.hooks(ioIn, ioOut), { transfers, timeoutMs: p.timeoutMs });
+        this.pipeline = runPipeline(slots, this.echoHooks(ioIn!, ioOut!), { transfers, timeoutMs: p.timeoutMs });
       }
       // After the pipeline exists (making it may throw); its done never rejects.
       const rssTimer = setInterval(() => (this.rssPeak = Math.max(this.rssPeak, process.memoryUsage.rss())), RSS_SAMPLE_MS);
@@ -229,49 +228,26 @@ export class AgentStream {
     }
   }
 
-  private hooks(ioIn: EndpointIo | undefined, ioOut: EndpointIo | undefined): PipelineHooks<Slot> {
+  /** Echo's pipeline hooks: read a transfer, check it, send the same bytes back. */
+  private echoHooks(ioIn: EndpointIo, ioOut: EndpointIo): PipelineHooks<Slot> {
     const p = this.params;
     const mps = this.maxPacketSize;
     // dmabuf has no byte count: post exactly the expected length (see the class comment).
     const postLength = (k: number) => (p.mode === 'dmabuf' ? expectedLength(p, k) : receiveLength(expectedLength(p, k), mps));
-    const cancel = () => {
-      ioIn?.cancelAll();
-      ioOut?.cancelAll();
-    };
-    const checkSent = (k: number, tx: Uint8Array, n: number, want: number) => {
-      if (n !== want) throw Object.assign(new Error(`transfer ${k}: wrote ${n} of ${want} bytes`), { code: 'SHORT_WRITE' });
-      this.sentTally!.sent(tx.subarray(0, n));
-    };
-    if (p.kind === 'source') {
-      return {
-        start: (s, k) => {
-          const len = expectedLength(p, k);
-          fillPattern(s.tx!.subarray(0, len), p.seed, transferOffset(p, k));
-          return ioIn!.write(s.tx!, len);
-        },
-        finish: (s, k, n) => {
-          checkSent(k, s.tx!, n, expectedLength(p, k));
-        },
-        cancel,
-      };
-    }
-    if (p.kind === 'sink') {
-      return {
-        start: (s, k) => ioOut!.read(s.rx!, postLength(k)),
-        finish: (s, k, n) => {
-          this.receivedTally!.received(k, s.rx!.subarray(0, n));
-        },
-        cancel,
-      };
-    }
     return {
-      start: (s, k) => ioOut!.read(s.rx!, postLength(k)),
+      start: (s, k) => ioOut.read(s.rx!, postLength(k)),
       finish: (s, k, n) => {
         this.receivedTally!.received(k, s.rx!.subarray(0, n));
         if (s.tx !== s.rx) s.tx!.set(s.rx!.subarray(0, n));
-        return ioIn!.write(s.tx!, n).then((w) => checkSent(k, s.tx!, w, n));
+        return ioIn.write(s.tx!, n).then((w) => {
+          if (w !== n) throw Object.assign(new Error(`transfer ${k}: wrote ${w} of ${n} bytes`), { code: 'SHORT_WRITE' });
+          this.sentTally!.sent(s.tx!.subarray(0, w));
+        });
       },
-      cancel,
+      cancel: () => {
+        ioIn.cancelAll();
+        ioOut.cancelAll();
+      },
     };
   }
 
