@@ -9,6 +9,7 @@
         "src/buffer_span.cc",
         "src/stream_pump.cc",
         "src/stream_tally.cc",
+        "src/tally_object.cc",
         "src/pump_common.cc",
         "src/copy_pump.cc",
         "src/dmabuf_pump.cc",

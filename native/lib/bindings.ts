@@ -31,13 +31,8 @@ export interface NativeFdWatcher {
   stop(): void;
 }
 
-/** Options of {@link NativeBindings.StreamPump}; native/lib/stream-pump.ts documents the semantics. */
-export interface NativeStreamPumpOptions {
-  fd: number;
-  /** true: a source (PWRITE, IN); false: a sink (PREAD, OUT). */
-  write: boolean;
-  /** One buffer per transfer in flight, each at least the largest transfer as posted. */
-  slots: Array<ArrayBuffer | ArrayBufferView>;
+/** A stream's shape as the addon's tallies take it (stream-layout.ts), with the seed's pattern table. */
+export interface NativeStreamShape {
   transferSize: number;
   totalBytes: number;
   /** Transfers in the stream (stream-layout.ts transferCount). */
@@ -45,6 +40,39 @@ export interface NativeStreamPumpOptions {
   maxPacketSize: number;
   /** The seed's pattern table (oracle/pattern.ts patternTable). */
   pattern: Buffer;
+}
+
+/** The counts of a stream end as stream-tally.ts keeps them (crc: CRC-32 as a number). */
+export interface NativeTallyReport {
+  bytes: number;
+  transfers: number;
+  crc: number;
+  firstBadOffset: number | null;
+  fault?: string;
+  badTransfers: number;
+}
+
+/**
+ * One stream end's accounting in C++ (native/src/tally_object.h), for ends whose transfers are
+ * driven from JavaScript: one call per transfer fills, or checks, and folds into the CRC-32.
+ */
+export interface NativeTally {
+  /** Write transfer k's pattern bytes at the start of `buffer`; returns their count. */
+  fill(buffer: ArrayBuffer | ArrayBufferView, k: number): number;
+  /** Count transfer k as sent (`n` bytes of `buffer` went out); returns what was wrong, if anything (a short write). */
+  sent(buffer: ArrayBuffer | ArrayBufferView, k: number, n: number): string | undefined;
+  /** Check and count received transfer k (`n` bytes of `buffer`); false when a byte or the length was wrong. */
+  received(buffer: ArrayBuffer | ArrayBufferView, k: number, n: number): boolean;
+  report(): NativeTallyReport;
+}
+
+/** Options of {@link NativeBindings.StreamPump}; gadget-agent/src/native-pump.ts documents the semantics. */
+export interface NativeStreamPumpOptions extends NativeStreamShape {
+  fd: number;
+  /** true: a source (PWRITE, IN); false: a sink (PREAD, OUT). */
+  write: boolean;
+  /** One buffer per transfer in flight, each at least the largest transfer as posted. */
+  slots: Array<ArrayBuffer | ArrayBufferView>;
   /** Called once: every transfer finished, or stopped (error or stop()) with nothing in flight. */
   onDone: (result: NativeStreamPumpResult) => void;
 }
@@ -59,14 +87,8 @@ export interface NativeStreamPumpResult {
   message?: string;
 }
 
-/** A pump's tally now, as stream-tally.ts counts (crc: CRC-32 as a number). */
-export interface NativeStreamPumpTally {
-  bytes: number;
-  transfers: number;
-  crc: number;
-  firstBadOffset: number | null;
-  fault?: string;
-  badTransfers: number;
+/** A pump's tally now, and its transfers in flight. */
+export interface NativeStreamPumpTally extends NativeTallyReport {
   inFlight: number;
 }
 
@@ -91,6 +113,8 @@ export interface NativeBindings {
   CopyPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
   /** FunctionFS DMABUF transfers completed by their fences (native/src/dmabuf_pump.h); slots[i] maps dmabufFds[i]. */
   DmabufPump: new (options: NativeStreamPumpOptions & { dmabufFds: number[] }) => NativeStreamPump;
+  /** A stream end's tally driven call by call (native/src/tally_object.h). */
+  Tally: new (shape: NativeStreamShape) => NativeTally;
   /** `tail`: bytes of anonymous memory right after the (page-rounded) file mapping, in the same ArrayBuffer (default 0). */
   mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean; tail?: number }): ArrayBuffer;
   munmapBuffer(buffer: ArrayBuffer): void;

@@ -13,6 +13,7 @@
 #include "ffs_native.h"
 #include "mapped_buffer.h"
 #include "stream_pump.h"
+#include "tally_object.h"
 
 namespace {
 
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("StreamPump", ffslab::StreamPump::Init(env));
   exports.Set("CopyPump", ffslab::CopyPump::Init(env));
   exports.Set("DmabufPump", ffslab::DmabufPump::Init(env));
+  exports.Set("Tally", ffslab::TallyObject::Init(env));
   const struct {
     const char *name;
     Napi::Value (*fn)(const Napi::CallbackInfo &);

@@ -1,6 +1,7 @@
 #include "pump_common.h"
 
 #include "buffer_span.h"
+#include "tally_object.h"
 
 namespace ffslab {
 
@@ -18,33 +19,16 @@ bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t 
   }
   Napi::Object o = info[0].As<Napi::Object>();
   Napi::Value list = o.Get("slots");
-  Napi::Value pattern = o.Get("pattern");
   Napi::Value done = o.Get("onDone");
   double fd_v = o.Get("fd").ToNumber().DoubleValue();
-  double size = o.Get("transferSize").ToNumber().DoubleValue();
-  double total = o.Get("totalBytes").ToNumber().DoubleValue();
-  double count = o.Get("transfers").ToNumber().DoubleValue();
-  double mps = o.Get("maxPacketSize").ToNumber().DoubleValue();
-  const double kMaxSafe = 9007199254740991.0;
-  if (!list.IsArray() || !pattern.IsBuffer() || !done.IsFunction() || !IsCount(fd_v, 1 << 30) || !IsCount(size, 1 << 30) || !IsCount(total, kMaxSafe) ||
-      !IsCount(count, kMaxSafe) || !(mps >= 1 && mps <= 65535) || (size > 0 && count != static_cast<double>((static_cast<uint64_t>(total) + static_cast<uint64_t>(size) - 1) / static_cast<uint64_t>(size)))) {
-    Napi::TypeError::New(env, std::string(what) + ": bad options (fd, write, slots[], transferSize, totalBytes, transfers, maxPacketSize, pattern: Buffer, onDone)")
-        .ThrowAsJavaScriptException();
+  if (!list.IsArray() || !done.IsFunction() || !IsCount(fd_v, 1 << 30)) {
+    Napi::TypeError::New(env, std::string(what) + ": bad options (fd, write, slots[], onDone, and the stream's shape)").ThrowAsJavaScriptException();
     return false;
   }
-  Napi::Buffer<uint8_t> table = pattern.As<Napi::Buffer<uint8_t>>();
-  if (table.Length() == 0) {
-    Napi::RangeError::New(env, std::string(what) + ": empty pattern table").ThrowAsJavaScriptException();
-    return false;
-  }
+  tally = ParseTally(env, o, what);
+  if (!tally) return false;
   fd = static_cast<int>(fd_v);
   write = o.Get("write").ToBoolean();
-  StreamShape shape;
-  shape.transfer_size = static_cast<uint64_t>(size);
-  shape.total_bytes = static_cast<uint64_t>(total);
-  shape.transfers = static_cast<uint64_t>(count);
-  shape.max_packet_size = static_cast<uint32_t>(mps);
-  tally = std::make_unique<StreamTally>(shape, table.Data(), table.Length());
   Napi::Array array = list.As<Napi::Array>();
   uint32_t n = array.Length();
   if (n < 1 || n > max_slots) {
@@ -61,7 +45,7 @@ bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t 
     }
     slot_refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-  pattern_ref_ = Napi::Persistent(table.As<Napi::Object>());
+  pattern_ref_ = Napi::Persistent(o.Get("pattern").As<Napi::Object>());
   on_done_ = Napi::Persistent(done.As<Napi::Function>());
   return true;
 }

@@ -1,9 +1,9 @@
 import * as usb from 'usb';
-import { fillPattern } from '../oracle/pattern';
+import { native } from '../../../native/lib/bindings';
+import { patternTable } from '../oracle/pattern';
 import type { StreamEndTally } from '../../../gadget-agent/src/protocol';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset, type StreamShape } from '../../../gadget-agent/src/stream-layout';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, type StreamShape } from '../../../gadget-agent/src/stream-layout';
 import { StreamTally } from '../../../gadget-agent/src/stream-tally';
-import { runPipeline, type PipelineHooks } from '../../../gadget-agent/src/transfer-pipeline';
 
 /** Options of {@link streamIn} and {@link streamOut}; the shape must equal the agent's stream. */
 export interface HostStreamOptions extends StreamShape {
@@ -68,91 +68,134 @@ export function streamOut(ep: usb.OutEndpoint, opts: HostStreamOptions): Promise
 interface Slot {
   buf: Buffer;
   transfer: usb.usb.Transfer;
-  /** Settles the transfer in flight on this slot (usb@2 calls the makeTransfer callback; submit ignores one). */
-  settle: ((err: Error | undefined, actual: number) => void) | undefined;
+  /** The transfer this slot carries now (slot i carries i, i + depth, ...). */
+  k: number;
+  /** Completed, waiting for its turn (always its turn while libusb completes in order). */
+  done: boolean;
+  actual: number;
 }
 
+/**
+ * The loop runs on node usb's completion callbacks, with no promise or allocation per transfer:
+ * a completion is accounted in stream order (the addon's Tally fills, or checks, and folds into
+ * the CRC-32 in one call), and its slot goes straight out again with the next transfer. On TCG
+ * every JavaScript step per transfer shows in the throughput of small transfers.
+ */
 async function run(ep: usb.InEndpoint | usb.OutEndpoint, opts: HostStreamOptions, receiving: boolean): Promise<HostStreamReport> {
   const mps = ep.descriptor.wMaxPacketSize & 0x7ff;
   const transfers = transferCount(opts);
   const size = slotBytes(opts, receiving, mps);
   const depth = effectiveDepth(opts.depth, transfers, size, opts.maxBytesInFlight ?? HOST_MAX_BYTES_IN_FLIGHT);
-  const tally = new StreamTally(opts, opts.seed);
-  const slots: Slot[] = Array.from({ length: depth }, () => {
-    const slot: Slot = { buf: Buffer.alloc(size), transfer: undefined as unknown as usb.usb.Transfer, settle: undefined };
-    // Timeout 0 (none) per transfer: queued transfers wait for earlier ones; the stream deadline bounds the whole.
-    slot.transfer = ep.makeTransfer(0, (err, _buf, actual) => {
-      const settle = slot.settle;
-      slot.settle = undefined;
-      settle?.(err, actual);
-    });
-    return slot;
-  });
-  const submit = (s: Slot, length: number) =>
-    new Promise<number>((resolve, reject) => {
-      s.settle = (err, actual) => (err ? reject(usbError(err)) : resolve(actual));
+  const report = new StreamTally(opts, opts.seed);
+  const tally = new (native().Tally)({ transferSize: opts.transferSize, totalBytes: opts.totalBytes, transfers, maxPacketSize: mps, pattern: patternTable(opts.seed) });
+  let next = 0;
+  let turn = 0;
+  let inFlight = 0;
+  let stopping = false;
+  let error: { code: string; message: string } | undefined;
+  let ended = false;
+  let end: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (end = r));
+  let settleTimer: NodeJS.Timeout | undefined;
+
+  const maybeEnd = () => {
+    if (ended || inFlight > 0 || (!stopping && turn < transfers)) return;
+    ended = true;
+    end();
+  };
+  const stop = (err: { code: string; message: string }) => {
+    if (stopping) return;
+    stopping = true;
+    error ??= err;
+    for (const s of slots) {
       try {
-        s.transfer.submit(s.buf.subarray(0, length));
-      } catch (err) {
-        s.settle = undefined;
-        reject(usbError(err as Error));
+        s.transfer.cancel();
+      } catch {
+        /* not pending */
       }
-    });
-  const hooks: PipelineHooks<Slot> = {
-    start: (s, k) => {
-      const len = expectedLength(opts, k);
-      if (receiving) return submit(s, receiveLength(len, mps));
-      fillPattern(s.buf.subarray(0, len), opts.seed, transferOffset(opts, k));
-      return submit(s, len);
-    },
-    finish: (s, k, n) => {
+    }
+    // A transfer that a device reset left queued may never complete: do not wait past 5 s.
+    settleTimer = setTimeout(() => {
+      ended = true;
+      end();
+    }, 5000);
+    maybeEnd();
+  };
+  const submit = (s: Slot) => {
+    const k = next++;
+    s.k = k;
+    s.done = false;
+    const len = receiving ? receiveLength(expectedLength(opts, k), mps) : tally.fill(s.buf, k);
+    try {
+      s.transfer.submit(len === s.buf.length ? s.buf : s.buf.subarray(0, len));
+      inFlight++;
+    } catch (err) {
+      stop(usbError(err as Error));
+    }
+  };
+  const complete = (s: Slot, err: Error | undefined, actual: number) => {
+    inFlight--;
+    if (err) stop(usbError(err));
+    if (stopping) return maybeEnd();
+    s.done = true;
+    s.actual = actual;
+    for (let t = slots[turn % depth]!; t.done && t.k === turn; t = slots[turn % depth]!) {
+      t.done = false;
       if (receiving) {
-        tally.received(k, s.buf.subarray(0, n));
-        return;
-      }
-      const want = expectedLength(opts, k);
-      if (n !== want) throw Object.assign(new Error(`transfer ${k}: the device took ${n} of ${want} bytes`), { code: 'SHORT_WRITE' });
-      tally.sent(s.buf.subarray(0, n));
-    },
-    cancel: () => {
-      for (const s of slots) {
-        try {
-          s.transfer.cancel();
-        } catch {
-          /* not pending */
+        tally.received(t.buf, turn, t.actual);
+      } else {
+        const wrong = tally.sent(t.buf, turn, t.actual);
+        if (wrong !== undefined) {
+          stop({ code: 'SHORT_WRITE', message: wrong.replace(/wrote/, 'the device took') });
+          return maybeEnd();
         }
       }
-    },
+      turn++;
+      if (next < transfers) submit(t);
+      if (stopping) break;
+    }
+    maybeEnd();
   };
+  const slots: Slot[] = Array.from({ length: depth }, () => {
+    const slot: Slot = { buf: Buffer.alloc(size), transfer: undefined as unknown as usb.usb.Transfer, k: -1, done: false, actual: 0 };
+    // Timeout 0 (none) per transfer: queued transfers wait for earlier ones; the stream deadline bounds the whole.
+    slot.transfer = ep.makeTransfer(0, (err, _buf, actual) => complete(slot, err, actual));
+    return slot;
+  });
   // After the slots exist, so growth means accumulation during the stream.
   const rssStart = process.memoryUsage.rss();
   let rssPeak = rssStart;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), RSS_SAMPLE_MS);
-  const pipeline = runPipeline(slots, hooks, { transfers, timeoutMs: opts.timeoutMs });
-  const onAbort = () => pipeline.stop(Object.assign(new Error(`aborted: ${String((opts.signal?.reason as Error | undefined)?.message ?? opts.signal?.reason)}`), { code: 'ABORTED' }));
+  const deadline = setTimeout(() => stop({ code: 'TIMEOUT', message: `stream did not finish within ${opts.timeoutMs} ms` }), opts.timeoutMs);
+  const onAbort = () => stop({ code: 'ABORTED', message: `aborted: ${String((opts.signal?.reason as Error | undefined)?.message ?? opts.signal?.reason)}` });
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const outcome = await pipeline.done;
+  for (const s of slots) if (!stopping && next < transfers) submit(s);
+  maybeEnd();
+  await finished;
+  const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  clearTimeout(deadline);
+  clearTimeout(settleTimer);
   clearInterval(rssTimer);
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   opts.signal?.removeEventListener('abort', onAbort);
-  const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const cpu = process.cpuUsage(cpu0);
+  report.mirror(tally.report());
   return {
     direction: receiving ? 'in' : 'out',
     depth,
     maxPacketSize: mps,
     plannedTransfers: transfers,
-    tally: tally.report(),
+    tally: report.report(),
     elapsedMs,
-    bytesPerSecond: elapsedMs > 0 ? tally.bytes / (elapsedMs / 1000) : 0,
+    bytesPerSecond: elapsedMs > 0 ? report.bytes / (elapsedMs / 1000) : 0,
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     rssStartBytes: rssStart,
     rssPeakBytes: rssPeak,
-    ...(outcome.error ? { error: { code: outcome.error.code ?? 'ERROR', message: outcome.error.message } } : {}),
+    ...(error ? { error } : {}),
   };
 }
 

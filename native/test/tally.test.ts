@@ -1,0 +1,80 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { native } from '../lib/bindings';
+import { fillPattern, patternTable, PATTERN_PERIOD } from '../../host-runner/src/oracle/pattern';
+import { StreamTally } from '../../gadget-agent/src/stream-tally';
+import { expectedLength, transferCount, transferOffset, type StreamShape } from '../../gadget-agent/src/stream-layout';
+
+/** The addon's Tally (what the host's node usb streams use) against stream-tally.ts, call for call. */
+describe('native Tally', () => {
+  const seed = 0x1234abcd;
+  const MPS = 512;
+  const make = (shape: StreamShape) => new (native().Tally)({ transferSize: shape.transferSize, totalBytes: shape.totalBytes, transfers: transferCount(shape), maxPacketSize: MPS, pattern: patternTable(seed) });
+
+  it('fills each transfer with the pattern at its stream offset, across the period, short last transfer included', () => {
+    const shape: StreamShape = { transferSize: 300_001, totalBytes: PATTERN_PERIOD + 700_000 };
+    const t = make(shape);
+    for (let k = 0; k < transferCount(shape); k++) {
+      const got = Buffer.alloc(shape.transferSize);
+      assert.equal(t.fill(got, k), expectedLength(shape, k));
+      const want = Buffer.alloc(expectedLength(shape, k));
+      fillPattern(want, seed, transferOffset(shape, k));
+      assert.ok(got.subarray(0, want.length).equals(want), `transfer ${k}`);
+    }
+    assert.throws(() => t.fill(Buffer.alloc(10), 0), /shorter than the transfer/);
+    assert.throws(() => t.fill(Buffer.alloc(shape.transferSize), transferCount(shape)), /transfer index/);
+  });
+
+  it('sent: counts bytes and CRC-32 as the JS tally does; a short write is named', () => {
+    const shape: StreamShape = { transferSize: 4096, totalBytes: 10_000 };
+    const t = make(shape);
+    const js = new StreamTally(shape, seed);
+    for (let k = 0; k < transferCount(shape); k++) {
+      const buf = Buffer.alloc(shape.transferSize);
+      const n = t.fill(buf, k);
+      assert.equal(t.sent(buf, k, n), undefined);
+      js.sent(buf.subarray(0, n));
+    }
+    const r = t.report();
+    js.mirror(r);
+    assert.deepEqual([r.bytes, r.transfers, r.badTransfers, r.firstBadOffset], [10_000, 3, 0, null]);
+    const ref = new StreamTally(shape, seed);
+    for (let k = 0; k < 3; k++) {
+      const b = Buffer.alloc(expectedLength(shape, k));
+      fillPattern(b, seed, transferOffset(shape, k));
+      ref.sent(b);
+    }
+    assert.equal(js.checksum, ref.checksum);
+    assert.equal(make(shape).sent(Buffer.alloc(4096), 0, 100), 'transfer 0: wrote 100 of 4096 bytes');
+  });
+
+  it('received: the same verdicts, first fault and CRC-32 as the JS tally, for a wrong byte, a short and a long transfer', () => {
+    const shape: StreamShape = { transferSize: 2048, totalBytes: 8192 };
+    const cases: Array<[string, (b: Buffer, k: number) => Buffer]> = [
+      ['intact', (b) => b],
+      ['wrong byte in transfer 2', (b, k) => (k === 2 ? (b[77] ^= 0x40, b) : b)],
+      ['transfer 1 short', (b, k) => (k === 1 ? b.subarray(0, 1000) : b)],
+      ['transfer 3 long', (b, k) => (k === 3 ? Buffer.concat([b, Buffer.alloc(512, 1)]) : b)],
+    ];
+    for (const [name, spoil] of cases) {
+      const t = make(shape);
+      const js = new StreamTally(shape, seed);
+      for (let k = 0; k < 4; k++) {
+        const b = Buffer.alloc(expectedLength(shape, k));
+        fillPattern(b, seed, transferOffset(shape, k));
+        const got = spoil(b, k);
+        const slot = Buffer.alloc(4096);
+        got.copy(slot);
+        assert.equal(t.received(slot, k, got.length), js.received(k, got), `${name}: transfer ${k}`);
+      }
+      const mirrored = new StreamTally(shape, seed);
+      mirrored.mirror(t.report());
+      assert.deepEqual(mirrored.report(), js.report(), name);
+    }
+  });
+
+  it('refuses a bad shape with a TypeError, not a crash', () => {
+    assert.throws(() => new (native().Tally)({ transferSize: 100, totalBytes: 1000, transfers: 3, maxPacketSize: MPS, pattern: patternTable(seed) }), /bad stream shape/);
+    assert.throws(() => new (native().Tally)({ transferSize: 100, totalBytes: 1000, transfers: 10, maxPacketSize: MPS, pattern: Buffer.alloc(0) }), /bad stream shape/);
+  });
+});
