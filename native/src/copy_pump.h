@@ -2,47 +2,30 @@
 // after the other (what copy mode is), with the pattern and the tally in C++ as in StreamPump.
 // The thread works on a dup of the endpoint descriptor, so the caller closing its descriptor
 // cannot redirect it, and it ends on its own when a blocked call returns (f_fs ends them when
-// the function is disabled). onDone is posted to the event loop when it ends. Lifecycle:
-// new -> start() -> (stop()) -> onDone -> close().
+// the function is disabled): close() does not wait for it. The JS surface and the lifecycle are
+// ThreadPump's.
 #pragma once
-#include <napi.h>
-#include <uv.h>
-
-#include <atomic>
-#include <cstdint>
-#include <mutex>
-#include <thread>
-
-#include "pump_common.h"
+#include "thread_pump.h"
 
 namespace ffslab {
 
-class CopyPump : public Napi::ObjectWrap<CopyPump> {
+class CopyPump : public ThreadPump<CopyPump> {
  public:
-  static Napi::Function Init(Napi::Env env);
+  static Napi::Function Init(Napi::Env env) { return Define(env, "CopyPump"); }
   // new CopyPump(options): see NativeStreamPumpOptions in native/lib/bindings.ts.
   explicit CopyPump(const Napi::CallbackInfo &info);
   ~CopyPump() override;
 
  private:
-  Napi::Value Start(const Napi::CallbackInfo &info);
-  Napi::Value Stop(const Napi::CallbackInfo &info);
-  Napi::Value Close(const Napi::CallbackInfo &info);
-  Napi::Value Tally(const Napi::CallbackInfo &info);
+  friend class ThreadPump<CopyPump>;
+  static constexpr bool kJoinOnClose = false;
 
   void Run();
-  static void OnEnded(uv_async_t *handle);
+  // The thread has one transfer in the kernel whenever it runs.
+  unsigned InFlight() const { return 1; }
+  void Closed() {}
 
-  PumpCommon common_;
   int fd_ = -1;  // our dup, closed by the thread when it ends
-  std::thread thread_;
-  std::mutex mu_;  // guards common_'s tally and error, and finished_
-  std::atomic<bool> stop_{false};
-  uv_async_t *async_ = nullptr;
-  uint64_t finished_ = 0;
-  bool started_ = false;
-  bool running_ = false;  // the thread has not been joined yet
-  bool closed_ = false;
 };
 
 }  // namespace ffslab

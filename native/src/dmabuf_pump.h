@@ -1,65 +1,57 @@
-// A whole source or sink stream over FunctionFS DMABUF (Linux 6.9+), run in C++ on node's event
-// loop: each slot is a udmabuf attached to the endpoint; a transfer is FUNCTIONFS_DMABUF_TRANSFER
-// of its exact length plus a sync_file of its fence; libuv polls the dma-buf (POLLOUT once its
-// fences have signalled), the fence tells success from failure, and the slot is checked or
-// accounted and sent on with the next transfer, without entering JavaScript. Stop dequeues
-// what is pending by DETACH and ATTACH of its buffer, as DmabufIo.cancelAll() does.
-// Lifecycle: new -> start() -> (stop()) -> onDone -> close().
+// A whole source or sink stream over FunctionFS DMABUF (Linux 6.9+), run by a thread of its own
+// as a C program would: each slot is a udmabuf attached to the endpoint; a transfer is
+// FUNCTIONFS_DMABUF_TRANSFER of its exact length plus a sync_file of its fence; the thread waits
+// for the transfer whose turn it is by polling its dma-buf (POLLOUT once its fences have
+// signalled), the fence tells success from failure, and the slot is checked or accounted and
+// sent on with the next transfer, without entering JavaScript. stop() makes the thread dequeue
+// what is pending by DETACH and ATTACH of its buffer, as DmabufIo.cancelAll() does; close()
+// waits for it. The JS surface and the lifecycle are ThreadPump's.
 #pragma once
-#include <napi.h>
-#include <uv.h>
-
-#include <cstdint>
 #include <vector>
 
-#include "pump_common.h"
+#include "thread_pump.h"
 
 namespace ffslab {
 
-class DmabufPump : public Napi::ObjectWrap<DmabufPump> {
+class DmabufPump : public ThreadPump<DmabufPump> {
  public:
-  static Napi::Function Init(Napi::Env env);
+  static Napi::Function Init(Napi::Env env) { return Define(env, "DmabufPump"); }
   // new DmabufPump({...NativeStreamPumpOptions, dmabufFds: number[]}): slots[i] maps dmabufFds[i].
   explicit DmabufPump(const Napi::CallbackInfo &info);
   ~DmabufPump() override;
 
  private:
+  friend class ThreadPump<DmabufPump>;
+  static constexpr bool kJoinOnClose = true;
+
   struct Slot {
-    DmabufPump *pump = nullptr;
     PumpSlot mem;
     int dmabuf_fd = -1;
     int sync_fd = -1;  // the fence of the transfer in flight; -1 without CONFIG_SYNC_FILE
-    uv_poll_t *poll = nullptr;
     uint64_t k = 0;
     uint64_t length = 0;
     bool busy = false;
-    bool done = false;
-    int status = 0;  // 1 done; a negative errno when the fence carries one
   };
 
-  Napi::Value Start(const Napi::CallbackInfo &info);
-  Napi::Value Stop(const Napi::CallbackInfo &info);
-  Napi::Value Close(const Napi::CallbackInfo &info);
-  Napi::Value Tally(const Napi::CallbackInfo &info);
-
-  static void OnWritable(uv_poll_t *handle, int status, int events);
-  void Settle(Slot &s, int status);
-  void Advance();
+  void Run();
+  unsigned InFlight() const { return in_flight_; }
+  void Closed() { CloseFences(); }
+  // Wait up to `ms` for slot s's transfer; its status (1 done, or a negative errno), or 0 when
+  // it is still pending.
+  int Wait(Slot &s, int ms);
+  void Settle(Slot &s);
   bool Submit(Slot &s, uint64_t k);
-  void Finish(Slot &s);
+  void Finish(Slot &s, int status);
   void Halt();
-  void MaybeDone();
-  void ReleaseLoop();
+  void CloseFences();
 
-  PumpCommon common_;
   std::vector<Slot> slots_;
+  std::atomic<unsigned> in_flight_{0};
+
+  // The thread's own state.
   uint64_t next_ = 0;
   uint64_t turn_ = 0;
-  unsigned in_flight_ = 0;
-  bool started_ = false;
-  bool stopping_ = false;
-  bool finished_ = false;
-  bool closed_ = false;
+  bool halted_ = false;
 };
 
 }  // namespace ffslab

@@ -21,85 +21,26 @@ constexpr long kStopPollNs = 50 * 1000 * 1000;
 
 }  // namespace
 
-Napi::Function StreamPump::Init(Napi::Env env) {
-  return DefineClass(env, "StreamPump",
-                     {
-                         InstanceMethod<&StreamPump::Start>("start"),
-                         InstanceMethod<&StreamPump::Stop>("stop"),
-                         InstanceMethod<&StreamPump::Close>("close"),
-                         InstanceMethod<&StreamPump::Tally>("tally"),
-                     });
-}
-
-StreamPump::StreamPump(const Napi::CallbackInfo &info) : Napi::ObjectWrap<StreamPump>(info) {
-  Napi::Env env = info.Env();
-  if (!common_.Parse(info, "StreamPump", 65536)) return;
+StreamPump::StreamPump(const Napi::CallbackInfo &info) : ThreadPump<StreamPump>(info) {
+  if (!Setup(info, "StreamPump", 65536)) return;
   slots_.resize(common_.slots.size());
   for (size_t i = 0; i < slots_.size(); i++) slots_[i].mem = common_.slots[i];
   if (IoSetup(static_cast<unsigned>(slots_.size()), &ctx_) < 0) {
     ctx_ = 0;
-    ThrowErrno(env, errno, "io_setup");
-    return;
+    ThrowErrno(info.Env(), errno, "io_setup");
   }
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  async_ = new uv_async_t;
-  uv_async_init(loop, async_, OnEnded);
-  async_->data = this;
-  uv_unref(reinterpret_cast<uv_handle_t *>(async_));
 }
 
 StreamPump::~StreamPump() {
   // A running pump pins itself, so the thread has ended (or never started) here.
   if (ctx_) IoDestroy(ctx_);
-  if (async_) uv_close(reinterpret_cast<uv_handle_t *>(async_), [](uv_handle_t *h) { delete reinterpret_cast<uv_async_t *>(h); });
 }
 
-// start(): the thread submits the first transfers. onDone follows once every transfer is
-// finished, or once the pump halted (an error, or stop()) and nothing is in flight any more.
-Napi::Value StreamPump::Start(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (started_ || closed_ || !ctx_) {
-    Napi::Error::New(env, "StreamPump: start() once, before close()").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  started_ = true;
-  running_ = true;
-  Ref();
-  uv_ref(reinterpret_cast<uv_handle_t *>(async_));
-  thread_ = std::thread([this] { Run(); });
-  return env.Undefined();
-}
-
-// stop(): no new transfers; the thread cancels those in flight. onDone follows once they settled.
-Napi::Value StreamPump::Stop(const Napi::CallbackInfo &info) {
-  stop_ = true;
-  return info.Env().Undefined();
-}
-
-// close(): release everything; onDone is not called any more. A thread still waiting for
-// cancelled transfers is waited for, then io_destroy reaps anything left.
-Napi::Value StreamPump::Close(const Napi::CallbackInfo &info) {
-  if (closed_) return info.Env().Undefined();
-  closed_ = true;
-  stop_ = true;
-  if (running_) {
-    Join();
-    Unref();  // OnEnded, still to come, finds the thread joined and leaves it at that
-  }
+// After close() joined the thread: io_destroy cancels and reaps whatever is still in flight.
+void StreamPump::Closed() {
   if (ctx_) IoDestroy(ctx_);
   ctx_ = 0;
   in_flight_ = 0;
-  common_.Release();
-  return info.Env().Undefined();
-}
-
-// tally() -> {bytes, transfers, crc, firstBadOffset, fault?, badTransfers, inFlight}
-Napi::Value StreamPump::Tally(const Napi::CallbackInfo &info) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Napi::Object t = common_.tally->ToJs(info.Env());
-  t.Set("inFlight", static_cast<double>(in_flight_.load()));
-  return t;
 }
 
 void StreamPump::Run() {
@@ -139,7 +80,7 @@ void StreamPump::Run() {
         Finish(s);
         if (halted_) break;
         turn_++;
-        finished_ = turn_;
+        SetFinished(turn_);
         if (next_ < transfers) {
           Prepare(s, next_++);
           batch.push_back(&s.cb);
@@ -148,32 +89,6 @@ void StreamPump::Run() {
     }
     if (!halted_) Submit(batch);
   }
-  uv_async_send(async_);
-}
-
-void StreamPump::OnEnded(uv_async_t *handle) {
-  auto *self = static_cast<StreamPump *>(handle->data);
-  if (!self->running_) return;
-  self->Join();
-  Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
-  if (!self->closed_) {
-    uint64_t finished;
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
-      finished = self->finished_;
-    }
-    self->common_.CallDone(env, self->Value(), finished);
-  }
-  self->Unref();
-}
-
-// Wait for the thread (it has ended or is about to when this is called from OnEnded).
-void StreamPump::Join() {
-  if (!running_) return;
-  thread_.join();
-  running_ = false;
-  uv_unref(reinterpret_cast<uv_handle_t *>(async_));
 }
 
 void StreamPump::Prepare(Slot &s, uint64_t k) {
