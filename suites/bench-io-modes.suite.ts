@@ -24,6 +24,7 @@ import {
   type BenchStack,
 } from '../host-runner/src/bench/bench-case';
 import type { GadgetSpec } from '../gadget-agent/src/protocol';
+import { mmapGate } from './mmap-gate';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
 const MiB = 1 << 20;
@@ -97,7 +98,8 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
 
   /** Skip reasons that hold before any stream runs. */
   function precheck(ctx: Mocha.Context, stack: BenchStack, mode: string): void {
-    if (mode === 'mmap' && !mmapOk()) skipWithReason(ctx, `mmap zero-copy: ${labContext().kernel.features.mmap} on this kernel (probe: ${labContext().kernel.features.mmapProbe})`);
+    const mmap = mode === 'mmap' ? mmapGate(labContext().kernel.features.mmap) : undefined;
+    if (mmap) skipWithReason(ctx, mmap.skip);
     if (mode === 'dmabuf' && labContext().kernel.features.dmabuf === 'absent') skipWithReason(ctx, `DMABUF: absent on this kernel (probe: ${labContext().kernel.features.dmabufProbe})`);
     const why = unavailable.get(`${stack} ${mode}`);
     if (why) skipWithReason(ctx, why);

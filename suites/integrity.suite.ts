@@ -8,6 +8,7 @@ import { runPairedStream, type PairedStreamOptions, type PairedStreamResult } fr
 import type { StreamKind } from '../gadget-agent/src/protocol';
 import type { IoModeName } from '../native/lib/endpoint-io';
 import type { StreamShape } from '../gadget-agent/src/stream-layout';
+import { mmapGate } from './mmap-gate';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
 const KiB = 1024;
@@ -142,11 +143,10 @@ describe('integrity: every byte through every I/O mode', function () {
       let mmapMissing: string | undefined;
       before(function () {
         if (mode !== 'mmap') return;
-        const k = labContext().kernel;
-        if (k.features.mmap === 'present') return;
-        const why = `mmap zero-copy: ${k.features.mmap} on this kernel (probe: ${k.features.mmapProbe})`;
-        if (k.expected?.mmap === 'present') mmapMissing = why;
-        else skipWithReason(this, why);
+        const gate = mmapGate(labContext().kernel.features.mmap);
+        if (!gate) return;
+        if (gate.failure) mmapMissing = gate.skip;
+        else skipWithReason(this, gate.skip);
       });
 
       if (mode === 'mmap') {

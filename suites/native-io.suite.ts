@@ -9,6 +9,8 @@ import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
 import { FfsFunction } from '../gadget-agent/src/ffs-function';
+import { probeDmabuf } from '../gadget-agent/src/dmabuf-probe';
+import { MMAP_ABSENT } from './mmap-gate';
 import { openEndpoint } from '../native/lib/open-endpoint';
 import type { EndpointIo, IoModeName } from '../native/lib/endpoint-io';
 import { native } from '../native/lib/bindings';
@@ -30,8 +32,6 @@ function settledRss(): number {
 const SIZES = [0, 1, 511, 512, 513, 4096, 65536];
 const MPS = 512;
 const MODES: IoModeName[] = ['copy', 'aio', 'mmap', 'dmabuf'];
-/** Present only with our dummy_hcd patch (0005): then DMABUF must work on dummy_udc. */
-const DUMMY_SG_PARAM = '/sys/module/dummy_hcd/parameters/sg_supported';
 
 /** The lab has the gadget and the host in one machine: this suite drives the addon directly. */
 function localUdc(): boolean {
@@ -46,6 +46,7 @@ function localUdc(): boolean {
 describe('native: the FunctionFS addon against the real kernel', function () {
   this.timeout(30_000);
   let fn: FfsFunction | undefined;
+  let udc = '';
   let host: UsbFunctionHandle | undefined;
   const seed = crypto.randomInt(1, 2 ** 31);
   let streamOffset = 0;
@@ -58,7 +59,7 @@ describe('native: the FunctionFS addon against the real kernel', function () {
       function: { endpoints: [{ number: 1, direction: 'in', type: 'bulk' }, { number: 2, direction: 'out', type: 'bulk' }] },
       strings: ['ffs-lab native io'],
     });
-    fn.bind();
+    udc = fn.bind();
     host = (await openUsbFunction({ vendorId: 0x1d6b, productId: 0x0105, serial })).handle;
     await fn.waitEnabled();
   });
@@ -101,23 +102,16 @@ describe('native: the FunctionFS addon against the real kernel', function () {
       let bufOut: Uint8Array;
 
       before(function () {
-        if (mode === 'mmap' && labContext().kernel.features.mmap !== 'present') skipWithReason(this, 'mmap zero-copy: absent on this kernel');
-        if (mode === 'dmabuf' && labContext().kernel.features.dmabuf === 'absent') {
-          skipWithReason(this, `DMABUF: absent on this kernel (FunctionFS DMABUF arrived in Linux 6.9; probe: ${labContext().kernel.features.dmabufProbe})`);
+        if (mode === 'mmap' && labContext().kernel.features.mmap !== 'present') skipWithReason(this, MMAP_ABSENT);
+        if (mode === 'dmabuf') {
+          // The dmabuf suite's probe, so a kernel or UDC without DMABUF is skipped in the same words.
+          const probe = probeDmabuf(fn!.endpointPath(1), udc);
+          if (!probe.usable && !probe.sgExpected) skipWithReason(this, probe.reason!);
         }
         epIn = openEndpoint(fn!.endpointPath(1), mode, { depth: 4 });
         epOut = openEndpoint(fn!.endpointPath(2), mode, { depth: 4 });
-        try {
-          bufIn = epIn.allocate(65536);
-          bufOut = epOut.allocate(65536);
-        } catch (err) {
-          // Stock dummy_udc has no scatter-gather, and FUNCTIONFS_DMABUF_ATTACH needs it.
-          const sgParam = fs.existsSync(DUMMY_SG_PARAM) ? fs.readFileSync(DUMMY_SG_PARAM, 'utf8').trim() : undefined;
-          if (mode === 'dmabuf' && hasCode(err, 'EPERM') && sgParam !== 'Y') {
-            skipWithReason(this, `DMABUF attach: EPERM: dummy_udc ${sgParam === undefined ? 'lacks scatter-gather (our dummy_hcd patch 0005 is not in this kernel)' : 'runs with sg_supported=N'}`);
-          }
-          throw err;
-        }
+        bufIn = epIn.allocate(65536);
+        bufOut = epOut.allocate(65536);
       });
 
       after(async function () {
@@ -205,7 +199,7 @@ describe('native: the FunctionFS addon against the real kernel', function () {
     });
 
     it('a released mapping is detached: JS sees zero bytes, never unmapped memory', async function () {
-      if (labContext().kernel.features.mmap !== 'present') skipWithReason(this, 'mmap zero-copy: absent on this kernel');
+      if (labContext().kernel.features.mmap !== 'present') skipWithReason(this, MMAP_ABSENT);
       const io = openEndpoint(fn!.endpointPath(1), 'mmap');
       const b = io.allocate(8192);
       b[0] = 1;
