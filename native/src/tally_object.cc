@@ -1,5 +1,6 @@
 #include "tally_object.h"
 
+#include <algorithm>
 #include <string>
 
 #include "buffer_span.h"
@@ -56,54 +57,46 @@ TallyObject::TallyObject(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Tall
   if (tally_) pattern_ = Napi::Persistent(o.Get("pattern").As<Napi::Object>());
 }
 
-bool TallyObject::Args(const Napi::CallbackInfo &info, uint8_t **data, size_t *len, uint64_t *k) {
+bool TallyObject::Args(const Napi::CallbackInfo &info, bool with_count, Call *c) {
   Napi::Env env = info.Env();
   double kv = info.Length() > 1 ? info[1].ToNumber().DoubleValue() : -1;
-  if (!tally_ || info.Length() < 2 || !BufferSpan(info[0], data, len) || !(kv >= 0 && kv < static_cast<double>(tally_->shape().transfers))) {
+  double nv = with_count && info.Length() > 2 ? info[2].ToNumber().DoubleValue() : 0;
+  if (!tally_ || !BufferSpan(info[0], &c->data, &c->len) || !(kv >= 0 && kv < static_cast<double>(tally_->shape().transfers)) || !(nv >= 0)) {
     Napi::TypeError::New(env, "Tally: (buffer, transfer index within the stream[, bytes moved])").ThrowAsJavaScriptException();
     return false;
   }
-  *k = static_cast<uint64_t>(kv);
+  c->k = static_cast<uint64_t>(kv);
+  c->n = std::min<uint64_t>(static_cast<uint64_t>(nv), c->len);
   return true;
 }
 
 // fill(buffer, k) -> bytes: the pattern bytes of transfer k at the buffer's start.
 Napi::Value TallyObject::Fill(const Napi::CallbackInfo &info) {
-  uint8_t *data;
-  size_t len;
-  uint64_t k;
-  if (!Args(info, &data, &len, &k)) return info.Env().Undefined();
-  uint64_t n = tally_->Expected(k);
-  if (len < n) {
+  Call c;
+  if (!Args(info, false, &c)) return info.Env().Undefined();
+  uint64_t n = tally_->Expected(c.k);
+  if (c.len < n) {
     Napi::RangeError::New(info.Env(), "Tally.fill: the buffer is shorter than the transfer").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  tally_->Fill(data, k);
+  tally_->Fill(c.data, c.k);
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
 // sent(buffer, k, n) -> undefined, or what was wrong ("transfer k: wrote n of m bytes").
 Napi::Value TallyObject::Sent(const Napi::CallbackInfo &info) {
-  uint8_t *data;
-  size_t len;
-  uint64_t k;
-  if (!Args(info, &data, &len, &k)) return info.Env().Undefined();
-  uint64_t n = static_cast<uint64_t>(info[2].ToNumber().DoubleValue());
-  if (n > len) n = len;
+  Call c;
+  if (!Args(info, true, &c)) return info.Env().Undefined();
   std::string error;
-  if (tally_->Sent(k, data, n, &error)) return info.Env().Undefined();
+  if (tally_->Sent(c.k, c.data, c.n, &error)) return info.Env().Undefined();
   return Napi::String::New(info.Env(), error);
 }
 
 // received(buffer, k, n) -> false when a byte or the length was wrong (the first fault is kept).
 Napi::Value TallyObject::Received(const Napi::CallbackInfo &info) {
-  uint8_t *data;
-  size_t len;
-  uint64_t k;
-  if (!Args(info, &data, &len, &k)) return info.Env().Undefined();
-  uint64_t n = static_cast<uint64_t>(info[2].ToNumber().DoubleValue());
-  if (n > len) n = len;
-  return Napi::Boolean::New(info.Env(), tally_->Received(k, data, n));
+  Call c;
+  if (!Args(info, true, &c)) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), tally_->Received(c.k, c.data, c.n));
 }
 
 // report() -> {bytes, transfers, crc, firstBadOffset, fault?, badTransfers}

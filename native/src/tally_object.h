@@ -26,8 +26,16 @@ class TallyObject : public Napi::ObjectWrap<TallyObject> {
   Napi::Value Sent(const Napi::CallbackInfo &info);
   Napi::Value Received(const Napi::CallbackInfo &info);
   Napi::Value Report(const Napi::CallbackInfo &info);
-  // The bytes of info[0] and the transfer index info[1]; false (a JS error pending) on bad input.
-  bool Args(const Napi::CallbackInfo &info, uint8_t **data, size_t *len, uint64_t *k);
+  // One call's arguments: the bytes of info[0], transfer index info[1] and, `with_count`, the
+  // bytes moved info[2] (at most the buffer's length).
+  struct Call {
+    uint8_t *data = nullptr;
+    size_t len = 0;
+    uint64_t k = 0;
+    uint64_t n = 0;
+  };
+  // False (a JS error pending) on bad input.
+  bool Args(const Napi::CallbackInfo &info, bool with_count, Call *c);
 
   std::unique_ptr<StreamTally> tally_;
   Napi::ObjectReference pattern_;  // the table the tally reads
