@@ -1,7 +1,7 @@
 import type { AgentHandle } from '../suite-runner/lab-context';
 
 /**
- * Follows the target's kernel log through the whole run over one agent session of its own, so
+ * Follows the target's kernel log through the whole run over one agent session it owns, so
  * that every test gets the kernel messages printed while it ran (KernelCI style). Lifecycle:
  * start() -> take()* -> close(). After the first failure to read, it stays off and says why.
  */
@@ -15,9 +15,11 @@ export class KernelMonitor {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Start a dedicated agent and set the cursor at the newest kernel record. */
-  static async start(launch: () => Promise<AgentHandle>, timeoutMs: number): Promise<KernelMonitor> {
-    const h = await launch();
+  /**
+   * Take over agent session `h` (no suite may use it; close() closes it, and so does a failed
+   * start) and set the cursor at the newest kernel record.
+   */
+  static async start(h: AgentHandle, timeoutMs: number): Promise<KernelMonitor> {
     try {
       const m = await h.agent.call('kernel.messages', {}, timeoutMs);
       return new KernelMonitor(h, m.lastSeq, timeoutMs);

@@ -37,8 +37,9 @@ export interface RunOnTargetOptions {
  * Run suites against one target: the one path behind both `ffs-lab run` and the lab's guest, so
  * the lab tests exactly what users run on hardware.
  *
- * 1. Start the agent once (over a fresh connection) to learn the kernel release and UDCs and to
- *    probe the features (skipped, features `unknown`, when the target has no probe binary).
+ * 1. Start an agent (over a fresh connection) to learn the kernel release and UDCs and to
+ *    probe the features (skipped, features `unknown`, when the target has no probe binary);
+ *    that agent then follows the kernel log for the whole run.
  * 2. Run the suites with mocha; each suite starts its own agents through the context.
  * 3. Check that no ffs-lab gadget is left in the target's configfs.
  * 4. Write the reports and print the totals.
@@ -58,7 +59,9 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   let latest: AgentHandle | undefined;
   const startAgent = async () => (latest = await launch());
 
-  const probe = await startAgent();
+  // This first agent probes the target, then follows its kernel log for the whole run (one
+  // agent start less: seconds on a TCG lab). Suites never see it.
+  const probe = await launch();
   let features: KernelFeatures;
   let hello;
   try {
@@ -69,8 +72,9 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
     }
     const probeBinary = o.tools?.ffsFeatures ?? t.config.tools?.ffsFeatures ?? (t.config.tools?.dir ? path.posix.join(t.config.tools.dir, 'ffs-features') : undefined);
     features = probeBinary ? await probe.agent.call('features', { probe: probeBinary }, t.commandTimeoutMs) : notProbed();
-  } finally {
+  } catch (err) {
     await probe.close();
+    throw err;
   }
 
   const expected = o.kernel?.expected ?? t.config.features;
@@ -95,7 +99,7 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   );
 
   const infrastructure = new Set<string>();
-  const monitor = await KernelMonitor.start(launch, t.commandTimeoutMs).catch((err: Error) => {
+  const monitor = await KernelMonitor.start(probe, t.commandTimeoutMs).catch((err: Error) => {
     say(`(kernel log not followed per test: ${err.message})`);
     return undefined;
   });
