@@ -67,14 +67,15 @@ void DmabufPump::Run() {
     if (status == 0) continue;
     Settle(*s);
     if (halted_) continue;
-    std::lock_guard<std::mutex> lock(mu_);
-    Finish(*s, status);
-    if (halted_) continue;
-    turn_++;
-    SetFinished(turn_);
-    if (next_ < transfers) {
-      if (Submit(*s, next_)) next_++;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Finish(*s, status);
+      if (halted_) continue;
+      turn_++;
+      SetFinished(turn_);
     }
+    // Outside the lock: Submit takes it to record a failure.
+    if (next_ < transfers && Submit(*s, next_)) next_++;
   }
 }
 
