@@ -9,6 +9,8 @@
 // Lifecycle: new -> start() -> (stop()) -> onDone -> close().
 #pragma once
 #include <napi.h>
+#include <pthread.h>
+#include <signal.h>
 #include <uv.h>
 
 #include <atomic>
@@ -74,6 +76,11 @@ class ThreadPump : public Napi::ObjectWrap<T> {
     this->Ref();
     uv_ref(reinterpret_cast<uv_handle_t *>(async_));
     thread_ = std::thread([this] {
+      // Signals are the main thread's business: f_fs ends an interrupted blocking transfer with
+      // EINTR, so a SIGCHLD landing here would end a copy stream.
+      sigset_t all;
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, nullptr);
       static_cast<T *>(this)->Run();
       uv_async_send(async_);
     });
