@@ -41,6 +41,8 @@ const N = {
 const RUN_HAZARDS = process.env.FFS_LAB_FAULT_HAZARDS === '1';
 /** Our series' fix for the double reset of an ep0 open racing the last close (patch file name, without its number). */
 const DOUBLE_RESET_FIX = 'usb-gadget-f_fs-fix-a-double-reset-when-ep0-is-opene';
+/** Our series' fix for DMABUF ioctls after a UDC unbind (6.12 f_fs oopses on a NULL gadget without it). */
+const UNBOUND_GADGET_FIX = 'usb-gadget-f_fs-do-not-dereference-an-unbound-gadget';
 
 /** The fault is thrown once the agent's end has moved this much. */
 const STRIKE_AT = 2 * MiB;
@@ -206,14 +208,20 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     await freshGadgetPasses(await start(), 0x0123);
   });
 
-  it(`UDC unbound mid-stream ("" > UDC) and bound again, ${N.rebinds} times: the stream fails with an errno, the function works again, quota back`, async function () {
+  it(`UDC unbound mid-stream ("" > UDC) and bound again, a source and a sink in every stream mode, at least ${N.rebinds} times: the stream fails with an errno, the function works again, quota back`, async function () {
+    // DMABUF streams go on after the unbind until their next TRANSFER fails: only where that ioctl
+    // is safe on an unbound gadget (and where dummy_udc takes DMABUF: the same series).
+    const dmabuf = labContext().kernel.features.dmabuf === 'present' && kernelCarriesPatch(UNBOUND_GADGET_FIX);
+    const modes: IoModeName[] = [...(mmap ? (['mmap'] as const) : []), 'aio', 'copy', ...(dmabuf ? (['dmabuf'] as const) : [])];
+    const rounds = Math.max(N.rebinds, 2 * modes.length);
     const a = await start();
     const g = await gadget(a, 'fault-unbind', 0x0124);
     const q0 = mmap ? await mmapQuota(a.agent) : undefined;
     if (q0 !== undefined) assert.equal(q0, MMAP_MB * MiB, 'quota before the fault');
     const seen: string[] = [];
-    for (let i = 0; i < N.rebinds; i++) {
-      const s = await stream(g, i % 2 ? 'source' : 'sink', 1024 * MiB);
+    for (let i = 0; i < rounds; i++) {
+      const mode = modes[Math.floor(i / 2) % modes.length];
+      const s = await stream(g, i % 2 ? 'source' : 'sink', 1024 * MiB, mode);
       await s.waitProgress(STRIKE_AT, 30_000);
       await a.agent.call('gadget.unbind', {});
       const host = await s.host(NOTICE_MS);
@@ -222,7 +230,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
       assert.equal(agent.state, 'failed', 'the agent end should fail when its UDC goes away');
       const why = `${agent.error!.code}: ${agent.error!.message}`;
       assert.ok(isOneLine(why), why);
-      seen.push(`${s.o.kind} agent ${agent.error!.code}, host ${host!.error!.code}`);
+      seen.push(`${mode} ${s.o.kind} agent ${agent.error!.code}, host ${host!.error!.code}`);
       await a.agent.call('gadget.bind', labContext().udc ? { udc: labContext().udc } : {});
       await g.attach(true);
       await healthy(g);
@@ -231,7 +239,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     assert.equal((await a.agent.call('mmap.mounts', {})).liveMappings, 0, 'mappings left in the agent');
     await g.remove();
     await nothingLeft();
-    say(this, `${N.rebinds} unbind/rebind cycles mid-stream: ${[...new Set(seen)].join('; ')}; each rebind enumerated and passed a stream each way${q0 !== undefined ? `; quota ${q0 / MiB} MiB before and after` : ''}`);
+    say(this, `${rounds} unbind/rebind cycles mid-stream: ${[...new Set(seen)].join('; ')}; each rebind enumerated and passed a stream each way${q0 !== undefined ? `; quota ${q0 / MiB} MiB before and after` : ''}`);
   });
 
   it('host-side device reset mid-stream, then re-open: both ends end, the function is enabled again and passes, quota back', async function () {

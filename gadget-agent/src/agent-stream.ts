@@ -54,7 +54,7 @@ export class AgentStream {
   private readonly sentTally: StreamTally | undefined;
   private readonly receivedTally: StreamTally | undefined;
   private pipeline: Pipeline | undefined;
-  /** Set when the addon runs this stream (aio/mmap source or sink): the tallies are its counts. */
+  /** Set when the addon runs this stream (any source or sink; echo runs on the pipeline): the tallies are its counts. */
   private pump: NativePump | undefined;
   private stopReason: Error | undefined;
   private maxPacketSize = 0;
@@ -163,7 +163,10 @@ export class AgentStream {
       if (this.stopReason) throw this.stopReason;
       const open = (path: string | undefined) => {
         if (!path) throw new AgentError('BAD_STATE', `the function has no ${p.kind === 'sink' ? 'OUT' : 'IN'} endpoint for a ${p.kind} stream`);
-        const io = openEndpoint(path, p.mode, { depth: Math.max(1, Math.min(p.depth, 256)) });
+        // The copy pump wants O_NONBLOCK (copy_pump.h): a blocking call on an endpoint disabled
+        // mid-stream would wait for the next bind. Echo's CopyIo overlaps calls, so it blocks.
+        const nonBlocking = p.mode === 'copy' && p.kind !== 'echo' ? { nonBlocking: true } : {};
+        const io = openEndpoint(path, p.mode, { depth: Math.max(1, Math.min(p.depth, 256)), ...nonBlocking });
         ios.push(io);
         return io;
       };

@@ -109,6 +109,25 @@ describe('native pump (AIO on a FIFO)', () => {
     }
   });
 
+  it('copy engine on an O_NONBLOCK descriptor: EAGAIN past the grace ends the stream with a reason (an endpoint disabled mid-stream)', async () => {
+    const fd = openFifo();
+    try {
+      const data = Buffer.alloc(1024);
+      fillPattern(data, seed, 0);
+      fs.writeSync(fd, data); // one of four transfers: the second read finds the pipe empty
+      const shape: StreamShape = { transferSize: 1024, totalBytes: 4096 };
+      const t0 = Date.now();
+      const pump = runNativePump({ engine: 'copy', fd, write: false, slots: slots(1, 1024), shape, transfers: 4, maxPacketSize: MPS, seed, timeoutMs: 5000 });
+      const outcome = await pump.done;
+      assert.equal(outcome.error?.code, 'EAGAIN');
+      assert.match(outcome.error!.message, /^read: EAGAIN: the endpoint is disabled/);
+      assert.equal(outcome.finished, 1);
+      assert.ok(Date.now() - t0 < 2000, 'ended within the grace, not at the deadline');
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   it('copy engine: a stop while a read is blocked ends the stream at once; the thread ends when the read does', async () => {
     const fd = fs.openSync(fifo, fs.constants.O_RDWR);
     try {

@@ -21,26 +21,39 @@ CopyPump::~CopyPump() {
   if (fd_ >= 0 && !started_) close(fd_);
 }
 
+// EAGAIN on an O_NONBLOCK endpoint file means the endpoint is disabled (no ENABLE since the host
+// deconfigured or the UDC went away), where a blocking one would wait for the next ENABLE and go
+// on with the next bind's host. It also means a moment's contention for f_fs's per-endpoint
+// mutex: retry within kDisabledGraceMs before calling the endpoint disabled.
+constexpr int kDisabledGraceMs = 100;
+constexpr int kRetryUs = 2000;
+
 void CopyPump::Run() {
   StreamTally &t = *common_.tally;
   PumpSlot slot = common_.slots[0];
   uint64_t transfers = t.shape().transfers;
   for (uint64_t k = 0; k < transfers && !stop_; k++) {
+    if (common_.write) t.Fill(slot.data, k);
     ssize_t n;
-    if (common_.write) {
-      t.Fill(slot.data, k);
-      n = write(fd_, slot.data, t.Expected(k));
-    } else {
-      // f_fs ends a blocking read with EINTR on any signal, even SIGSTOP/SIGCONT; the data
-      // is still queued then, so read again, as CopyIo does.
-      do {
-        n = read(fd_, slot.data, t.PostLength(k));
-      } while (n < 0 && errno == EINTR && !stop_);
+    int again = 0;
+    for (;;) {
+      n = common_.write ? write(fd_, slot.data, t.Expected(k)) : read(fd_, slot.data, t.PostLength(k));
+      if (n >= 0 || stop_) break;
+      // f_fs ends a blocking read with EINTR on any signal, even SIGSTOP/SIGCONT; the data is
+      // still queued then, so read again, as CopyIo does.
+      if (errno == EINTR && !common_.write) continue;
+      if (errno != EAGAIN || ++again * kRetryUs > kDisabledGraceMs * 1000) break;
+      usleep(kRetryUs);
     }
     int err = n < 0 ? errno : 0;
+    const char *call = common_.write ? "write" : "read";
     std::lock_guard<std::mutex> lock(mu_);
+    if (n < 0 && err == EAGAIN) {
+      common_.FailWith("EAGAIN", std::string(call) + ": EAGAIN: the endpoint is disabled (the host deconfigured the function, or its UDC went away)");
+      break;
+    }
     if (n < 0) {
-      common_.FailErrno(err, common_.write ? "write" : "read");
+      common_.FailErrno(err, call);
       break;
     }
     if (!common_.write) {

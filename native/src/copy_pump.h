@@ -2,8 +2,9 @@
 // after the other (what copy mode is), with the pattern and the tally in C++ as in StreamPump.
 // The thread works on a dup of the endpoint descriptor, so the caller closing its descriptor
 // cannot redirect it, and it ends on its own when a blocked call returns (f_fs ends them when
-// the function is disabled): close() does not wait for it. The JS surface and the lifecycle are
-// ThreadPump's.
+// the function is disabled): close() does not wait for it. Give it an O_NONBLOCK descriptor:
+// then a call on a disabled endpoint fails (EAGAIN) instead of waiting for the next ENABLE.
+// The JS surface and the lifecycle are ThreadPump's.
 #pragma once
 #include "thread_pump.h"
 
