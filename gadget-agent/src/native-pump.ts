@@ -7,8 +7,8 @@ import type { Pipeline, PipelineOutcome } from './transfer-pipeline';
 /** Options of {@link runNativePump}. */
 export interface NativePumpOptions {
   /**
-   * aio: Linux AIO on the event loop (aio and mmap modes); copy: blocking read/write on a
-   * thread, one slot; dmabuf: DMABUF transfers and their fences on the event loop.
+   * The addon's pump, each on a thread of its own: aio: Linux AIO (aio and mmap modes);
+   * copy: blocking read/write, one slot; dmabuf: DMABUF transfers and their fences.
    */
   engine: 'aio' | 'copy' | 'dmabuf';
   /** dmabuf: the dma-buf fd of each slot (DmabufIo.dmabufFd). */
@@ -36,9 +36,9 @@ export interface NativePump extends Pipeline {
 }
 
 /**
- * A source or sink stream end run by the addon: StreamPump (native/src/stream_pump.cc: Linux
- * AIO, completions reaped and slots resubmitted in one io_submit per event-loop wake-up),
- * CopyPump (copy_pump.cc: blocking write()/read() on a thread of its own) or DmabufPump
+ * A source or sink stream end run by the addon, each pump on a thread of its own: StreamPump
+ * (native/src/stream_pump.cc: Linux AIO, completions reaped by io_getevents and slots resubmitted
+ * in one io_submit), CopyPump (copy_pump.cc: blocking write()/read()) or DmabufPump
  * (dmabuf_pump.cc: DMABUF transfers completed by their fences); pattern fill or check and
  * CRC-32 in C++, no JavaScript per transfer. The same contract as
  * runPipeline() (transfer-pipeline.ts): transfers in stream order, lengths from

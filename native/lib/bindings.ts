@@ -92,7 +92,7 @@ export interface NativeStreamPumpTally extends NativeTallyReport {
   inFlight: number;
 }
 
-/** A stream run by the addon: on the event loop (StreamPump: AIO; DmabufPump: DMABUF) or on a thread of its own (CopyPump: read/write). */
+/** A source or sink stream run by the addon on a thread of its own (StreamPump: AIO; CopyPump: read/write; DmabufPump: DMABUF). Lifecycle: new, start(), (stop()), onDone, close(). */
 export interface NativeStreamPump {
   start(): void;
   stop(): void;
@@ -107,11 +107,11 @@ export interface NativeStreamPump {
 export interface NativeBindings {
   AioContext: new (maxEvents: number, onComplete: (ids: number[], results: number[]) => void) => NativeAioContext;
   FdWatcher: new (fd: number, what: 'readable' | 'writable', callback: (events: number) => void) => NativeFdWatcher;
-  /** Linux AIO on the event loop (native/src/stream_pump.h); any number of slots. */
+  /** Linux AIO, a thread waiting in io_getevents (native/src/stream_pump.h); any number of slots. */
   StreamPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
   /** Blocking write()/read() on a thread of its own (native/src/copy_pump.h); exactly one slot. */
   CopyPump: new (options: NativeStreamPumpOptions) => NativeStreamPump;
-  /** FunctionFS DMABUF transfers completed by their fences (native/src/dmabuf_pump.h); slots[i] maps dmabufFds[i]. */
+  /** FunctionFS DMABUF transfers, a thread waiting for their fences (native/src/dmabuf_pump.h); slots[i] maps dmabufFds[i]. */
   DmabufPump: new (options: NativeStreamPumpOptions & { dmabufFds: number[] }) => NativeStreamPump;
   /** A stream end's tally driven call by call (native/src/tally_object.h). */
   Tally: new (shape: NativeStreamShape) => NativeTally;

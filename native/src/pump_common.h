@@ -1,6 +1,6 @@
-// What both stream pumps (AIO: stream_pump.h; blocking read/write: copy_pump.h) are given and
-// keep: the endpoint, the stream's shape and pattern, the slot buffers (referenced, so JS cannot
-// free memory the kernel still writes into), the tally, the first error and onDone.
+// What the stream pumps (AIO: stream_pump.h; read/write: copy_pump.h; DMABUF: dmabuf_pump.h)
+// are given and keep: the endpoint, the stream's shape and pattern, the slot buffers (referenced,
+// so JS cannot free memory the kernel still writes into), the tally, the first error and onDone.
 #pragma once
 #include <napi.h>
 
