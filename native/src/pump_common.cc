@@ -5,12 +5,6 @@
 
 namespace ffslab {
 
-namespace {
-
-bool IsCount(double v, double max) { return v >= 0 && v <= max && v == static_cast<double>(static_cast<uint64_t>(v)); }
-
-}  // namespace
-
 bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t max_slots) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) {

@@ -7,11 +7,7 @@
 
 namespace ffslab {
 
-namespace {
-
 bool IsCount(double v, double max) { return v >= 0 && v <= max && v == static_cast<double>(static_cast<uint64_t>(v)); }
-
-}  // namespace
 
 std::unique_ptr<StreamTally> ParseTally(Napi::Env env, Napi::Object o, const char *what) {
   Napi::Value pattern = o.Get("pattern");
