@@ -7,6 +7,19 @@ pkgs=(
   python3 qemu-system-x86 openssh-server openssh-client udev iproute2 util-linux
   libusb-1.0-0-dev zlib1g-dev chromium
 )
+# Daemons must not start while we install (the lab starts its own sshd and udevd), so apt runs
+# with a policy-rc.d that denies them. The file carries our marker: one left by a run that was
+# killed before its trap could remove it is ours to remove, and anyone else's is never touched.
+POLICY_RC=${FFS_LAB_POLICY_RC:-/usr/sbin/policy-rc.d}  # the variable is for the tests
+MARKER='# ffs-lab install-deps: temporary, removed when the install ends'
+if [ -f "$POLICY_RC" ] && grep -qxF "$MARKER" "$POLICY_RC" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    rm -f "$POLICY_RC"
+    echo "install-deps: removed $POLICY_RC, left by an earlier install-deps that was killed (it kept daemons from starting)"
+  else
+    echo "install-deps: $POLICY_RC was left by an earlier install-deps that was killed; as root: rm $POLICY_RC" >&2
+  fi
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -22,9 +35,12 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 own_policy=0
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+if [ ! -e "$POLICY_RC" ]; then
+  printf '#!/bin/sh\n%s\nexit 101\n' "$MARKER" > "$POLICY_RC" && chmod +x "$POLICY_RC" && own_policy=1
 fi
-trap '[ $own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+trap '[ $own_policy = 1 ] && rm -f "$POLICY_RC"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"

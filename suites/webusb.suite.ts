@@ -181,6 +181,7 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
         skipWithReason(this, chromiumSkipped);
       }
       browserLog.push(`policy: ${policy.how} ${policy.file}`);
+      for (const l of policy.leftovers) process.stderr.write(`webusb: ${l}\n`);
       const t0 = Date.now();
       host = await ChromiumWebUsbHost.launch({ executablePath: chromiumExecutable()!, timeoutMs: 300_000, log: (l) => browserLog.push(l) });
       startMs = Date.now() - t0;

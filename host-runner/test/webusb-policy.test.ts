@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { installChromiumPolicy, ourMountAt, policyGrants, POLICY_FILE_NAME, webUsbPolicy } from '../src/webusb/chromium-policy';
+import { spawn } from 'node:child_process';
+import { installChromiumPolicy, ourMountAt, ourMountsOnPath, policyGrants, POLICY_FILE_NAME, webUsbPolicy } from '../src/webusb/chromium-policy';
 
 const ORIGIN = 'https://ffs-lab.test';
 const DEV = { vendorId: 0x1d6b, productId: 0x0140 };
@@ -11,6 +12,8 @@ let dir: string;
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-webusb-policy-'));
+  // The install record goes to the cache's state/; keep it inside this test's directory.
+  process.env.FFS_LAB_CACHE = path.join(dir, 'cache');
 });
 
 after(() => {
@@ -82,4 +85,54 @@ test('ourMountAt finds our tmpfs by mount point and source in mountinfo', () => 
   assert.ok(!ourMountAt(info, '/tmp'));
   assert.ok(!ourMountAt(info, '/etc/chromium/policies'));
   assert.ok(!ourMountAt('', '/etc/chromium'));
+});
+
+test('a run killed (SIGKILL) after installing leaves nothing the next install does not take back, and says so', async () => {
+  const target = path.join(dir, 'k', 'policies', 'managed');
+  fs.mkdirSync(path.join(dir, 'k'));
+  // A real process installs the policy and is killed before it can remove it.
+  const child = spawn(process.execPath, ['-e', `
+    const { installChromiumPolicy } = require(${JSON.stringify(require.resolve('../src/webusb/chromium-policy'))});
+    installChromiumPolicy(${JSON.stringify(ORIGIN)}, [${JSON.stringify(DEV)}], { dir: ${JSON.stringify(target)} })
+      .then(() => { process.stdout.write('installed\\n'); setInterval(() => undefined, 1000); });
+  `], { env: { ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('installed') && resolve());
+    child.on('exit', (code) => reject(new Error(`child exited ${code} before installing`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.ok(fs.existsSync(path.join(target, POLICY_FILE_NAME)), 'the killed run left its policy file');
+
+  const p = await installChromiumPolicy(ORIGIN, [DEV], { dir: target });
+  assert.deepEqual(p.leftovers, [
+    `removed ${path.join(target, POLICY_FILE_NAME)}, left by an earlier run`,
+    `removed the directory ${target}, made by an earlier run`,
+    `removed the directory ${path.dirname(target)}, made by an earlier run`,
+  ]);
+  assert.equal(p.how, 'file');
+  await p.remove();
+  assert.ok(!fs.existsSync(path.join(dir, 'k', 'policies')), 'the directories the killed run made are gone too');
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'cache', 'state')), [], 'no install record is left');
+  const again = await installChromiumPolicy(ORIGIN, [DEV], { dir: target });
+  assert.deepEqual(again.leftovers, [], 'a clean state reports nothing');
+  await again.remove();
+});
+
+test("a leftover directory that holds someone else's file now is left alone", async () => {
+  const target = path.join(dir, 'm', 'managed');
+  fs.mkdirSync(path.join(dir, 'm'));
+  const first = await installChromiumPolicy(ORIGIN, [DEV], { dir: target });
+  void first; // never removed: as if killed
+  fs.writeFileSync(path.join(target, 'admin.json'), '{}');
+  const p = await installChromiumPolicy(ORIGIN, [DEV], { dir: target });
+  assert.deepEqual(p.leftovers, [`removed ${path.join(target, POLICY_FILE_NAME)}, left by an earlier run`]);
+  await p.remove();
+  assert.ok(fs.existsSync(path.join(target, 'admin.json')));
+});
+
+test('ourMountsOnPath finds our tmpfs on the directory or a parent', () => {
+  const info = '40 22 0:35 / /etc/chromium rw,relatime shared:20 - tmpfs ffs-lab-policy rw,size=1024k,mode=755';
+  assert.deepEqual(ourMountsOnPath(info, '/etc/chromium/policies/managed'), ['/etc/chromium']);
+  assert.deepEqual(ourMountsOnPath(info, '/etc/other'), []);
 });

@@ -10,9 +10,11 @@
  *   afterwards;
  * - a policy file already there that grants the device (an admin installed it): used as is.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cacheRoot } from '../util/cache-dir';
 import { runCommand } from '../util/exec';
 
 /** Debian's Chromium (Google Chrome reads /etc/opt/chrome/policies/managed instead). */
@@ -66,6 +68,8 @@ export interface InstalledPolicy {
   file: string;
   /** Undo what install did (remove the file / unmount the tmpfs); safe to call twice. */
   remove(): Promise<void>;
+  /** What install cleaned up that an earlier, killed run had left (one sentence each; empty when nothing). */
+  leftovers: string[];
 }
 
 /** Options of {@link installChromiumPolicy}. */
@@ -74,6 +78,11 @@ export interface PolicyInstallOptions {
   dir?: string;
   /** May a tmpfs be mounted when the directory is read-only? Default: when running as root. */
   allowMount?: boolean;
+  /**
+   * Where install records the directories it creates, so a run killed before remove() is
+   * cleaned up by the next one. Default `<cache>/state` (util/cache-dir.ts).
+   */
+  stateDir?: string;
 }
 
 /**
@@ -86,17 +95,21 @@ export async function installChromiumPolicy(origin: string, devices: readonly Po
   const file = path.join(dir, POLICY_FILE_NAME);
   const doc = webUsbPolicy(origin, devices);
   const text = `${JSON.stringify(doc, null, 2)}\n`;
+  const record = recordFile(opts.stateDir ?? path.join(cacheRoot(), 'state'), dir);
+  const leftovers = await sweepLeftovers(dir, file, record);
   const already = existingGrant(dir, origin, devices);
-  if (already) return { how: 'preinstalled', file: already, remove: async () => undefined };
+  if (already) return { how: 'preinstalled', file: already, remove: async () => undefined, leftovers };
   try {
-    const created = mkdirsRecorded(dir);
+    const created = mkdirsRecorded(dir, record);
     fs.writeFileSync(file, text, { mode: 0o644 });
     return {
       how: 'file',
       file,
+      leftovers,
       remove: once(async () => {
         fs.rmSync(file, { force: true });
         for (const d of created.reverse()) fs.rmdirSync(d);
+        fs.rmSync(record, { force: true });
       }),
     };
   } catch (err) {
@@ -106,7 +119,54 @@ export async function installChromiumPolicy(origin: string, devices: readonly Po
       throw new Error(`cannot install the Chromium WebUSB policy (${code ?? (err as Error).message} on ${dir}): run as root, or install ${file} containing ${JSON.stringify(doc)}`);
     }
   }
-  return mountPolicyTmpfs(dir, file, text);
+  return mountPolicyTmpfs(dir, file, text, leftovers);
+}
+
+/** The record of what install created for `dir`: one file per policy directory, named by its hash. */
+function recordFile(stateDir: string, dir: string): string {
+  return path.join(stateDir, `chromium-policy-${crypto.createHash('sha256').update(dir).digest('hex').slice(0, 16)}.json`);
+}
+
+/**
+ * Undo what a run killed before its remove() left behind: our policy file (its name is ours
+ * alone), the directories its record lists (only while empty), and our tmpfs (by its source
+ * name) on the way to `dir`. Returns one sentence per thing removed.
+ */
+async function sweepLeftovers(dir: string, file: string, record: string): Promise<string[]> {
+  const notes: string[] = [];
+  for (const mountPoint of ourMountsOnPath(readMountinfo(), dir)) {
+    await unmount(mountPoint);
+    notes.push(`unmounted the policy tmpfs an earlier run left on ${mountPoint}`);
+  }
+  if (fs.existsSync(file)) {
+    fs.rmSync(file, { force: true });
+    notes.push(`removed ${file}, left by an earlier run`);
+  }
+  let created: string[] = [];
+  try {
+    const r = JSON.parse(fs.readFileSync(record, 'utf8')) as { dir?: unknown; created?: unknown };
+    if (r.dir === dir && Array.isArray(r.created)) created = r.created.filter((d): d is string => typeof d === 'string' && (dir === d || dir.startsWith(`${d}/`)));
+  } catch {
+    /* no record (the usual case), or an unreadable one: nothing of ours to take back */
+  }
+  for (const d of [...created].reverse()) {
+    try {
+      fs.rmdirSync(d);
+      notes.push(`removed the directory ${d}, made by an earlier run`);
+    } catch {
+      /* gone already, or someone else's files are in it now: leave it */
+    }
+  }
+  fs.rmSync(record, { force: true });
+  return notes;
+}
+
+function readMountinfo(): string {
+  try {
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** A file in `dir` whose policy already grants every device to `origin`, if any. */
@@ -128,11 +188,32 @@ function existingGrant(dir: string, origin: string, devices: readonly PolicyDevi
   return undefined;
 }
 
-/** mkdir -p, returning the directories it created (outermost first). */
-function mkdirsRecorded(dir: string): string[] {
+/**
+ * mkdir -p, returning the directories it created (outermost first). They are written to
+ * `record` before the first is made, so a kill between here and remove() loses nothing.
+ */
+function mkdirsRecorded(dir: string, record: string): string[] {
   const missing: string[] = [];
   for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) fs.mkdirSync(d);
+  if (missing.length) {
+    try {
+      fs.mkdirSync(path.dirname(record), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(record, `${JSON.stringify({ dir, created: missing })}\n`, { mode: 0o600 });
+    } catch {
+      /* no writable cache: the directories are still removed by remove(), just not after a kill */
+    }
+  }
+  const made: string[] = [];
+  try {
+    for (const d of missing) {
+      fs.mkdirSync(d);
+      made.push(d);
+    }
+  } catch (err) {
+    for (const d of made.reverse()) fs.rmdirSync(d);
+    fs.rmSync(record, { force: true });
+    throw err;
+  }
   return missing;
 }
 
@@ -141,7 +222,7 @@ function mkdirsRecorded(dir: string): string[] {
  * to `dir` (so /etc/chromium when no policy directory exists), copy that directory's files into
  * it so nothing Chromium reads there is hidden, then write the policy.
  */
-async function mountPolicyTmpfs(dir: string, file: string, text: string): Promise<InstalledPolicy> {
+async function mountPolicyTmpfs(dir: string, file: string, text: string, leftovers: string[]): Promise<InstalledPolicy> {
   let mountPoint = dir;
   while (!fs.existsSync(mountPoint)) mountPoint = path.dirname(mountPoint);
   if (mountPoint === '/' || mountPoint === '/etc') throw new Error(`cannot install the Chromium WebUSB policy: ${dir} is on a read-only file system and has no parent of its own to mount a tmpfs over (is chromium installed?)`);
@@ -161,7 +242,7 @@ async function mountPolicyTmpfs(dir: string, file: string, text: string): Promis
   } finally {
     fs.rmSync(saved, { recursive: true, force: true });
   }
-  return { how: 'tmpfs', file, remove: once(() => unmount(mountPoint)) };
+  return { how: 'tmpfs', file, leftovers, remove: once(() => unmount(mountPoint)) };
 }
 
 /** A remover that does its work on the first call only (after hooks may call it twice). */
@@ -180,6 +261,15 @@ async function unmount(mountPoint: string): Promise<void> {
   if (r.code !== 0) await runCommand('umount', ['-l', mountPoint]);
   if (ourMountAt(fs.readFileSync('/proc/self/mountinfo', 'utf8'), mountPoint)) {
     throw new Error(`the Chromium policy tmpfs is still mounted on ${mountPoint}: ${r.tail.join(' ')}`);
+  }
+}
+
+/** Mount points of our policy tmpfs on `dir` or any of its parents, deepest first, by a /proc/self/mountinfo text. */
+export function ourMountsOnPath(mountinfo: string, dir: string): string[] {
+  const found: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (ourMountAt(mountinfo, d)) found.push(d);
+    if (d === path.dirname(d)) return found;
   }
 }
 
