@@ -6,6 +6,7 @@ import { allowedKernelReportsOf, logOf, measurementsOf, skipReasonOf } from './t
 import type { KernelMonitor } from '../kernel/kernel-monitor';
 import { scanKernelLog } from '../kernel/dmesg-scan';
 import type { SuiteEntry } from './suite-catalog';
+import { failureInjectionHooks, INJECT_FAILURE_ENV, parseFailureInjection } from './failure-injection';
 
 /** Options of {@link runSuites}. */
 export interface SuiteRunOptions {
@@ -88,6 +89,11 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
     reporter: Collector as unknown as Mocha.ReporterConstructor,
     ...(opts.grep ? { grep: new RegExp(opts.grep) } : {}),
   });
+  const injection = parseFailureInjection(process.env[INJECT_FAILURE_ENV]);
+  if (injection) {
+    out.write(`${INJECT_FAILURE_ENV}: tests matching ${injection.pattern} fail ${injection.afterMs} ms in, on purpose\n`);
+    mocha.rootHooks(failureInjectionHooks(injection));
+  }
   const monitor = opts.kernelMonitor;
   if (monitor) {
     mocha.rootHooks({
