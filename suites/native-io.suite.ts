@@ -5,6 +5,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { labContext } from '../host-runner/src/suite-runner/lab-context';
 import { measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+import { testBodySettled } from '../host-runner/src/suite-runner/test-body';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
@@ -108,10 +109,37 @@ describe('native: the FunctionFS addon against the real kernel', function () {
           const probe = probeDmabuf(fn!.endpointPath(1), udc);
           if (!probe.usable && !probe.sgExpected) skipWithReason(this, probe.reason!);
         }
+        openBoth();
+      });
+
+      function openBoth(): void {
         epIn = openEndpoint(fn!.endpointPath(1), mode, { depth: 4 });
         epOut = openEndpoint(fn!.endpointPath(2), mode, { depth: 4 });
         bufIn = epIn.allocate(65536);
         bufOut = epOut.allocate(65536);
+      }
+
+      // A failed test may leave transfers queued on either end (or, after a timeout, a body still
+      // running): let the body end, close both endpoints (their queued transfers are cancelled),
+      // read whatever IN data the gadget had already handed to the host, and start again clean,
+      // so one failure is reported once and not again by every test after it.
+      afterEach(async function () {
+        if (this.currentTest?.state !== 'failed' || !epIn) return;
+        this.timeout(60_000);
+        const settled = await testBodySettled(this, 15_000);
+        await epIn.close().catch(() => undefined);
+        await epOut?.close().catch(() => undefined);
+        const timeout = host!.bulkIn.timeout;
+        host!.bulkIn.timeout = 300;
+        let drained = 0;
+        for (let i = 0; i < 64; i++) {
+          const got = await host!.bulkIn.transferAsync(65536).catch(() => undefined);
+          if (!got) break;
+          drained += got.length;
+        }
+        host!.bulkIn.timeout = timeout;
+        openBoth();
+        process.stdout.write(`      cleanup after the failure: the test's body ${settled ? 'had ended' : 'was still running after 15 s'}; endpoints reopened; ${drained} stale IN bytes drained on the host\n`);
       });
 
       after(async function () {

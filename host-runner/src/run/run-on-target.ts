@@ -92,6 +92,7 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
     usb: { ...t.config.usb, enumerateTimeoutMs: t.config.usb?.enumerateTimeoutMs ?? DEFAULT_ENUMERATE_TIMEOUT_MS },
     targetDescription: t.description,
     startAgent,
+    target: t.config,
   };
   say(
     `kernel ${ctx.kernel.release}${o.kernel?.variant ? ` (${o.kernel.variant})` : ''} on ${t.description}: mmap zero-copy ${features.mmap} (${features.mmapProbe}), ` +

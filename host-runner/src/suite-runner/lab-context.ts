@@ -1,5 +1,6 @@
 import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
 import type { AgentClient } from '../agent/agent-client';
+import type { TargetConfig } from '../config/lab-config';
 
 /** What suites know about the kernel under test. */
 export interface KernelUnderTest {
@@ -62,6 +63,8 @@ export interface LabContext {
   targetDescription: string;
   /** Start a fresh agent on the target (a new transport connection and agent process). */
   startAgent(): Promise<AgentHandle>;
+  /** The target as configured, for a suite that starts a runner process of its own (the fault campaign kills one). */
+  target?: TargetConfig;
 }
 
 let current: LabContext | undefined;

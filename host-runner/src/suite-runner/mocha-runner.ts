@@ -7,6 +7,7 @@ import type { KernelMonitor } from '../kernel/kernel-monitor';
 import { scanKernelLog } from '../kernel/dmesg-scan';
 import type { SuiteEntry } from './suite-catalog';
 import { failureInjectionHooks, INJECT_FAILURE_ENV, parseFailureInjection } from './failure-injection';
+import { testBodyHooks } from './test-body';
 
 /** Options of {@link runSuites}. */
 export interface SuiteRunOptions {
@@ -89,6 +90,8 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
     reporter: Collector as unknown as Mocha.ReporterConstructor,
     ...(opts.grep ? { grep: new RegExp(opts.grep) } : {}),
   });
+  // First, so an injected failure wraps the recorded body rather than the other way round.
+  mocha.rootHooks(testBodyHooks());
   const injection = parseFailureInjection(process.env[INJECT_FAILURE_ENV]);
   if (injection) {
     out.write(`${INJECT_FAILURE_ENV}: tests matching ${injection.pattern} fail ${injection.afterMs} ms in, on purpose\n`);
