@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { infraError } from '../cli/exit-codes';
 import { cacheRoot } from '../util/cache-dir';
-import { DirLock } from '../util/dir-lock';
+import { BuildLock } from '../util/build-lock';
 import { commandOutput, runCommand } from '../util/exec';
 import { ensurePackages, type Requirement } from '../util/prerequisites';
 
@@ -104,8 +104,8 @@ export async function ensureCPair(log: (line: string) => void, root = cacheRoot(
     fs.mkdirSync(path.dirname(dir), { recursive: true });
   }
   await ensurePackages(C_PAIR_REQUIREMENTS, 'the C reference pair of the benchmark', log);
-  const lock = new DirLock(`${dir}.lock`);
-  await lock.acquire();
+  const lock = new BuildLock(`${dir}.lock`);
+  await lock.acquire((pid) => log(`bench: waiting for ${pid === undefined ? 'another process' : `process ${pid}`}, which is building the same C pair`));
   try {
     if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
     log(`bench: building the C reference pair (key ${key}) in ${dir}`);
