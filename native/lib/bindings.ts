@@ -75,6 +75,14 @@ export interface NativeStreamPumpOptions extends NativeStreamShape {
   slots: Array<ArrayBuffer | ArrayBufferView>;
   /** Called once: every transfer finished, or stopped (error or stop()) with nothing in flight. */
   onDone: (result: NativeStreamPumpResult) => void;
+  /**
+   * After stop() or close(): how long transfers may take to settle (ms, default 2000). Past it
+   * onDone reports TRANSFERS_STUCK with the count left in flight; the thread keeps the slots and
+   * the descriptor until the kernel gives them back.
+   */
+  settleMs?: number;
+  /** false: stop() does not interrupt the thread's blocking calls (tests only). Default true. */
+  interruptOnStop?: boolean;
 }
 
 /** How a pump ended: `errno`+`syscall` for a failed syscall or transfer, `code`+`message` for SHORT_WRITE. */

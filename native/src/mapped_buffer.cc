@@ -17,6 +17,9 @@ struct Mapping {
   void *addr;
   size_t len;
   bool mapped;
+  unsigned pins = 0;          // pumps whose slots lie in the range (PinMapping)
+  bool unmap_pending = false; // released while pinned: munmap at the last unpin
+  bool finalized = false;     // the ArrayBuffer is gone: the last unpin deletes this
 };
 
 // Keyed by address. Finalizers run on the JS thread, but keep a lock anyway: cheap, and safe
@@ -24,12 +27,22 @@ struct Mapping {
 std::mutex registry_lock;
 std::unordered_map<void *, Mapping *> registry;
 
+// munmap now, with registry_lock held.
+void Unmap(Mapping *m) {
+  munmap(m->addr, m->len);
+  m->mapped = false;
+  m->unmap_pending = false;
+  registry.erase(m->addr);
+}
+
 void Finalize(Napi::Env, void *, Mapping *m) {
   std::lock_guard<std::mutex> g(registry_lock);
-  if (m->mapped) {
-    munmap(m->addr, m->len);
-    registry.erase(m->addr);
+  if (m->pins) {
+    if (m->mapped) m->unmap_pending = true;
+    m->finalized = true;
+    return;
   }
+  if (m->mapped) Unmap(m);
   delete m;
 }
 
@@ -40,6 +53,29 @@ Mapping *Lookup(Napi::ArrayBuffer ab) {
 }
 
 }  // namespace
+
+void *PinMapping(const void *addr, size_t len) {
+  if (!addr) return nullptr;
+  auto a = reinterpret_cast<uintptr_t>(addr);
+  std::lock_guard<std::mutex> g(registry_lock);
+  for (auto &kv : registry) {
+    Mapping *m = kv.second;
+    auto base = reinterpret_cast<uintptr_t>(m->addr);
+    if (m->mapped && a >= base && a - base < m->len && len <= m->len - (a - base)) {
+      m->pins++;
+      return m;
+    }
+  }
+  return nullptr;
+}
+
+void UnpinMapping(void *pin) {
+  auto *m = static_cast<Mapping *>(pin);
+  std::lock_guard<std::mutex> g(registry_lock);
+  if (--m->pins) return;
+  if (m->unmap_pending) Unmap(m);
+  if (m->finalized) delete m;
+}
 
 Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len) {
   auto *m = new Mapping{addr, len, true};
@@ -118,6 +154,11 @@ Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {
   // Detach first: from here on JS sees a zero-length buffer, never the unmapped range.
   ab.Detach();
   std::lock_guard<std::mutex> g(registry_lock);
+  if (m->pins) {
+    // A pump's thread still reads or writes the range: unmapped when its last pump lets go.
+    m->unmap_pending = true;
+    return env.Undefined();
+  }
   if (munmap(m->addr, m->len) != 0) {
     ThrowErrno(env, errno, "munmap");
     return env.Undefined();

@@ -1,9 +1,28 @@
 #include "pump_common.h"
 
+#include <signal.h>
+
+#include <cstring>
+
 #include "buffer_span.h"
+#include "mapped_buffer.h"
 #include "tally_object.h"
 
 namespace ffslab {
+
+int PumpWakeSignal() {
+  static const int sig = [] {
+    int s = SIGRTMIN + 3;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = [](int) {};  // only to make the blocking call return EINTR
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;             // no SA_RESTART
+    sigaction(s, &sa, nullptr);
+    return s;
+  }();
+  return sig;
+}
 
 bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t max_slots) {
   Napi::Env env = info.Env();
@@ -39,6 +58,19 @@ bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t 
     }
     slot_refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
+  Napi::Value settle = o.Get("settleMs");
+  Napi::Value interrupt = o.Get("interruptOnStop");
+  if (!settle.IsUndefined()) {
+    double v = settle.IsNumber() ? settle.As<Napi::Number>().DoubleValue() : -1;
+    if (!IsCount(v, 600000)) {
+      Napi::RangeError::New(env, std::string(what) + ": settleMs must be an integer 0..600000").ThrowAsJavaScriptException();
+      return false;
+    }
+    settle_ms = static_cast<uint64_t>(v);
+  }
+  if (!interrupt.IsUndefined()) interrupt_on_stop = interrupt.ToBoolean();
+  for (const PumpSlot &s : slots)
+    if (void *pin = PinMapping(s.data, s.size)) pins_.push_back(pin);
   pattern_ref_ = Napi::Persistent(o.Get("pattern").As<Napi::Object>());
   on_done_ = Napi::Persistent(done.As<Napi::Function>());
   return true;
@@ -56,6 +88,14 @@ void PumpCommon::FailWith(const std::string &code, const std::string &message) {
   err_message_ = message;
 }
 
+void PumpCommon::FailStuck(unsigned n) {
+  std::string before = err_ ? std::string(err_syscall_) + ": " + strerror(err_) : err_message_;
+  err_ = 0;
+  err_code_ = "TRANSFERS_STUCK";
+  err_message_ = std::to_string(n) + " transfer(s) did not complete within " + std::to_string(settle_ms) + " ms after cancel";
+  if (!before.empty()) err_message_ = before + "; " + err_message_;
+}
+
 void PumpCommon::CallDone(Napi::Env env, Napi::Value recv, uint64_t finished) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("finished", static_cast<double>(finished));
@@ -69,11 +109,17 @@ void PumpCommon::CallDone(Napi::Env env, Napi::Value recv, uint64_t finished) {
   if (!on_done_.IsEmpty()) on_done_.MakeCallback(recv, {result});
 }
 
+PumpCommon::~PumpCommon() {
+  for (void *pin : pins_) UnpinMapping(pin);
+}
+
 void PumpCommon::Release() {
   for (auto &r : slot_refs_) r.Reset();
   slot_refs_.clear();
   pattern_ref_.Reset();
   on_done_.Reset();
+  for (void *pin : pins_) UnpinMapping(pin);
+  pins_.clear();
 }
 
 }  // namespace ffslab
