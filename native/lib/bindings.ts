@@ -152,11 +152,14 @@ export interface NativeBindings {
 
 let loaded: NativeBindings | undefined;
 
-/** The compiled addon (native/build/Release/ffs_native.node), loaded on first use. */
+/**
+ * The compiled addon, loaded on first use: native/build/Release/ffs_native.node, or the file
+ * FFS_LAB_NATIVE_ADDON names (the sanitizer build of `npm run test:native-sanitize`).
+ */
 export function native(): NativeBindings {
   if (loaded) return loaded;
   if (process.platform !== 'linux') throw new Error(`ffs-lab native: FunctionFS is Linux-only (this is ${process.platform})`);
-  const file = path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node');
+  const file = process.env.FFS_LAB_NATIVE_ADDON || path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node');
   try {
     loaded = require(file) as NativeBindings;
   } catch (err) {

@@ -10,7 +10,7 @@
 
 #include "dmabuf_ops.h"
 #include "errno_error.h"
-#include "tally_object.h"
+#include "js_args.h"
 
 namespace ffslab {
 
@@ -41,12 +41,10 @@ DmabufPump::DmabufPump(const Napi::CallbackInfo &info) : ThreadPump<DmabufPump>(
   slots_.resize(common_.slots.size());
   for (size_t i = 0; i < slots_.size(); i++) {
     slots_[i].mem = common_.slots[i];
-    double v = fds.As<Napi::Array>().Get(static_cast<uint32_t>(i)).ToNumber().DoubleValue();
-    if (!IsCount(v, INT32_MAX)) {
-      Napi::RangeError::New(env, "DmabufPump: dmabufFds[" + std::to_string(i) + "] must be a descriptor (an integer >= 0)").ThrowAsJavaScriptException();
-      return;
-    }
-    slots_[i].dmabuf_fd = fcntl(static_cast<int>(v), F_DUPFD_CLOEXEC, 0);
+    int v;
+    std::string name = "dmabufFds[" + std::to_string(i) + "]";
+    if (!ArgFd(env, fds.As<Napi::Array>().Get(static_cast<uint32_t>(i)), "DmabufPump", name.c_str(), &v)) return;
+    slots_[i].dmabuf_fd = fcntl(v, F_DUPFD_CLOEXEC, 0);
     if (slots_[i].dmabuf_fd < 0) {
       ThrowErrno(env, errno, "dup", "(dmabufFds)");
       return;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "errno_error.h"
+#include "js_args.h"
 
 namespace ffslab {
 
@@ -88,24 +89,24 @@ Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len) {
 
 Napi::Value MmapFile(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "mmapFile(fd, length, options?)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  double length = info[1].As<Napi::Number>().DoubleValue();
+  int fd;
+  int64_t length, offset = 0, tail = 0;
+  // Lengths up to 2^48 (the user address space of x86-64 and arm64): the kernel refuses what does
+  // not fit with ENOMEM; a length past it is a RangeError here.
+  const double kMaxLength = 281474976710656.0;
+  if (!ArgFd(env, info[0], "mmapFile", "fd", &fd) || !ArgInt(env, info[1], "mmapFile", "length", 1, kMaxLength, &length)) return env.Undefined();
   bool priv = false, read_only = false;
-  double offset = 0, tail = 0;
-  if (info.Length() > 2 && info[2].IsObject()) {
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsObject()) {
+      Napi::TypeError::New(env, "mmapFile: options must be an object").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     Napi::Object o = info[2].As<Napi::Object>();
     priv = o.Get("private").ToBoolean();
     read_only = o.Get("readOnly").ToBoolean();
-    if (o.Has("offset")) offset = o.Get("offset").ToNumber().DoubleValue();
-    if (o.Has("tail")) tail = o.Get("tail").ToNumber().DoubleValue();
-  }
-  if (!(length > 0) || length > 1e15 || offset < 0 || !(tail >= 0) || tail > 1e15) {
-    ThrowErrno(env, EINVAL, "mmap", "(length must be > 0, offset >= 0, tail >= 0)");
-    return env.Undefined();
+    if (!ArgIntOr(env, o.Get("offset"), "mmapFile", "options.offset", 0, kMaxSafeInteger, 0, &offset) ||
+        !ArgIntOr(env, o.Get("tail"), "mmapFile", "options.tail", 0, kMaxLength, 0, &tail))
+      return env.Undefined();
   }
   int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
   int flags = priv ? MAP_PRIVATE : MAP_SHARED;
@@ -174,11 +175,21 @@ Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {
 // unmapped at once and the buffer detached, so JS never sees a stale range.
 Napi::Value TryMremap(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) {
+    Napi::TypeError::New(env, "tryMremap(arrayBuffer, newLength)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
-  size_t new_len = static_cast<size_t>(info[1].ToNumber().DoubleValue());
+  int64_t new_len_i;
+  if (!ArgInt(env, info[1], "tryMremap", "newLength", 1, 281474976710656.0, &new_len_i)) return env.Undefined();
+  size_t new_len = static_cast<size_t>(new_len_i);
   Mapping *m = ab.IsDetached() ? nullptr : Lookup(ab);
   if (!m) {
     Napi::Error::New(env, "tryMremap: not a live buffer mapped by this addon").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (m->pins) {
+    ThrowErrno(env, EBUSY, "mremap", "(a running stream pump's slots lie in this mapping)");
     return env.Undefined();
   }
   void *p;

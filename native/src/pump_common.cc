@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "buffer_span.h"
+#include "js_args.h"
 #include "mapped_buffer.h"
 #include "tally_object.h"
 
@@ -33,14 +34,13 @@ bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t 
   Napi::Object o = info[0].As<Napi::Object>();
   Napi::Value list = o.Get("slots");
   Napi::Value done = o.Get("onDone");
-  double fd_v = o.Get("fd").ToNumber().DoubleValue();
-  if (!list.IsArray() || !done.IsFunction() || !IsCount(fd_v, 1 << 30)) {
+  if (!ArgFd(env, o.Get("fd"), what, "fd", &fd)) return false;
+  if (!list.IsArray() || !done.IsFunction()) {
     Napi::TypeError::New(env, std::string(what) + ": bad options (fd, write, slots[], onDone, and the stream's shape)").ThrowAsJavaScriptException();
     return false;
   }
   tally = ParseTally(env, o, what);
   if (!tally) return false;
-  fd = static_cast<int>(fd_v);
   write = o.Get("write").ToBoolean();
   Napi::Array array = list.As<Napi::Array>();
   uint32_t n = array.Length();
@@ -58,16 +58,10 @@ bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t 
     }
     slot_refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-  Napi::Value settle = o.Get("settleMs");
   Napi::Value interrupt = o.Get("interruptOnStop");
-  if (!settle.IsUndefined()) {
-    double v = settle.IsNumber() ? settle.As<Napi::Number>().DoubleValue() : -1;
-    if (!IsCount(v, 600000)) {
-      Napi::RangeError::New(env, std::string(what) + ": settleMs must be an integer 0..600000").ThrowAsJavaScriptException();
-      return false;
-    }
-    settle_ms = static_cast<uint64_t>(v);
-  }
+  int64_t settle;
+  if (!ArgIntOr(env, o.Get("settleMs"), what, "settleMs", 0, 600000, 2000, &settle)) return false;
+  settle_ms = static_cast<uint64_t>(settle);
   if (!interrupt.IsUndefined()) interrupt_on_stop = interrupt.ToBoolean();
   for (const PumpSlot &s : slots)
     if (void *pin = PinMapping(s.data, s.size)) pins_.push_back(pin);
