@@ -20,7 +20,11 @@ export interface NativeAioContext {
   submit(requests: NativeAioRequest[]): number;
   /** io_cancel: 0 when accepted, else an errno number. The completion still arrives. */
   cancel(id: number): number;
-  /** io_destroy: cancels and waits; what was in flight completes with -ECANCELED. */
+  /**
+   * Cancels what is in flight and reaps it for at most 2 s (each request reports its own result,
+   * -ECANCELED when it is still held); requests the kernel keeps past that are left to io_destroy
+   * on a thread of its own, and their buffers stay referenced for the process's life.
+   */
   close(): void;
   readonly inFlight: number;
   readonly maxEvents: number;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <thread>
 #include <vector>
 
 #include "aio_syscalls.h"
@@ -15,6 +16,13 @@
 #include "js_args.h"
 
 namespace ffslab {
+
+namespace {
+
+// How long close() reaps cancelled requests before it leaves the rest to a detached io_destroy (ms).
+constexpr long kCloseSettleMs = 2000;
+
+}  // namespace
 
 Napi::Function AioContext::Init(Napi::Env env) {
   return DefineClass(env, "AioContext",
@@ -172,25 +180,59 @@ Napi::Value AioContext::Cancel(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, r < 0 ? errno : 0);
 }
 
-// close(): io_destroy cancels and waits for everything in flight; those report -ECANCELED.
+// close(): cancels everything in flight and reaps it for at most kCloseSettleMs; what completed
+// reports its own result, the rest -ECANCELED. Requests the kernel still holds after that are
+// left to io_destroy on a detached thread, so close() never waits for a UDC that does not give
+// them back; their buffers stay referenced (never freed under the kernel) for the process's life.
 Napi::Value AioContext::Close(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (closed_ || !poll_) return env.Undefined();
   Drain();
   closed_ = true;
-  IoDestroy(ctx_);
+  std::vector<double> ids, results;
+  if (!in_flight_.empty()) {
+    struct io_event ev;
+    for (auto &kv : in_flight_) IoCancel(ctx_, &kv.second->cb, &ev);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    struct io_event events[256];
+    while (!in_flight_.empty()) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (waited_ms >= kCloseSettleMs) break;
+      long left_ms = kCloseSettleMs - waited_ms;
+      struct timespec wait = {left_ms / 1000, (left_ms % 1000) * 1000000};
+      long got = IoGetevents(ctx_, 1, 256, events, &wait);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      for (long i = 0; i < got; i++) {
+        auto *p = reinterpret_cast<InFlight *>(events[i].data);
+        ids.push_back(p->id);
+        results.push_back(static_cast<double>(static_cast<int64_t>(events[i].res)));
+        in_flight_.erase(p->id);
+        delete p;
+      }
+    }
+  }
+  if (in_flight_.empty()) {
+    IoDestroy(ctx_);
+  } else {
+    aio_context_t ctx = ctx_;
+    std::thread([ctx] { IoDestroy(ctx); }).detach();
+    for (auto &kv : in_flight_) {
+      ids.push_back(kv.first);
+      results.push_back(-ECANCELED);
+      kv.second->buffer.SuppressDestruct();  // the kernel may still write into it: never released
+    }
+  }
+  ctx_ = 0;
   uv_poll_stop(poll_);
   uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
   poll_ = nullptr;
   close(efd_);
   efd_ = -1;
-  std::vector<double> ids, results;
-  for (auto &kv : in_flight_) {
-    ids.push_back(kv.first);
-    results.push_back(-ECANCELED);
-    delete kv.second;
-  }
-  in_flight_.clear();
+  in_flight_.clear();  // the InFlight records of stuck requests are leaked with their buffers
   if (!ids.empty()) Deliver(env, ids, results);
   UpdateRef();
   return env.Undefined();

@@ -90,7 +90,7 @@ void PumpCommon::FailStuck(unsigned n) {
   if (!before.empty()) err_message_ = before + "; " + err_message_;
 }
 
-void PumpCommon::CallDone(Napi::Env env, Napi::Value recv, uint64_t finished) {
+Napi::Object PumpCommon::DoneResult(Napi::Env env, uint64_t finished) const {
   Napi::Object result = Napi::Object::New(env);
   result.Set("finished", static_cast<double>(finished));
   if (err_) {
@@ -100,6 +100,10 @@ void PumpCommon::CallDone(Napi::Env env, Napi::Value recv, uint64_t finished) {
     result.Set("code", err_code_);
     result.Set("message", err_message_);
   }
+  return result;
+}
+
+void PumpCommon::CallDone(Napi::Value recv, Napi::Object result) {
   if (!on_done_.IsEmpty()) on_done_.MakeCallback(recv, {result});
 }
 

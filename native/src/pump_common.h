@@ -38,8 +38,11 @@ class PumpCommon {
   void FailStuck(unsigned n);
   bool failed() const { return err_ != 0 || !err_code_.empty(); }
 
-  // Call onDone({finished, errno?, syscall?, code?, message?}) from the event loop.
-  void CallDone(Napi::Env env, Napi::Value recv, uint64_t finished);
+  // onDone's argument {finished, errno?, syscall?, code?, message?}. Call with the pump's lock
+  // held (the thread may still record an error), then CallDone without it (onDone may call tally()).
+  Napi::Object DoneResult(Napi::Env env, uint64_t finished) const;
+  // Call onDone(result) from the event loop.
+  void CallDone(Napi::Value recv, Napi::Object result);
   // Drop the references to the slots, the pattern and onDone.
   void Release();
 

@@ -145,7 +145,7 @@ class ThreadPump : public Napi::ObjectWrap<T> {
   void RequestStop() {
     bool was = stop_.exchange(true);
     if (was || !running_) return;
-    stop_at_ = uv_now(timer_->loop);
+    stop_at_ = uv_hrtime();
     Kick();
     uv_timer_start(timer_, OnTick, kKickMs, kKickMs);
   }
@@ -162,7 +162,7 @@ class ThreadPump : public Napi::ObjectWrap<T> {
       return;
     }
     self->Kick();
-    if (self->reported_ || uv_now(handle->loop) - self->stop_at_ < self->common_.settle_ms) return;
+    if (self->reported_ || uv_hrtime() - self->stop_at_ < self->common_.settle_ms * 1000000) return;
     unsigned left = static_cast<T *>(self)->InFlight();
     if (left == 0) return;  // the thread is about to end: OnEnded reports
     {
@@ -178,12 +178,12 @@ class ThreadPump : public Napi::ObjectWrap<T> {
     if (reported_) return;
     reported_ = true;
     if (closed_) return;
-    uint64_t finished;
+    Napi::Object result;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      finished = finished_;
+      result = common_.DoneResult(this->Env(), finished_);
     }
-    common_.CallDone(this->Env(), this->Value(), finished);
+    common_.CallDone(this->Value(), result);
   }
 
   static void OnEnded(uv_async_t *handle) {
@@ -204,7 +204,7 @@ class ThreadPump : public Napi::ObjectWrap<T> {
   uv_async_t *async_ = nullptr;
   uv_timer_t *timer_ = nullptr;
   uint64_t finished_ = 0;
-  uint64_t stop_at_ = 0;   // loop time of the first stop() or close() (ms)
+  uint64_t stop_at_ = 0;   // uv_hrtime() of the first stop() or close() (ns)
   bool running_ = false;   // the thread has not been joined yet
   std::atomic<bool> ended_{false};  // the thread has returned from AfterRun()
   bool closed_ = false;
