@@ -48,8 +48,8 @@ const UNBOUND_GADGET_FIX = 'usb-gadget-f_fs-do-not-dereference-an-unbound-gadget
 const STRIKE_AT = 2 * MiB;
 /** An end must notice a fault within this (ms): TCG is slow, but a hang is not slow. */
 const NOTICE_MS = 20_000;
-/** stream.stop must answer within this (ms): the pumps' 2 s settle deadline, plus TCG's slowness. */
-const STUCK_STOP_MS = 6000;
+/** stream.stop must answer within this (ms): the pumps' 2 s settle deadline plus 2 s for TCG (the 5 s a blocked copy-mode write took before is too long). */
+const STUCK_STOP_MS = 4000;
 
 /**
  * Faults and races (issue 7; spec section 5): each test throws one fault at a running gadget and
@@ -392,11 +392,11 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     say(this, `${loop.rounds} SIGSTOP/SIGCONT rounds in ${loop.elapsedMs} ms on agent ${pid} during ${N.stopBytes / MiB} MiB of blocking 16 KiB reads: every byte arrived once, in order (checksum ${agent.received?.checksum})`);
   });
 
-  it('a transfer that never completes: stream.stop and the agent still answer, and SIGTERM ends the agent, in every stream mode', async function () {
+  it('a transfer that never completes: stream.stop and the agent still answer, and SIGTERM ends the agent, in the aio, mmap and copy modes', async function () {
     // The host opens the device and never reads: the gadget's IN transfers stay queued in the UDC.
     this.timeout(240_000);
     const lines: string[] = [];
-    for (const mode of [modeOf(), 'copy'] as const) {
+    for (const mode of [...(mmap ? (['mmap'] as const) : []), 'aio', 'copy'] as const) {
       const a = await start();
       const pid = a.agent.hello!.pid;
       const g = await gadget(a, 'fault-stuck', 0x012c);
