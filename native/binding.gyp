@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/errno_error.cc",
+        "src/js_args.cc",
         "src/aio_context.cc",
         "src/buffer_span.cc",
         "src/stream_pump.cc",

@@ -48,6 +48,8 @@ const UNBOUND_GADGET_FIX = 'usb-gadget-f_fs-do-not-dereference-an-unbound-gadget
 const STRIKE_AT = 2 * MiB;
 /** An end must notice a fault within this (ms): TCG is slow, but a hang is not slow. */
 const NOTICE_MS = 20_000;
+/** stream.stop must answer within this (ms): the pumps' 2 s settle deadline plus 2 s for TCG (the 5 s a blocked copy-mode write took before is too long). */
+const STUCK_STOP_MS = 4000;
 
 /**
  * Faults and races (issue 7; spec section 5): each test throws one fault at a running gadget and
@@ -388,6 +390,42 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     await g.remove();
     await nothingLeft();
     say(this, `${loop.rounds} SIGSTOP/SIGCONT rounds in ${loop.elapsedMs} ms on agent ${pid} during ${N.stopBytes / MiB} MiB of blocking 16 KiB reads: every byte arrived once, in order (checksum ${agent.received?.checksum})`);
+  });
+
+  it('a transfer that never completes: stream.stop and the agent still answer, and SIGTERM ends the agent, in the aio, mmap and copy modes', async function () {
+    // The host opens the device and never reads: the gadget's IN transfers stay queued in the UDC.
+    this.timeout(240_000);
+    const lines: string[] = [];
+    for (const mode of [...(mmap ? (['mmap'] as const) : []), 'aio', 'copy'] as const) {
+      const a = await start();
+      const pid = a.agent.hello!.pid;
+      const g = await gadget(a, 'fault-stuck', 0x012c);
+      const { id } = await a.agent.call('stream.start', { kind: 'source', mode, transferSize: 64 * KiB, totalBytes: 64 * MiB, depth: 8, seed, timeoutMs: 120_000, waitReady: true });
+      await new Promise((r) => setTimeout(r, 500));
+      const before = await a.agent.call('stream.status', { id }, 5000);
+      assert.equal(before.state, 'running', `${mode}: the stream should be waiting on the host`);
+      assert.equal(before.sent?.bytes, 0, `${mode}: the host read nothing, yet the gadget counted bytes as sent`);
+      const t0 = Date.now();
+      const stopped = await a.agent.call('stream.stop', { id }, STUCK_STOP_MS + 5000);
+      const stopMs = Date.now() - t0;
+      assert.ok(stopMs < STUCK_STOP_MS, `${mode}: stream.stop answered after ${stopMs} ms (bound ${STUCK_STOP_MS} ms)`);
+      assert.equal(stopped.state, 'failed');
+      assert.ok(['STOPPED', 'TRANSFERS_STUCK'].includes(stopped.error!.code), `${mode}: ${stopped.error!.code}: ${stopped.error!.message}`);
+      if (stopped.error!.code === 'TRANSFERS_STUCK') assert.match(stopped.error!.message, /\d+ transfer\(s\) did not complete within \d+ ms after cancel/);
+      const t1 = Date.now();
+      await a.agent.call('function.status', {}, 5000);
+      const answerMs = Date.now() - t1;
+      await watcher!.agent.call('fault.signal', { pid, signal: 'SIGTERM' });
+      const t2 = Date.now();
+      assert.ok(await gone(pid, 10_000), `${mode}: agent ${pid} still alive 10 s after SIGTERM`);
+      const exitMs = Date.now() - t2;
+      await g.closeHost();
+      await nothingLeft();
+      measure(this, `${mode}: stream.stop with the host not reading`, stopMs, 'ms');
+      lines.push(`${mode}: stream.stop in ${stopMs} ms (${stopped.error!.code}: ${stopped.error!.message}), next call in ${answerMs} ms, exit ${exitMs} ms after SIGTERM`);
+    }
+    await freshGadgetPasses(await start(), 0x012d);
+    say(this, `host never reads: ${lines.join('; ')}; nothing left`);
   });
 
   describe('unbind during a pending ep0 SETUP data stage (in-process, lab only)', function () {

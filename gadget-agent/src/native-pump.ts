@@ -26,8 +26,13 @@ export interface NativePumpOptions {
   seed: number;
   /** Deadline for the whole stream (ms); on expiry it stops with a TIMEOUT error. */
   timeoutMs: number;
-  /** After a stop, how long to wait for cancelled transfers to settle (ms). Default 5000. */
+  /**
+   * After a stop, how long cancelled transfers may take to settle (ms, default 2000): past it the
+   * stream ends at once with TRANSFERS_STUCK, naming how many are left in the kernel.
+   */
   settleMs?: number;
+  /** false: stop() does not interrupt the pump's thread (tests: a transfer a cancel cannot end). Default true. */
+  interruptOnStop?: boolean;
 }
 
 /** A stream end run by the addon, with its tally readable while it runs. */
@@ -42,8 +47,10 @@ export interface NativePump extends Pipeline {
  * (dmabuf_pump.cc: DMABUF transfers completed by their fences); pattern fill or check and
  * CRC-32 in C++, no JavaScript per transfer. The same contract as
  * runPipeline() (transfer-pipeline.ts): transfers in stream order, lengths from
- * stream-layout.ts, the first error reported, TIMEOUT past the deadline, stop() cancels. The
- * pump's AIO context is destroyed when `done` settles, before the caller may release the slots.
+ * stream-layout.ts, the first error reported, TIMEOUT past the deadline, stop() cancels. `done`
+ * settles at most settleMs after a stop (or the deadline), even when the kernel keeps transfers:
+ * the pump's thread then keeps the slots (mappings are unmapped only once it lets go), its
+ * descriptor dup and its AIO context until they come back, and `abandoned` counts them.
  */
 export function runNativePump(o: NativePumpOptions): NativePump {
   let error: (Error & { code?: string }) | undefined;
@@ -63,22 +70,22 @@ export function runNativePump(o: NativePumpOptions): NativePump {
     transfers: o.transfers,
     maxPacketSize: o.maxPacketSize,
     pattern: patternTable(o.seed),
+    ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
+    ...(o.interruptOnStop !== undefined ? { interruptOnStop: o.interruptOnStop } : {}),
     onDone: (r) => {
       finished = r.finished;
-      if (r.errno !== undefined) error ??= errnoError(r.errno, r.syscall ?? 'io_submit');
+      if (r.code === 'TRANSFERS_STUCK') error = Object.assign(new Error(error ? `${error.message}; ${r.message}` : r.message), { code: r.code });
+      else if (r.errno !== undefined) error ??= errnoError(r.errno, r.syscall ?? 'io_submit');
       else if (r.code) error ??= Object.assign(new Error(r.message ?? r.code), { code: r.code });
       wake();
     },
   });
-  let settle: NodeJS.Timeout | undefined;
   const stop = (reason: Error) => {
     if (stopped) return;
     stopped = true;
     error ??= reason;
+    // The pump interrupts its thread's blocking call and ends within settleMs, stuck or not.
     pump.stop();
-    // Cancelled AIO settles at once on FunctionFS, but a blocking read only ends when the
-    // function is disabled: do not wait past settleMs for either.
-    settle = setTimeout(wake, o.settleMs ?? 5000);
   };
   const timer = setTimeout(() => stop(Object.assign(new Error(`stream did not finish within ${o.timeoutMs} ms`), { code: 'TIMEOUT' })), o.timeoutMs);
   const done = (async (): Promise<PipelineOutcome> => {
@@ -90,10 +97,8 @@ export function runNativePump(o: NativePumpOptions): NativePump {
     }
     await ended;
     clearTimeout(timer);
-    clearTimeout(settle);
     const abandoned = pump.tally().inFlight;
-    // StreamPump: io_destroy cancels and waits for what is in flight, so the slots are free
-    // after. CopyPump: its thread keeps the slots referenced until its call returns.
+    // Returns at once; a thread still waiting for stuck transfers keeps what they use.
     pump.close();
     return { finished, ...(error ? { error } : {}), abandoned };
   })();

@@ -128,24 +128,81 @@ describe('native pump (AIO on a FIFO)', () => {
     }
   });
 
-  it('copy engine: a stop while a read is blocked ends the stream at once; the thread ends when the read does', async () => {
+  it('copy engine: a stop while a read is blocked interrupts the read; the stream ends with the stop, nothing left in flight', async () => {
     const fd = fs.openSync(fifo, fs.constants.O_RDWR);
     try {
       const shape: StreamShape = { transferSize: 1024, totalBytes: 4096 };
-      const pump = runNativePump({ engine: 'copy', fd, write: false, slots: slots(1, 1024), shape, transfers: 4, maxPacketSize: MPS, seed, timeoutMs: 5000, settleMs: 100 });
+      const pump = runNativePump({ engine: 'copy', fd, write: false, slots: slots(1, 1024), shape, transfers: 4, maxPacketSize: MPS, seed, timeoutMs: 5000 });
       await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
       pump.stop(Object.assign(new Error('stopped by the test'), { code: 'STOPPED' }));
       const outcome = await pump.done;
       assert.equal(outcome.error?.code, 'STOPPED');
-      assert.equal(outcome.abandoned, 1, 'the blocked read is still in the kernel');
-      // Unblock the read: the thread then sees the stop and ends (else this test never exits).
-      const data = Buffer.alloc(1024);
-      fillPattern(data, seed, 0);
-      fs.writeSync(fd, data);
+      assert.equal(outcome.abandoned, 0, 'the blocked read was interrupted, not left in the kernel');
+      assert.ok(Date.now() - t0 < 1000, `the stop took ${Date.now() - t0} ms`);
     } finally {
       fs.closeSync(fd);
     }
   });
+
+  /*
+   * Transfers that block: a full blocking pipe holds a write (aio: inside io_submit; copy: in
+   * write()), an empty one a read. The scenario runs in a child process so that a pump that blocks
+   * the event loop fails the test instead of hanging it. `interruptOnStop: false` keeps the pump
+   * from interrupting its thread: a transfer that a cancel cannot end, as on a UDC that never
+   * gives a request back.
+   */
+  const blocked = (engine: 'aio' | 'copy', write: boolean, interruptOnStop: boolean) => {
+    const script = `
+      const fs = require('fs');
+      const { runNativePump } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'native-pump.js'))});
+      const fd = fs.openSync(${JSON.stringify(fifo)}, fs.constants.O_RDWR);
+      if (${write}) { fs.writeSync(fd, Buffer.alloc(65536)); } // full: the next write blocks
+      const shape = { transferSize: 4096, totalBytes: 65536 };
+      const pump = runNativePump({ engine: '${engine}', fd, write: ${write}, slots: [new Uint8Array(4096), new Uint8Array(4096)].slice(0, '${engine}' === 'copy' ? 1 : 2),
+        shape, transfers: 16, maxPacketSize: 512, seed: 1, timeoutMs: 300, settleMs: 500, interruptOnStop: ${interruptOnStop} });
+      let last = Date.now(), gap = 0;
+      const tick = setInterval(() => { gap = Math.max(gap, Date.now() - last); last = Date.now(); }, 10);
+      const t0 = Date.now();
+      pump.done.then((o) => {
+        const ended = Date.now() - t0;
+        clearInterval(tick);
+        const t = pump.tally();
+        process.stdout.write(JSON.stringify({ ended, gap, code: o.error && o.error.code, message: o.error && o.error.message, abandoned: o.abandoned, inFlight: t.inFlight }) + '\\n');
+        // Let a blocked thread end (its transfer completes), so the process can exit.
+        if (${write}) { const b = Buffer.alloc(65536); fs.readSync(fd, b); } else fs.writeSync(fd, Buffer.alloc(4096));
+      });
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 15_000, killSignal: 'SIGKILL' });
+    assert.equal(r.signal, null, `the child was still running after 15 s (its event loop blocked?): ${r.stderr}`);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { ended: number; gap: number; code?: string; message?: string; abandoned: number; inFlight: number };
+  };
+
+  for (const engine of ['aio', 'copy'] as const) {
+    for (const write of [true, false]) {
+      it(`${engine} ${write ? 'source' : 'sink'}: a transfer blocked at the deadline is interrupted; the stream ends TIMEOUT at once and the event loop never stalls`, () => {
+        const r = blocked(engine, write, true);
+        assert.equal(r.code, 'TIMEOUT', r.message);
+        assert.equal(r.abandoned, 0);
+        assert.ok(r.ended < 300 + 1000, `ended ${r.ended} ms after the start (deadline 300 ms)`);
+        assert.ok(r.gap < 250, `the event loop stalled for ${r.gap} ms`);
+      });
+    }
+    it(`${engine}: a transfer that the cancel cannot end: the stream ends after the settle deadline naming it; close() does not wait for it`, () => {
+      const r = blocked(engine, true, false);
+      assert.equal(r.code, 'TRANSFERS_STUCK', r.message);
+      const stuck = /^stream did not finish within 300 ms; (\d+) transfer\(s\) did not complete within 500 ms after cancel$/.exec(r.message ?? '');
+      assert.ok(stuck, r.message);
+      // aio: the batch inside the blocked io_submit (both slots); copy: the one write.
+      assert.equal(Number(stuck[1]), engine === 'aio' ? 2 : 1);
+      assert.equal(r.abandoned, Number(stuck[1]));
+      // The deadline timer counts from the loop time cached at the child's start, some tens of ms
+      // before its own clock starts: slack below, but well past the 300 ms an interrupted stop takes.
+      assert.ok(r.ended >= 300 + 500 - 100 && r.ended < 300 + 500 + 1000, `ended ${r.ended} ms after the start`);
+      assert.ok(r.gap < 250, `the event loop stalled for ${r.gap} ms`);
+    });
+  }
 
   it('rejects a slot smaller than the largest transfer before anything is submitted', () => {
     const shape: StreamShape = { transferSize: 4096, totalBytes: 8192 };

@@ -5,10 +5,172 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deployFiles, deployPackageJson, directoriesOf } from '../src/deploy/deploy-files';
+import { INSTALL_MARKER, INSTALL_MARKER_TEXT } from '../src/deploy/install-dir';
+import { uploadFiles } from '../src/deploy/sftp-upload';
+import { SshTransport } from '../src/transport/ssh-transport';
 import { startSshd, type Sshd } from './sshd-fixture';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(REPO, 'bin', 'ffs-lab.js');
+
+/** Run the CLI: exit code and stderr. */
+function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Every path under `root` (not following links) with its kind and content: to see that nothing changed. */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    const abs = path.join(root, rel);
+    const st = fs.lstatSync(abs);
+    if (st.isSymbolicLink()) out[rel] = `link ${fs.readlinkSync(abs)}`;
+    else if (st.isDirectory()) {
+      out[rel] = 'dir';
+      for (const e of fs.readdirSync(abs).sort()) walk(path.join(rel, e));
+    } else out[rel] = `file ${fs.readFileSync(abs, 'utf8')}`;
+  };
+  walk('.');
+  return out;
+}
+
+describe('deploy refuses install dirs that are not its own, before connecting', () => {
+  // Port 1 on loopback: connecting would fail with exit 3, so exit 2 shows nothing was tried.
+  for (const dir of ['/usr', '/usr/local', '//', '/.', '/opt/../usr', '/opt/ffs-lab/', '/', 'opt/ffs-lab', '/etc/ffs-lab']) {
+    it(`--install-dir ${JSON.stringify(dir)}: exit 2`, async () => {
+      const r = await cli(['deploy', '--target', 'ssh://root@127.0.0.1:1', '--install-dir', dir]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^ffs-lab: install dir ${JSON.stringify(dir).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is refused: `));
+      assert.doesNotMatch(r.stderr, /connecting/);
+    });
+  }
+
+  it('agent.installDir in the config is checked when the config loads (exit 2, with its line)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-deploy-cfg-'));
+    try {
+      const cfg = path.join(dir, 'lab.yaml');
+      fs.writeFileSync(cfg, 'targets:\n  b:\n    transport: {type: ssh, host: 127.0.0.1, port: 1, user: root}\n    agent: {installDir: /opt/../usr}\n');
+      const r = await cli(['deploy', '--config', cfg]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /lab\.yaml:4: targets\.b\.agent\.installDir: expected an absolute path in normal form/);
+      assert.doesNotMatch(r.stderr, /connecting/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * Against a real sshd, install dirs deploy did not make are refused on the target before
+ * anything there is removed or written (no npm ci: these stop early).
+ */
+describe('deploy checks the install dir on the target (real sshd)', () => {
+  let sshd: Sshd;
+  let dir: string;
+  let args: (install: string) => string[];
+
+  before(async () => {
+    sshd = await startSshd();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-deploy-chk-'));
+    const kh = sshd.knownHosts('known_hosts', `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
+    args = (install) => ['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', install, '--install-timeout', '60'];
+  });
+  after(async () => {
+    await sshd?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A directory with someone's files: a bin/ and dist/ that deploy would have replaced. */
+  const foreign = (at: string) => {
+    fs.mkdirSync(path.join(at, 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(at, 'dist'));
+    fs.writeFileSync(path.join(at, 'bin', 'important'), 'do not lose me');
+    fs.writeFileSync(path.join(at, 'notes.txt'), 'mine');
+  };
+
+  it('a non-empty dir without the marker: exit 2, left untouched', async () => {
+    const install = path.join(dir, 'foreign');
+    foreign(install);
+    const before = snapshot(install);
+    const r = await cli(args(install));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`is not empty and has no ${INSTALL_MARKER.replace('.', '\\.')}`));
+    assert.deepEqual(snapshot(install), before);
+  });
+
+  it('a marker that deploy did not write (other content, a link, a directory): exit 2, left untouched', async () => {
+    for (const [name, plantMarker] of [
+      ['content', (m: string) => fs.writeFileSync(m, 'something else\n')],
+      ['link', (m: string) => fs.symlinkSync('/etc/hostname', m)],
+      ['dir', (m: string) => fs.mkdirSync(m)],
+    ] as const) {
+      const install = path.join(dir, `marker-${name}`);
+      foreign(install);
+      plantMarker(path.join(install, INSTALL_MARKER));
+      const before = snapshot(install);
+      const r = await cli(args(install));
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`has a ${INSTALL_MARKER.replace('.', '\\.')} that ffs-lab deploy did not write`), name);
+      assert.deepEqual(snapshot(install), before, name);
+    }
+  });
+
+  it('an install dir that is a symbolic link is not followed, even to a marked install: exit 2', async () => {
+    const victim = path.join(dir, 'victim-install');
+    foreign(victim);
+    fs.writeFileSync(path.join(victim, INSTALL_MARKER), `${INSTALL_MARKER_TEXT}\n`);
+    const link = path.join(dir, 'link');
+    fs.symlinkSync(victim, link);
+    const before = snapshot(victim);
+    const r = await cli(args(link));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /is a symbolic link/);
+    assert.deepEqual(snapshot(victim), before);
+  });
+
+  it('the SFTP upload writes nothing through links planted where its files and directories go', async () => {
+    const install = path.join(dir, 'upload');
+    const victim = path.join(dir, 'upload-victim');
+    fs.mkdirSync(path.join(install, 'dist'), { recursive: true });
+    fs.mkdirSync(victim);
+    fs.writeFileSync(path.join(victim, 'keep.json'), 'precious');
+    fs.symlinkSync(path.join(victim, 'keep.json'), path.join(install, 'package.json')); // a file's path
+    fs.symlinkSync(path.join(victim, 'nothing-yet'), path.join(install, 'dist', 'new.js')); // dangling: O_CREAT alone would create the target
+    fs.symlinkSync(victim, path.join(install, 'bin')); // a directory's path
+    const kh = sshd.knownHosts('known_hosts_upload', `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
+    const t = new SshTransport({ host: '127.0.0.1', port: sshd.port, username: 'root', privateKeyPath: sshd.clientKey, knownHostsPath: kh, connectTimeoutMs: 10_000, keepaliveIntervalMs: 1_000, killGraceMs: 500, environment: {} });
+    await t.connect();
+    try {
+      const sftp = await t.sftp();
+      try {
+        const file = (rel: string) => ({ rel, content: Buffer.from(`new ${rel}`), mode: 0o644 });
+        await uploadFiles(sftp, install, [file('package.json'), file('dist/new.js')], () => undefined);
+        await assert.rejects(uploadFiles(sftp, install, [file('bin/ffs-lab-agent.js')], () => undefined), /cannot create .*\/bin on the target: something that is not a directory is there/);
+      } finally {
+        sftp.end();
+      }
+    } finally {
+      await t.close();
+    }
+    assert.deepEqual(snapshot(victim), { '.': 'dir', 'keep.json': 'file precious' }, 'the links\' targets are unchanged, none created');
+    assert.equal(fs.readFileSync(path.join(install, 'package.json'), 'utf8'), 'new package.json');
+    assert.ok(fs.lstatSync(path.join(install, 'package.json')).isFile() && fs.lstatSync(path.join(install, 'dist', 'new.js')).isFile(), 'the links were replaced by files');
+  });
+
+  it('a path that is a file: exit 2', async () => {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    const r = await cli(args(file));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /exists and is not a directory/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'x');
+  });
+});
 
 describe('what deploy uploads', () => {
   it('package.json keeps its dependencies but only install scripts; no build outputs are uploaded', () => {
@@ -41,22 +203,32 @@ describe('ffs-lab deploy against a real sshd (slow: runs npm ci)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('uploads, installs, and the deployed agent answers hello; a second deploy works too', { timeout: 600_000 }, async () => {
+  it('uploads, installs, and the deployed agent answers hello; a second deploy works too, and writes nothing through links planted in the install', { timeout: 600_000 }, async () => {
     const kh = sshd.knownHosts('known_hosts', `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
     const install = path.join(dir, 'opt', 'ffs lab'); // a space: paths go through argv, never a pasted shell string
     const args = ['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', install, '--install-timeout', '540'];
+    const victim = path.join(dir, 'victim');
     for (const round of [1, 2]) {
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('close', (code) => resolve({ code, stderr }));
-      });
+      if (round === 2) {
+        // Links planted in our install: the redeploy replaces them and writes nothing through them.
+        fs.mkdirSync(victim);
+        fs.writeFileSync(path.join(victim, 'keep'), 'precious');
+        fs.writeFileSync(path.join(dir, 'victim.json'), 'precious');
+        fs.rmSync(path.join(install, 'bin'), { recursive: true });
+        fs.symlinkSync(victim, path.join(install, 'bin'));
+        fs.rmSync(path.join(install, 'package.json'));
+        fs.symlinkSync(path.join(dir, 'victim.json'), path.join(install, 'package.json'));
+      }
+      const r = await cli(args);
       assert.equal(r.code, 0, `round ${round}:\n${r.stderr}`);
       assert.match(r.stderr, /deploy: uploading \d+ files/);
       assert.match(r.stderr, /deploy: npm ci --omit=dev --omit=optional/);
       assert.match(r.stderr, new RegExp(`deploy: agent \\S+ answers on ssh://root@127\\.0\\.0\\.1:${sshd.port} \\(protocol 1, kernel ${os.release().replace(/[.+]/g, '\\$&')}`));
     }
+    assert.deepEqual(snapshot(victim), { '.': 'dir', keep: 'file precious' }, 'nothing written into the planted bin link\'s target');
+    assert.equal(fs.readFileSync(path.join(dir, 'victim.json'), 'utf8'), 'precious', 'nothing written through the planted package.json link');
+    assert.ok(fs.lstatSync(path.join(install, 'bin')).isDirectory() && fs.lstatSync(path.join(install, 'package.json')).isFile());
+    assert.equal(fs.readFileSync(path.join(install, INSTALL_MARKER), 'utf8'), `${INSTALL_MARKER_TEXT}\n`);
     assert.ok(fs.existsSync(path.join(install, 'node_modules', 'ssh2')), 'dependencies installed');
     assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'typescript')), '--omit=dev');
     assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'playwright-core')), '--omit=optional: no browser driver on the board');
@@ -65,12 +237,7 @@ describe('ffs-lab deploy against a real sshd (slow: runs npm ci)', () => {
   });
 
   it('deploy to a local target is a usage error', async () => {
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'deploy', '--target', 'local'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
+    const r = await cli(['deploy', '--target', 'local']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^ffs-lab: deploy needs an ssh target; 'local' is local/);
   });

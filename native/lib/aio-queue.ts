@@ -53,7 +53,7 @@ export class AioQueue {
     for (const id of this.waiters.keys()) this.ctx.cancel(id);
   }
 
-  /** io_destroy: waits for (cancelled) completions; pending promises reject. Safe twice. */
+  /** Cancel and reap (at most 2 s, NativeAioContext.close); pending promises reject. Safe twice. */
   close(): void {
     if (this.closed) return;
     this.flush();

@@ -20,7 +20,11 @@ export interface NativeAioContext {
   submit(requests: NativeAioRequest[]): number;
   /** io_cancel: 0 when accepted, else an errno number. The completion still arrives. */
   cancel(id: number): number;
-  /** io_destroy: cancels and waits; what was in flight completes with -ECANCELED. */
+  /**
+   * Cancels what is in flight and reaps it for at most 2 s (each request reports its own result,
+   * -ECANCELED when it is still held); requests the kernel keeps past that are left to io_destroy
+   * on a thread of its own, and their buffers stay referenced for the process's life.
+   */
   close(): void;
   readonly inFlight: number;
   readonly maxEvents: number;
@@ -75,6 +79,14 @@ export interface NativeStreamPumpOptions extends NativeStreamShape {
   slots: Array<ArrayBuffer | ArrayBufferView>;
   /** Called once: every transfer finished, or stopped (error or stop()) with nothing in flight. */
   onDone: (result: NativeStreamPumpResult) => void;
+  /**
+   * After stop() or close(): how long transfers may take to settle (ms, default 2000). Past it
+   * onDone reports TRANSFERS_STUCK with the count left in flight; the thread keeps the slots and
+   * the descriptor until the kernel gives them back.
+   */
+  settleMs?: number;
+  /** false: stop() does not interrupt the thread's blocking calls (tests only). Default true. */
+  interruptOnStop?: boolean;
 }
 
 /** How a pump ended: `errno`+`syscall` for a failed syscall or transfer, `code`+`message` for SHORT_WRITE. */
@@ -144,11 +156,14 @@ export interface NativeBindings {
 
 let loaded: NativeBindings | undefined;
 
-/** The compiled addon (native/build/Release/ffs_native.node), loaded on first use. */
+/**
+ * The compiled addon, loaded on first use: native/build/Release/ffs_native.node, or the file
+ * FFS_LAB_NATIVE_ADDON names (the sanitizer build of `npm run test:native-sanitize`).
+ */
 export function native(): NativeBindings {
   if (loaded) return loaded;
   if (process.platform !== 'linux') throw new Error(`ffs-lab native: FunctionFS is Linux-only (this is ${process.platform})`);
-  const file = path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node');
+  const file = process.env.FFS_LAB_NATIVE_ADDON || path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node');
   try {
     loaded = require(file) as NativeBindings;
   } catch (err) {

@@ -10,6 +10,7 @@
 #include "dmabuf_pump.h"
 #include "errno_error.h"
 #include "fd_watcher.h"
+#include "js_args.h"
 #include "ffs_native.h"
 #include "mapped_buffer.h"
 #include "stream_pump.h"
@@ -18,12 +19,16 @@
 namespace {
 
 Napi::Value ErrnoNameOf(const Napi::CallbackInfo &info) {
-  return Napi::String::New(info.Env(), ffslab::ErrnoName(info[0].ToNumber().Int32Value()));
+  int64_t err;
+  if (!ffslab::ArgInt(info.Env(), info[0], "errnoName", "errno", 0, 4095, &err)) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), ffslab::ErrnoName(static_cast<int>(err)));
 }
 
 // dup(fd) -> a new descriptor sharing the open file (the same struct file).
 Napi::Value DupFd(const Napi::CallbackInfo &info) {
-  int fd = dup(info[0].ToNumber().Int32Value());
+  int from;
+  if (!ffslab::ArgFd(info.Env(), info[0], "dup", "fd", &from)) return info.Env().Undefined();
+  int fd = dup(from);
   if (fd < 0) {
     ffslab::ThrowErrno(info.Env(), errno, "dup");
     return info.Env().Undefined();

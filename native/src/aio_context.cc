@@ -7,13 +7,22 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <thread>
 #include <vector>
 
 #include "aio_syscalls.h"
 #include "buffer_span.h"
 #include "errno_error.h"
+#include "js_args.h"
 
 namespace ffslab {
+
+namespace {
+
+// How long close() reaps cancelled requests before it leaves the rest to a detached io_destroy (ms).
+constexpr long kCloseSettleMs = 2000;
+
+}  // namespace
 
 Napi::Function AioContext::Init(Napi::Env env) {
   return DefineClass(env, "AioContext",
@@ -28,17 +37,15 @@ Napi::Function AioContext::Init(Napi::Env env) {
 
 AioContext::AioContext(const Napi::CallbackInfo &info) : Napi::ObjectWrap<AioContext>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+  int64_t n;
+  if (!ArgInt(env, info[0], "AioContext", "maxEvents", 1, 65536, &n)) return;
+  if (!info[1].IsFunction()) {
     Napi::TypeError::New(env, "AioContext(maxEvents: number, onComplete: function)").ThrowAsJavaScriptException();
-    return;
-  }
-  double n = info[0].As<Napi::Number>().DoubleValue();
-  if (!(n >= 1 && n <= 65536)) {
-    Napi::RangeError::New(env, "maxEvents must be 1..65536").ThrowAsJavaScriptException();
     return;
   }
   max_events_ = static_cast<unsigned>(n);
   if (IoSetup(max_events_, &ctx_) < 0) {
+    ctx_ = 0;
     ThrowErrno(env, errno, "io_setup");
     return;
   }
@@ -46,6 +53,7 @@ AioContext::AioContext(const Napi::CallbackInfo &info) : Napi::ObjectWrap<AioCon
   if (efd_ < 0) {
     int err = errno;
     IoDestroy(ctx_);
+    ctx_ = 0;
     ThrowErrno(env, err, "eventfd");
     return;
   }
@@ -60,7 +68,7 @@ AioContext::AioContext(const Napi::CallbackInfo &info) : Napi::ObjectWrap<AioCon
 }
 
 AioContext::~AioContext() {
-  if (!closed_) {
+  if (!closed_ && poll_) {
     // GC without close(): nothing can be in flight (a self-reference pins us meanwhile).
     IoDestroy(ctx_);
     uv_poll_stop(poll_);
@@ -72,7 +80,7 @@ AioContext::~AioContext() {
 // submit([{fd, write, buffer, offset, length, id}, ...]) -> number submitted.
 Napi::Value AioContext::Submit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (closed_) {
+  if (closed_ || !poll_) {
     ThrowErrno(env, EBADF, "io_submit", "(context closed)");
     return env.Undefined();
   }
@@ -89,7 +97,13 @@ Napi::Value AioContext::Submit(const Napi::CallbackInfo &info) {
     for (InFlight *p : batch) delete p;
   };
   for (uint32_t i = 0; i < n; i++) {
-    Napi::Object r = reqs.Get(i).As<Napi::Object>();
+    Napi::Value rv = reqs.Get(i);
+    if (!rv.IsObject()) {
+      discard();
+      Napi::TypeError::New(env, "submit: requests[" + std::to_string(i) + "] must be an object").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object r = rv.As<Napi::Object>();
     Napi::Value buf = r.Get("buffer");
     uint8_t *data;
     size_t len;
@@ -98,9 +112,15 @@ Napi::Value AioContext::Submit(const Napi::CallbackInfo &info) {
       Napi::TypeError::New(env, "request.buffer must be an ArrayBuffer or a view").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    double offset = r.Get("offset").ToNumber().DoubleValue();
-    double length = r.Get("length").ToNumber().DoubleValue();
-    double id = r.Get("id").ToNumber().DoubleValue();
+    int64_t offset_i, length_i, id_i;
+    int fd;
+    if (!ArgFd(env, r.Get("fd"), "AioContext.submit", "request.fd", &fd) || !ArgInt(env, r.Get("offset"), "AioContext.submit", "request.offset", 0, kMaxSafeInteger, &offset_i) ||
+        !ArgInt(env, r.Get("length"), "AioContext.submit", "request.length", 0, kMaxSafeInteger, &length_i) ||
+        !ArgInt(env, r.Get("id"), "AioContext.submit", "request.id", 0, kMaxSafeInteger, &id_i)) {
+      discard();
+      return env.Undefined();
+    }
+    double offset = static_cast<double>(offset_i), length = static_cast<double>(length_i), id = static_cast<double>(id_i);
     if (data == nullptr && len == 0 && length > 0) {
       discard();
       ThrowErrno(env, EFAULT, "io_submit", "(buffer released)");
@@ -119,7 +139,7 @@ Napi::Value AioContext::Submit(const Napi::CallbackInfo &info) {
     InFlight *p = new InFlight();
     std::memset(&p->cb, 0, sizeof(p->cb));
     p->id = id;
-    p->cb.aio_fildes = r.Get("fd").ToNumber().Int32Value();
+    p->cb.aio_fildes = static_cast<uint32_t>(fd);
     p->cb.aio_lio_opcode = r.Get("write").ToBoolean() ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
     p->cb.aio_buf = reinterpret_cast<uint64_t>(data + static_cast<size_t>(offset));
     p->cb.aio_nbytes = static_cast<uint64_t>(length);
@@ -150,7 +170,9 @@ Napi::Value AioContext::Submit(const Napi::CallbackInfo &info) {
 // cancel(id) -> 0 when the kernel accepted the cancel, else the errno (EINPROGRESS, EINVAL...).
 Napi::Value AioContext::Cancel(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  auto it = in_flight_.find(info[0].ToNumber().DoubleValue());
+  int64_t id;
+  if (!ArgInt(env, info[0], "AioContext.cancel", "id", 0, kMaxSafeInteger, &id)) return env.Undefined();
+  auto it = in_flight_.find(static_cast<double>(id));
   if (closed_ || it == in_flight_.end()) return Napi::Number::New(env, EINVAL);
   struct io_event ev;
   long r = IoCancel(ctx_, &it->second->cb, &ev);
@@ -158,25 +180,59 @@ Napi::Value AioContext::Cancel(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, r < 0 ? errno : 0);
 }
 
-// close(): io_destroy cancels and waits for everything in flight; those report -ECANCELED.
+// close(): cancels everything in flight and reaps it for at most kCloseSettleMs; what completed
+// reports its own result, the rest -ECANCELED. Requests the kernel still holds after that are
+// left to io_destroy on a detached thread, so close() never waits for a UDC that does not give
+// them back; their buffers stay referenced (never freed under the kernel) for the process's life.
 Napi::Value AioContext::Close(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (closed_) return env.Undefined();
+  if (closed_ || !poll_) return env.Undefined();
   Drain();
   closed_ = true;
-  IoDestroy(ctx_);
+  std::vector<double> ids, results;
+  if (!in_flight_.empty()) {
+    struct io_event ev;
+    for (auto &kv : in_flight_) IoCancel(ctx_, &kv.second->cb, &ev);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    struct io_event events[256];
+    while (!in_flight_.empty()) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (waited_ms >= kCloseSettleMs) break;
+      long left_ms = kCloseSettleMs - waited_ms;
+      struct timespec wait = {left_ms / 1000, (left_ms % 1000) * 1000000};
+      long got = IoGetevents(ctx_, 1, 256, events, &wait);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      for (long i = 0; i < got; i++) {
+        auto *p = reinterpret_cast<InFlight *>(events[i].data);
+        ids.push_back(p->id);
+        results.push_back(static_cast<double>(static_cast<int64_t>(events[i].res)));
+        in_flight_.erase(p->id);
+        delete p;
+      }
+    }
+  }
+  if (in_flight_.empty()) {
+    IoDestroy(ctx_);
+  } else {
+    aio_context_t ctx = ctx_;
+    std::thread([ctx] { IoDestroy(ctx); }).detach();
+    for (auto &kv : in_flight_) {
+      ids.push_back(kv.first);
+      results.push_back(-ECANCELED);
+      kv.second->buffer.SuppressDestruct();  // the kernel may still write into it: never released
+    }
+  }
+  ctx_ = 0;
   uv_poll_stop(poll_);
   uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
   poll_ = nullptr;
   close(efd_);
   efd_ = -1;
-  std::vector<double> ids, results;
-  for (auto &kv : in_flight_) {
-    ids.push_back(kv.first);
-    results.push_back(-ECANCELED);
-    delete kv.second;
-  }
-  in_flight_.clear();
+  in_flight_.clear();  // the InFlight records of stuck requests are leaked with their buffers
   if (!ids.empty()) Deliver(env, ids, results);
   UpdateRef();
   return env.Undefined();

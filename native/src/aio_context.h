@@ -1,5 +1,6 @@
 // Linux native AIO (io_setup/io_submit/io_getevents/io_cancel by syscall, no libaio) with
-// completions signalled on an eventfd that libuv polls, so JS never blocks waiting for I/O.
+// completions signalled on an eventfd that libuv polls, so JS never blocks waiting for I/O; close()
+// waits at most 2 s for cancelled requests (see aio_context.cc).
 #pragma once
 #include <linux/aio_abi.h>
 #include <napi.h>

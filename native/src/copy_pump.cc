@@ -18,7 +18,12 @@ CopyPump::CopyPump(const Napi::CallbackInfo &info) : ThreadPump<CopyPump>(info) 
 
 CopyPump::~CopyPump() {
   // A running pump pins itself, so the thread has ended (or never started) here.
-  if (fd_ >= 0 && !started_) close(fd_);
+  AfterRun();
+}
+
+void CopyPump::AfterRun() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
 }
 
 // EAGAIN on an O_NONBLOCK endpoint file means the endpoint is disabled (no ENABLE since the host
@@ -67,7 +72,6 @@ void CopyPump::Run() {
     }
     SetFinished(k + 1);
   }
-  close(fd_);
 }
 
 }  // namespace ffslab

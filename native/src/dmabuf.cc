@@ -17,6 +17,7 @@
 #include "dmabuf_ops.h"
 #include "errno_error.h"
 #include "ffs_native.h"
+#include "js_args.h"
 #include "mapped_buffer.h"
 
 #ifndef FUNCTIONFS_DMABUF_ATTACH
@@ -35,9 +36,10 @@ namespace ffslab {
 // udmabufCreate(size) -> {fd: dma-buf fd, memfd, buffer: ArrayBuffer mapping the same pages}.
 Napi::Value UdmabufCreate(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  double size = info[0].ToNumber().DoubleValue();
+  int64_t size;
   long page = sysconf(_SC_PAGESIZE);
-  if (!(size > 0) || static_cast<long>(size) % page != 0) {
+  if (!ArgInt(env, info[0], "udmabufCreate", "size", 1, 281474976710656.0, &size)) return env.Undefined();
+  if (size % page != 0) {
     ThrowErrno(env, EINVAL, "udmabufCreate", "(size must be a positive multiple of the page size)");
     return env.Undefined();
   }
@@ -97,7 +99,9 @@ int DmabufTransferFd(int ep_fd, int dmabuf_fd, uint64_t length, uint32_t flags) 
 namespace {
 
 Napi::Value FdIoctl(const Napi::CallbackInfo &info, int (*op)(int, int), const char *name) {
-  if (op(info[0].ToNumber().Int32Value(), info[1].ToNumber().Int32Value()) < 0) {
+  int ep, buf;
+  if (!ArgFd(info.Env(), info[0], name, "epFd", &ep) || !ArgFd(info.Env(), info[1], name, "dmabufFd", &buf)) return info.Env().Undefined();
+  if (op(ep, buf) < 0) {
     ThrowErrno(info.Env(), errno, name);
     return info.Env().Undefined();
   }
@@ -113,22 +117,19 @@ namespace {
 
 // The request from JS arguments (epFd, dmabufFd, length, flags = 0); false (and a JS exception)
 // when an argument cannot be represented, so nothing undefined reaches the kernel.
-bool TransferRequest(const Napi::CallbackInfo &info, struct usb_ffs_dmabuf_transfer_req *req) {
+bool TransferRequest(const Napi::CallbackInfo &info, int *ep_fd, struct usb_ffs_dmabuf_transfer_req *req) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "dmabufTransfer(epFd, dmabufFd, length, flags?)").ThrowAsJavaScriptException();
+  const char *fn = "dmabufTransfer";
+  int buf;
+  int64_t length, flags;
+  // Any length in 0..2^53-1 and any u32 flags go through, so the kernel's own checks are testable.
+  if (!ArgFd(env, info[0], fn, "epFd", ep_fd) || !ArgFd(env, info[1], fn, "dmabufFd", &buf) || !ArgInt(env, info[2], fn, "length", 0, kMaxSafeInteger, &length) ||
+      !ArgIntOr(env, info[3], fn, "flags", 0, 4294967295.0, 0, &flags))
     return false;
-  }
-  double length = info[2].As<Napi::Number>().DoubleValue();
-  // Any non-negative integer below 2^53 goes through, so the kernel's own length checks are testable.
-  if (!(length >= 0) || length > 9007199254740991.0 || std::floor(length) != length) {
-    Napi::TypeError::New(env, "dmabufTransfer: length must be an integer >= 0").ThrowAsJavaScriptException();
-    return false;
-  }
   *req = {};
-  req->fd = info[1].As<Napi::Number>().Int32Value();
+  req->fd = buf;
   req->length = static_cast<__u64>(length);
-  req->flags = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
+  req->flags = static_cast<__u32>(flags);
   return true;
 }
 
@@ -145,8 +146,9 @@ int ExportSyncFile(int dmabuf_fd, bool all) {
 // dmabufTransfer(epFd, dmabufFd, length, flags = 0): queues the transfer; completion is a fence.
 Napi::Value DmabufTransfer(const Napi::CallbackInfo &info) {
   struct usb_ffs_dmabuf_transfer_req req;
-  if (!TransferRequest(info, &req)) return info.Env().Undefined();
-  if (ioctl(info[0].As<Napi::Number>().Int32Value(), FUNCTIONFS_DMABUF_TRANSFER, &req) < 0) {
+  int ep;
+  if (!TransferRequest(info, &ep, &req)) return info.Env().Undefined();
+  if (ioctl(ep, FUNCTIONFS_DMABUF_TRANSFER, &req) < 0) {
     ThrowErrno(info.Env(), errno, "ioctl(FUNCTIONFS_DMABUF_TRANSFER)");
     return info.Env().Undefined();
   }
@@ -160,8 +162,9 @@ Napi::Value DmabufTransfer(const Napi::CallbackInfo &info) {
 Napi::Value DmabufTransferFenced(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   struct usb_ffs_dmabuf_transfer_req req;
-  if (!TransferRequest(info, &req)) return env.Undefined();
-  if (ioctl(info[0].As<Napi::Number>().Int32Value(), FUNCTIONFS_DMABUF_TRANSFER, &req) < 0) {
+  int ep;
+  if (!TransferRequest(info, &ep, &req)) return env.Undefined();
+  if (ioctl(ep, FUNCTIONFS_DMABUF_TRANSFER, &req) < 0) {
     ThrowErrno(env, errno, "ioctl(FUNCTIONFS_DMABUF_TRANSFER)");
     return env.Undefined();
   }
@@ -179,7 +182,9 @@ Napi::Value DmabufTransferFenced(const Napi::CallbackInfo &info) {
 Napi::Value DmabufExportSyncFile(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   bool all = info.Length() < 2 || info[1].ToBoolean();
-  int fd = ExportSyncFile(info[0].ToNumber().Int32Value(), all);
+  int dmabuf_fd;
+  if (!ArgFd(env, info[0], "dmabufExportSyncFile", "dmabufFd", &dmabuf_fd)) return env.Undefined();
+  int fd = ExportSyncFile(dmabuf_fd, all);
   if (fd < 0) {
     ThrowErrno(env, errno, "ioctl(DMA_BUF_IOCTL_EXPORT_SYNC_FILE)");
     return env.Undefined();
@@ -220,7 +225,9 @@ int ReadSyncFileStatus(int fd, bool *ioctl_failed) {
 
 Napi::Value SyncFileStatus(const Napi::CallbackInfo &info) {
   bool failed;
-  int status = ReadSyncFileStatus(info[0].ToNumber().Int32Value(), &failed);
+  int sync_fd;
+  if (!ArgFd(info.Env(), info[0], "syncFileStatus", "syncFd", &sync_fd)) return info.Env().Undefined();
+  int status = ReadSyncFileStatus(sync_fd, &failed);
   if (failed) {
     ThrowErrno(info.Env(), -status, "ioctl(SYNC_IOC_FILE_INFO)");
     return info.Env().Undefined();

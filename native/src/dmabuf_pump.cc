@@ -1,5 +1,6 @@
 #include "dmabuf_pump.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 #include <string>
 
 #include "dmabuf_ops.h"
+#include "errno_error.h"
+#include "js_args.h"
 
 namespace ffslab {
 
@@ -38,11 +41,30 @@ DmabufPump::DmabufPump(const Napi::CallbackInfo &info) : ThreadPump<DmabufPump>(
   slots_.resize(common_.slots.size());
   for (size_t i = 0; i < slots_.size(); i++) {
     slots_[i].mem = common_.slots[i];
-    slots_[i].dmabuf_fd = fds.As<Napi::Array>().Get(static_cast<uint32_t>(i)).ToNumber().Int32Value();
+    int v;
+    std::string name = "dmabufFds[" + std::to_string(i) + "]";
+    if (!ArgFd(env, fds.As<Napi::Array>().Get(static_cast<uint32_t>(i)), "DmabufPump", name.c_str(), &v)) return;
+    slots_[i].dmabuf_fd = fcntl(v, F_DUPFD_CLOEXEC, 0);
+    if (slots_[i].dmabuf_fd < 0) {
+      ThrowErrno(env, errno, "dup", "(dmabufFds)");
+      return;
+    }
   }
+  fd_ = fcntl(common_.fd, F_DUPFD_CLOEXEC, 0);
+  if (fd_ < 0) ThrowErrno(env, errno, "dup");
 }
 
-DmabufPump::~DmabufPump() { CloseFences(); }
+DmabufPump::~DmabufPump() { AfterRun(); }
+
+void DmabufPump::AfterRun() {
+  CloseFences();
+  for (Slot &s : slots_) {
+    if (s.dmabuf_fd >= 0) close(s.dmabuf_fd);
+    s.dmabuf_fd = -1;
+  }
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
 
 void DmabufPump::Run() {
   uint64_t transfers = common_.tally->shape().transfers;
@@ -104,7 +126,7 @@ bool DmabufPump::Submit(Slot &s, uint64_t k) {
   s.k = k;
   s.length = t.Expected(k);  // no byte count on completion: post exactly the expected length
   if (common_.write) t.Fill(s.mem.data, k);
-  if (DmabufTransferFd(common_.fd, s.dmabuf_fd, s.length, 0) < 0) {
+  if (DmabufTransferFd(fd_, s.dmabuf_fd, s.length, 0) < 0) {
     int err = errno;
     std::lock_guard<std::mutex> lock(mu_);
     common_.FailErrno(err, kTransfer);
@@ -150,7 +172,7 @@ void DmabufPump::Halt() {
     // Only what is still pending: after a UDC unbind every fence has signalled, so DETACH
     // (which oopses then on kernels without our patch 7) is not reached.
     if (!s.busy || Wait(s, 0) != 0) continue;
-    if (DmabufDetachFd(common_.fd, s.dmabuf_fd) == 0) DmabufAttachFd(common_.fd, s.dmabuf_fd);
+    if (DmabufDetachFd(fd_, s.dmabuf_fd) == 0) DmabufAttachFd(fd_, s.dmabuf_fd);
   }
 }
 

@@ -4,8 +4,10 @@
 // for the transfer whose turn it is by polling its dma-buf (POLLOUT once its fences have
 // signalled), the fence tells success from failure, and the slot is checked or accounted and
 // sent on with the next transfer, without entering JavaScript. stop() makes the thread dequeue
-// what is pending by DETACH and ATTACH of its buffer, as DmabufIo.cancelAll() does; close()
-// waits for it. The JS surface and the lifecycle are ThreadPump's.
+// what is pending by DETACH and ATTACH of its buffer, as DmabufIo.cancelAll() does. The thread
+// works on dups of the endpoint and dma-buf descriptors and closes them, and its fences, when it
+// ends, so close() does not wait for it. The JS surface, the settle deadline and the lifecycle
+// are ThreadPump's.
 #pragma once
 #include <vector>
 
@@ -22,11 +24,10 @@ class DmabufPump : public ThreadPump<DmabufPump> {
 
  private:
   friend class ThreadPump<DmabufPump>;
-  static constexpr bool kJoinOnClose = true;
 
   struct Slot {
     PumpSlot mem;
-    int dmabuf_fd = -1;
+    int dmabuf_fd = -1;  // our dup
     int sync_fd = -1;  // the fence of the transfer in flight; -1 without CONFIG_SYNC_FILE
     uint64_t k = 0;
     uint64_t length = 0;
@@ -35,7 +36,7 @@ class DmabufPump : public ThreadPump<DmabufPump> {
 
   void Run();
   unsigned InFlight() const { return in_flight_; }
-  void Closed() { CloseFences(); }
+  void AfterRun();
   // Wait up to `ms` for slot s's transfer; its status (1 done, or a negative errno), or 0 when
   // it is still pending.
   int Wait(Slot &s, int ms);
@@ -47,6 +48,7 @@ class DmabufPump : public ThreadPump<DmabufPump> {
 
   std::vector<Slot> slots_;
   std::atomic<unsigned> in_flight_{0};
+  int fd_ = -1;  // our dup of the endpoint
 
   // The thread's own state.
   uint64_t next_ = 0;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "errno_error.h"
+#include "js_args.h"
 
 namespace ffslab {
 
@@ -12,7 +13,9 @@ Napi::Function FdWatcher::Init(Napi::Env env) {
 
 FdWatcher::FdWatcher(const Napi::CallbackInfo &info) : Napi::ObjectWrap<FdWatcher>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsString() || !info[2].IsFunction()) {
+  int fd;
+  if (!ArgFd(env, info[0], "FdWatcher", "fd", &fd)) return;
+  if (!info[1].IsString() || !info[2].IsFunction()) {
     Napi::TypeError::New(env, "FdWatcher(fd, 'readable'|'writable', callback)").ThrowAsJavaScriptException();
     return;
   }
@@ -21,7 +24,7 @@ FdWatcher::FdWatcher(const Napi::CallbackInfo &info) : Napi::ObjectWrap<FdWatche
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   poll_ = new uv_poll_t;
-  int r = uv_poll_init(loop, poll_, info[0].As<Napi::Number>().Int32Value());
+  int r = uv_poll_init(loop, poll_, fd);
   if (r != 0) {
     delete poll_;
     poll_ = nullptr;

@@ -7,15 +7,16 @@
 
 #include "errno_error.h"
 #include "ffs_native.h"
+#include "js_args.h"
 
 namespace ffslab {
 
 namespace {
 
-int FdArg(const Napi::CallbackInfo &info) { return info[0].ToNumber().Int32Value(); }
-
 Napi::Value SimpleIoctl(const Napi::CallbackInfo &info, unsigned long req, const char *name, unsigned long arg = 0) {
-  int r = ioctl(FdArg(info), req, arg);
+  int fd;
+  if (!ArgFd(info.Env(), info[0], name, "fd", &fd)) return info.Env().Undefined();
+  int r = ioctl(fd, req, arg);
   if (r < 0) {
     ThrowErrno(info.Env(), errno, name);
     return info.Env().Undefined();
@@ -31,13 +32,17 @@ Napi::Value ClearHalt(const Napi::CallbackInfo &info) { return SimpleIoctl(info,
 Napi::Value EndpointRevmap(const Napi::CallbackInfo &info) { return SimpleIoctl(info, FUNCTIONFS_ENDPOINT_REVMAP, "ioctl(FUNCTIONFS_ENDPOINT_REVMAP)"); }
 
 Napi::Value InterfaceRevmap(const Napi::CallbackInfo &info) {
-  return SimpleIoctl(info, FUNCTIONFS_INTERFACE_REVMAP, "ioctl(FUNCTIONFS_INTERFACE_REVMAP)", info[1].ToNumber().Uint32Value());
+  int64_t intf;
+  if (!ArgInt(info.Env(), info[1], "ioctl(FUNCTIONFS_INTERFACE_REVMAP)", "intf", 0, 255, &intf)) return info.Env().Undefined();
+  return SimpleIoctl(info, FUNCTIONFS_INTERFACE_REVMAP, "ioctl(FUNCTIONFS_INTERFACE_REVMAP)", static_cast<unsigned long>(intf));
 }
 
 // endpointDescriptor(fd) -> Buffer with the endpoint descriptor as the UDC configured it.
 Napi::Value EndpointDescriptor(const Napi::CallbackInfo &info) {
   struct usb_endpoint_descriptor d;
-  if (ioctl(FdArg(info), FUNCTIONFS_ENDPOINT_DESC, &d) < 0) {
+  int fd;
+  if (!ArgFd(info.Env(), info[0], "ioctl(FUNCTIONFS_ENDPOINT_DESC)", "fd", &fd)) return info.Env().Undefined();
+  if (ioctl(fd, FUNCTIONFS_ENDPOINT_DESC, &d) < 0) {
     ThrowErrno(info.Env(), errno, "ioctl(FUNCTIONFS_ENDPOINT_DESC)");
     return info.Env().Undefined();
   }

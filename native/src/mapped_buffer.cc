@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "errno_error.h"
+#include "js_args.h"
 
 namespace ffslab {
 
@@ -17,6 +18,9 @@ struct Mapping {
   void *addr;
   size_t len;
   bool mapped;
+  unsigned pins = 0;          // pumps whose slots lie in the range (PinMapping)
+  bool unmap_pending = false; // released while pinned: munmap at the last unpin
+  bool finalized = false;     // the ArrayBuffer is gone: the last unpin deletes this
 };
 
 // Keyed by address. Finalizers run on the JS thread, but keep a lock anyway: cheap, and safe
@@ -24,12 +28,22 @@ struct Mapping {
 std::mutex registry_lock;
 std::unordered_map<void *, Mapping *> registry;
 
+// munmap now, with registry_lock held.
+void Unmap(Mapping *m) {
+  munmap(m->addr, m->len);
+  m->mapped = false;
+  m->unmap_pending = false;
+  registry.erase(m->addr);
+}
+
 void Finalize(Napi::Env, void *, Mapping *m) {
   std::lock_guard<std::mutex> g(registry_lock);
-  if (m->mapped) {
-    munmap(m->addr, m->len);
-    registry.erase(m->addr);
+  if (m->pins) {
+    if (m->mapped) m->unmap_pending = true;
+    m->finalized = true;
+    return;
   }
+  if (m->mapped) Unmap(m);
   delete m;
 }
 
@@ -40,6 +54,29 @@ Mapping *Lookup(Napi::ArrayBuffer ab) {
 }
 
 }  // namespace
+
+void *PinMapping(const void *addr, size_t len) {
+  if (!addr) return nullptr;
+  auto a = reinterpret_cast<uintptr_t>(addr);
+  std::lock_guard<std::mutex> g(registry_lock);
+  for (auto &kv : registry) {
+    Mapping *m = kv.second;
+    auto base = reinterpret_cast<uintptr_t>(m->addr);
+    if (m->mapped && a >= base && a - base < m->len && len <= m->len - (a - base)) {
+      m->pins++;
+      return m;
+    }
+  }
+  return nullptr;
+}
+
+void UnpinMapping(void *pin) {
+  auto *m = static_cast<Mapping *>(pin);
+  std::lock_guard<std::mutex> g(registry_lock);
+  if (--m->pins) return;
+  if (m->unmap_pending) Unmap(m);
+  if (m->finalized) delete m;
+}
 
 Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len) {
   auto *m = new Mapping{addr, len, true};
@@ -52,24 +89,24 @@ Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len) {
 
 Napi::Value MmapFile(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "mmapFile(fd, length, options?)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  double length = info[1].As<Napi::Number>().DoubleValue();
+  int fd;
+  int64_t length, offset = 0, tail = 0;
+  // Lengths up to 2^48 (the user address space of x86-64 and arm64): the kernel refuses what does
+  // not fit with ENOMEM; a length past it is a RangeError here.
+  const double kMaxLength = 281474976710656.0;
+  if (!ArgFd(env, info[0], "mmapFile", "fd", &fd) || !ArgInt(env, info[1], "mmapFile", "length", 1, kMaxLength, &length)) return env.Undefined();
   bool priv = false, read_only = false;
-  double offset = 0, tail = 0;
-  if (info.Length() > 2 && info[2].IsObject()) {
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsObject()) {
+      Napi::TypeError::New(env, "mmapFile: options must be an object").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     Napi::Object o = info[2].As<Napi::Object>();
     priv = o.Get("private").ToBoolean();
     read_only = o.Get("readOnly").ToBoolean();
-    if (o.Has("offset")) offset = o.Get("offset").ToNumber().DoubleValue();
-    if (o.Has("tail")) tail = o.Get("tail").ToNumber().DoubleValue();
-  }
-  if (!(length > 0) || length > 1e15 || offset < 0 || !(tail >= 0) || tail > 1e15) {
-    ThrowErrno(env, EINVAL, "mmap", "(length must be > 0, offset >= 0, tail >= 0)");
-    return env.Undefined();
+    if (!ArgIntOr(env, o.Get("offset"), "mmapFile", "options.offset", 0, kMaxSafeInteger, 0, &offset) ||
+        !ArgIntOr(env, o.Get("tail"), "mmapFile", "options.tail", 0, kMaxLength, 0, &tail))
+      return env.Undefined();
   }
   int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
   int flags = priv ? MAP_PRIVATE : MAP_SHARED;
@@ -118,6 +155,11 @@ Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {
   // Detach first: from here on JS sees a zero-length buffer, never the unmapped range.
   ab.Detach();
   std::lock_guard<std::mutex> g(registry_lock);
+  if (m->pins) {
+    // A pump's thread still reads or writes the range: unmapped when its last pump lets go.
+    m->unmap_pending = true;
+    return env.Undefined();
+  }
   if (munmap(m->addr, m->len) != 0) {
     ThrowErrno(env, errno, "munmap");
     return env.Undefined();
@@ -133,11 +175,21 @@ Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {
 // unmapped at once and the buffer detached, so JS never sees a stale range.
 Napi::Value TryMremap(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) {
+    Napi::TypeError::New(env, "tryMremap(arrayBuffer, newLength)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
-  size_t new_len = static_cast<size_t>(info[1].ToNumber().DoubleValue());
+  int64_t new_len_i;
+  if (!ArgInt(env, info[1], "tryMremap", "newLength", 1, 281474976710656.0, &new_len_i)) return env.Undefined();
+  size_t new_len = static_cast<size_t>(new_len_i);
   Mapping *m = ab.IsDetached() ? nullptr : Lookup(ab);
   if (!m) {
     Napi::Error::New(env, "tryMremap: not a live buffer mapped by this addon").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (m->pins) {
+    ThrowErrno(env, EBUSY, "mremap", "(a running stream pump's slots lie in this mapping)");
     return env.Undefined();
   }
   void *p;

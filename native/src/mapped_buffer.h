@@ -13,7 +13,13 @@ Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len);
 // mmapFile(fd, length, {private?, offset?, readOnly?, tail?}) -> ArrayBuffer; with tail, anonymous
 // memory of that many bytes follows the (page-rounded) file mapping in the same ArrayBuffer.
 Napi::Value MmapFile(const Napi::CallbackInfo &info);
-// munmapBuffer(arrayBuffer): munmap and detach; a second call is a no-op.
+// Pin the mapping of this addon that holds [addr, addr+len) (a pump's slot): munmapBuffer and GC
+// then only detach it, and the munmap follows the last UnpinMapping. nullptr when no mapping of
+// ours holds the range. Either call from any thread.
+void *PinMapping(const void *addr, size_t len);
+void UnpinMapping(void *pin);
+// munmapBuffer(arrayBuffer): detach, and munmap (deferred while a running pump's slots lie in
+// it: see PinMapping); a second call is a no-op.
 Napi::Value MunmapBuffer(const Napi::CallbackInfo &info);
 // tryMremap(arrayBuffer, newLength) -> 0 when the kernel refused... see .cc; returns errno or 0.
 Napi::Value TryMremap(const Napi::CallbackInfo &info);

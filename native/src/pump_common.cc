@@ -1,9 +1,29 @@
 #include "pump_common.h"
 
+#include <signal.h>
+
+#include <cstring>
+
 #include "buffer_span.h"
+#include "js_args.h"
+#include "mapped_buffer.h"
 #include "tally_object.h"
 
 namespace ffslab {
+
+int PumpWakeSignal() {
+  static const int sig = [] {
+    int s = SIGRTMIN + 3;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = [](int) {};  // only to make the blocking call return EINTR
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;             // no SA_RESTART
+    sigaction(s, &sa, nullptr);
+    return s;
+  }();
+  return sig;
+}
 
 bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t max_slots) {
   Napi::Env env = info.Env();
@@ -14,14 +34,13 @@ bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t 
   Napi::Object o = info[0].As<Napi::Object>();
   Napi::Value list = o.Get("slots");
   Napi::Value done = o.Get("onDone");
-  double fd_v = o.Get("fd").ToNumber().DoubleValue();
-  if (!list.IsArray() || !done.IsFunction() || !IsCount(fd_v, 1 << 30)) {
+  if (!ArgFd(env, o.Get("fd"), what, "fd", &fd)) return false;
+  if (!list.IsArray() || !done.IsFunction()) {
     Napi::TypeError::New(env, std::string(what) + ": bad options (fd, write, slots[], onDone, and the stream's shape)").ThrowAsJavaScriptException();
     return false;
   }
   tally = ParseTally(env, o, what);
   if (!tally) return false;
-  fd = static_cast<int>(fd_v);
   write = o.Get("write").ToBoolean();
   Napi::Array array = list.As<Napi::Array>();
   uint32_t n = array.Length();
@@ -39,6 +58,13 @@ bool PumpCommon::Parse(const Napi::CallbackInfo &info, const char *what, size_t 
     }
     slot_refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
+  Napi::Value interrupt = o.Get("interruptOnStop");
+  int64_t settle;
+  if (!ArgIntOr(env, o.Get("settleMs"), what, "settleMs", 0, 600000, 2000, &settle)) return false;
+  settle_ms = static_cast<uint64_t>(settle);
+  if (!interrupt.IsUndefined()) interrupt_on_stop = interrupt.ToBoolean();
+  for (const PumpSlot &s : slots)
+    if (void *pin = PinMapping(s.data, s.size)) pins_.push_back(pin);
   pattern_ref_ = Napi::Persistent(o.Get("pattern").As<Napi::Object>());
   on_done_ = Napi::Persistent(done.As<Napi::Function>());
   return true;
@@ -56,7 +82,15 @@ void PumpCommon::FailWith(const std::string &code, const std::string &message) {
   err_message_ = message;
 }
 
-void PumpCommon::CallDone(Napi::Env env, Napi::Value recv, uint64_t finished) {
+void PumpCommon::FailStuck(unsigned n) {
+  std::string before = err_ ? std::string(err_syscall_) + ": " + strerror(err_) : err_message_;
+  err_ = 0;
+  err_code_ = "TRANSFERS_STUCK";
+  err_message_ = std::to_string(n) + " transfer(s) did not complete within " + std::to_string(settle_ms) + " ms after cancel";
+  if (!before.empty()) err_message_ = before + "; " + err_message_;
+}
+
+Napi::Object PumpCommon::DoneResult(Napi::Env env, uint64_t finished) const {
   Napi::Object result = Napi::Object::New(env);
   result.Set("finished", static_cast<double>(finished));
   if (err_) {
@@ -66,7 +100,15 @@ void PumpCommon::CallDone(Napi::Env env, Napi::Value recv, uint64_t finished) {
     result.Set("code", err_code_);
     result.Set("message", err_message_);
   }
+  return result;
+}
+
+void PumpCommon::CallDone(Napi::Value recv, Napi::Object result) {
   if (!on_done_.IsEmpty()) on_done_.MakeCallback(recv, {result});
+}
+
+PumpCommon::~PumpCommon() {
+  for (void *pin : pins_) UnpinMapping(pin);
 }
 
 void PumpCommon::Release() {
@@ -74,6 +116,8 @@ void PumpCommon::Release() {
   slot_refs_.clear();
   pattern_ref_.Reset();
   on_done_.Reset();
+  for (void *pin : pins_) UnpinMapping(pin);
+  pins_.clear();
 }
 
 }  // namespace ffslab

@@ -1,5 +1,6 @@
 #include "stream_pump.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,19 +29,25 @@ StreamPump::StreamPump(const Napi::CallbackInfo &info) : ThreadPump<StreamPump>(
   if (IoSetup(static_cast<unsigned>(slots_.size()), &ctx_) < 0) {
     ctx_ = 0;
     ThrowErrno(info.Env(), errno, "io_setup");
+    return;
   }
+  fd_ = fcntl(common_.fd, F_DUPFD_CLOEXEC, 0);
+  if (fd_ < 0) ThrowErrno(info.Env(), errno, "dup");
 }
 
 StreamPump::~StreamPump() {
   // A running pump pins itself, so the thread has ended (or never started) here.
-  if (ctx_) IoDestroy(ctx_);
+  AfterRun();
 }
 
-// After close() joined the thread: io_destroy cancels and reaps whatever is still in flight.
-void StreamPump::Closed() {
+// On the thread once Run() has returned (nothing in flight but after an io_getevents failure):
+// io_destroy cancels and reaps whatever is left, then the dup is closed.
+void StreamPump::AfterRun() {
   if (ctx_) IoDestroy(ctx_);
   ctx_ = 0;
   in_flight_ = 0;
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
 }
 
 void StreamPump::Run() {
@@ -96,7 +103,7 @@ void StreamPump::Prepare(Slot &s, uint64_t k) {
   uint64_t length = common_.write ? t.Expected(k) : t.PostLength(k);
   if (common_.write) t.Fill(s.mem.data, k);
   std::memset(&s.cb, 0, sizeof(s.cb));
-  s.cb.aio_fildes = static_cast<uint32_t>(common_.fd);
+  s.cb.aio_fildes = static_cast<uint32_t>(fd_);
   s.cb.aio_lio_opcode = common_.write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
   s.cb.aio_buf = reinterpret_cast<uint64_t>(s.mem.data);
   s.cb.aio_nbytes = length;
@@ -127,7 +134,11 @@ void StreamPump::Finish(Slot &s) {
 void StreamPump::Submit(std::vector<struct iocb *> &cbs) {
   size_t at = 0;
   while (at < cbs.size()) {
+    // A submission can block (a descriptor without O_NONBLOCK): count it as in flight meanwhile.
+    submitting_ = static_cast<unsigned>(cbs.size() - at);
     long r = IoSubmit(ctx_, static_cast<long>(cbs.size() - at), cbs.data() + at);
+    if (r > 0) in_flight_ += static_cast<unsigned>(r);
+    submitting_ = 0;
     if (r <= 0) {
       int err = r < 0 ? errno : EAGAIN;
       std::lock_guard<std::mutex> lock(mu_);
@@ -136,7 +147,6 @@ void StreamPump::Submit(std::vector<struct iocb *> &cbs) {
       break;
     }
     for (long i = 0; i < r; i++) reinterpret_cast<Slot *>(cbs[at + i]->aio_data)->busy = true;
-    in_flight_ += static_cast<unsigned>(r);
     at += static_cast<size_t>(r);
   }
 }

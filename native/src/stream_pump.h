@@ -2,8 +2,9 @@
 // would: io_getevents waits for completions, each is accounted (source) or checked against the
 // pattern (sink) and folded into the CRC-32, and the slots are resubmitted for the next
 // transfers in one io_submit, without entering JavaScript. stop() makes the thread cancel what
-// is in flight; close() waits for it, then io_destroy reaps anything left. The JS surface and
-// the lifecycle are ThreadPump's.
+// is in flight (io_cancel); the thread waits for the cancelled completions, then io_destroy and
+// the close of its descriptor dup run on it too, so close() never waits for the kernel. The JS
+// surface, the settle deadline and the lifecycle are ThreadPump's.
 #pragma once
 #include <linux/aio_abi.h>
 
@@ -22,7 +23,6 @@ class StreamPump : public ThreadPump<StreamPump> {
 
  private:
   friend class ThreadPump<StreamPump>;
-  static constexpr bool kJoinOnClose = true;
 
   struct Slot {
     struct iocb cb;
@@ -34,8 +34,9 @@ class StreamPump : public ThreadPump<StreamPump> {
   };
 
   void Run();
-  unsigned InFlight() const { return in_flight_; }
-  void Closed();
+  // In the kernel: submitted and not reaped, or inside an io_submit that has not returned.
+  unsigned InFlight() const { return in_flight_ + submitting_; }
+  void AfterRun();
   void Prepare(Slot &s, uint64_t k);
   void Finish(Slot &s);
   void Submit(std::vector<struct iocb *> &cbs);
@@ -44,6 +45,8 @@ class StreamPump : public ThreadPump<StreamPump> {
   aio_context_t ctx_ = 0;
   std::vector<Slot> slots_;
   std::atomic<unsigned> in_flight_{0};
+  std::atomic<unsigned> submitting_{0};
+  int fd_ = -1;  // our dup of the endpoint: the caller closing its descriptor cannot redirect us
 
   // The thread's own state.
   uint64_t next_ = 0;  // next transfer to submit

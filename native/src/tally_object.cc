@@ -4,22 +4,18 @@
 #include <string>
 
 #include "buffer_span.h"
+#include "js_args.h"
 
 namespace ffslab {
 
-bool IsCount(double v, double max) { return v >= 0 && v <= max && v == static_cast<double>(static_cast<uint64_t>(v)); }
-
 std::unique_ptr<StreamTally> ParseTally(Napi::Env env, Napi::Object o, const char *what) {
   Napi::Value pattern = o.Get("pattern");
-  double size = o.Get("transferSize").ToNumber().DoubleValue();
-  double total = o.Get("totalBytes").ToNumber().DoubleValue();
-  double count = o.Get("transfers").ToNumber().DoubleValue();
-  double mps = o.Get("maxPacketSize").ToNumber().DoubleValue();
-  const double kMaxSafe = 9007199254740991.0;
-  if (!pattern.IsBuffer() || pattern.As<Napi::Buffer<uint8_t>>().Length() == 0 || !IsCount(size, 1 << 30) || !IsCount(total, kMaxSafe) ||
-      !IsCount(count, kMaxSafe) || !(mps >= 1 && mps <= 65535) ||
-      (size > 0 && count != static_cast<double>((static_cast<uint64_t>(total) + static_cast<uint64_t>(size) - 1) / static_cast<uint64_t>(size)))) {
-    Napi::TypeError::New(env, std::string(what) + ": bad stream shape (transferSize, totalBytes, transfers, maxPacketSize, pattern: non-empty Buffer)")
+  int64_t size, total, count, mps;
+  if (!ArgInt(env, o.Get("transferSize"), what, "transferSize", 0, 1 << 30, &size) || !ArgInt(env, o.Get("totalBytes"), what, "totalBytes", 0, kMaxSafeInteger, &total) ||
+      !ArgInt(env, o.Get("transfers"), what, "transfers", 0, kMaxSafeInteger, &count) || !ArgInt(env, o.Get("maxPacketSize"), what, "maxPacketSize", 1, 65535, &mps))
+    return nullptr;
+  if (!pattern.IsBuffer() || pattern.As<Napi::Buffer<uint8_t>>().Length() == 0 || (size > 0 && count != (total + size - 1) / size)) {
+    Napi::TypeError::New(env, std::string(what) + ": bad stream shape (transfers must be ceil(totalBytes / transferSize); pattern: non-empty Buffer)")
         .ThrowAsJavaScriptException();
     return nullptr;
   }
@@ -55,14 +51,24 @@ TallyObject::TallyObject(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Tall
 
 bool TallyObject::Args(const Napi::CallbackInfo &info, bool with_count, Call *c) {
   Napi::Env env = info.Env();
-  double kv = info.Length() > 1 ? info[1].ToNumber().DoubleValue() : -1;
-  double nv = with_count && info.Length() > 2 ? info[2].ToNumber().DoubleValue() : 0;
-  if (!tally_ || !BufferSpan(info[0], &c->data, &c->len) || !(kv >= 0 && kv < static_cast<double>(tally_->shape().transfers)) || !(nv >= 0)) {
-    Napi::TypeError::New(env, "Tally: (buffer, transfer index within the stream[, bytes moved])").ThrowAsJavaScriptException();
+  if (!tally_) {
+    Napi::Error::New(env, "Tally: not constructed").ThrowAsJavaScriptException();
     return false;
   }
-  c->k = static_cast<uint64_t>(kv);
-  c->n = std::min<uint64_t>(static_cast<uint64_t>(nv), c->len);
+  if (!BufferSpan(info[0], &c->data, &c->len)) {
+    Napi::TypeError::New(env, "Tally: (buffer, transfer index within the stream[, bytes moved]): buffer must be an ArrayBuffer or a view").ThrowAsJavaScriptException();
+    return false;
+  }
+  int64_t k, n = 0;
+  double last = static_cast<double>(tally_->shape().transfers) - 1;
+  if (last < 0) {
+    Napi::RangeError::New(env, "Tally: the stream has no transfers: no transfer index is within it").ThrowAsJavaScriptException();
+    return false;
+  }
+  if (!ArgInt(env, info[1], "Tally: transfer index within the stream", "k", 0, last, &k)) return false;
+  if (with_count && !ArgInt(env, info[2], "Tally", "bytes moved (n)", 0, kMaxSafeInteger, &n)) return false;
+  c->k = static_cast<uint64_t>(k);
+  c->n = std::min<uint64_t>(static_cast<uint64_t>(n), c->len);
   return true;
 }
 

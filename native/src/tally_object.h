@@ -12,11 +12,9 @@
 namespace ffslab {
 
 // Parse {transferSize, totalBytes, transfers, maxPacketSize, pattern: Buffer} of `o` into a
-// tally. On bad input: a pending JS TypeError naming `what`, and nullptr.
+// tally (numbers through js_args.h). On bad input: a pending JS error naming `what`, and nullptr.
 std::unique_ptr<StreamTally> ParseTally(Napi::Env env, Napi::Object o, const char *what);
 
-// Whether a JS number is a whole count in [0, max]: the option checks of ParseTally and PumpCommon.
-bool IsCount(double v, double max);
 
 class TallyObject : public Napi::ObjectWrap<TallyObject> {
  public:

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { infraError } from '../cli/exit-codes';
 import { cacheRoot } from '../util/cache-dir';
-import { DirLock } from '../util/dir-lock';
+import { BuildLock } from '../util/build-lock';
+import { firstUntrusted } from '../util/trusted-dir';
 import { commandOutput, runCommand } from '../util/exec';
 import { ensurePackages, type Requirement } from '../util/prerequisites';
 
@@ -73,53 +74,93 @@ export function cPairDir(root: string, key: string): string {
   return path.join(root, 'bench', key);
 }
 
+/** The directories from a cache root down to the pair's: each must be trusted before the pair is. */
+function chainOf(root: string, key: string): string[] {
+  const dir = cPairDir(root, key);
+  return [root, path.dirname(dir), dir];
+}
+
 /**
  * The pair already built for the current sources under one of `roots` (e.g. the host's cache,
- * seen read-only from the lab VM), or undefined.
+ * seen read-only from the lab VM), or undefined. A pair in a directory that is a symbolic link,
+ * or that someone other than this user or root owns or may write, is not used (it runs as root).
  */
 export async function findCPair(roots: readonly string[]): Promise<CPair | undefined> {
   const key = await cPairKey();
   for (const root of roots) {
     const dir = cPairDir(root, key);
-    if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
+    if (!firstUntrusted(chainOf(root, key)) && fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
   }
   return undefined;
 }
 
 /**
  * Build the C pair with gcc (or reuse it) under `<root>/bench/<key>`; `root` defaults to the
- * cache (cacheRoot()). A read-only cache (the lab VM) falls back to a directory under the
- * system's temp dir. Missing Debian packages are installed when root, else a usage error names them.
+ * cache (cacheRoot()). A cache that cannot be written (the lab VM's) gives way to a fresh private
+ * directory (mkdtemp: mode 0700, ours), removed at exit: never a fixed path under the temp dir,
+ * which anyone could have prepared. In the cache, a pair directory (or a parent up to `root`)
+ * that is a symbolic link, or that another user owns or may write, is refused (exit 3). Missing
+ * Debian packages are installed when root, else a usage error names them.
  */
 export async function ensureCPair(log: (line: string) => void, root = cacheRoot()): Promise<CPair> {
   const key = await cPairKey();
-  let dir = cPairDir(root, key);
-  if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
+  const dir = cPairDir(root, key);
   try {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     fs.accessSync(path.dirname(dir), fs.constants.W_OK);
   } catch {
-    dir = cPairDir(path.join(os.tmpdir(), 'ffs-lab'), key);
-    if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-lab-bench-'));
+    process.once('exit', () => fs.rmSync(own, { recursive: true, force: true }));
+    await ensurePackages(C_PAIR_REQUIREMENTS, 'the C reference pair of the benchmark', log);
+    log(`bench: building the C reference pair (key ${key}) in ${own} (the cache ${root} is read-only)`);
+    await build(own, key, log);
+    return pairIn(own, key, false);
+  }
+  const check = (dirs: string[]) => {
+    const bad = firstUntrusted(dirs);
+    if (bad) throw infraError(`${bad.dir} ${bad.problem}: the C reference pair runs as root, so it is built and run only in directories nobody else can change`, `remove ${bad.dir}, or make it this user's and not group/other-writable`);
+  };
+  const exists = () => fs.existsSync(path.join(dir, 'manifest.json'));
+  check([root, path.dirname(dir)]);
+  if (isThere(dir)) {
+    check([dir]);
+    if (exists()) return pairIn(dir, key, true);
   }
   await ensurePackages(C_PAIR_REQUIREMENTS, 'the C reference pair of the benchmark', log);
-  const lock = new DirLock(`${dir}.lock`);
-  await lock.acquire();
+  const lock = new BuildLock(`${dir}.lock`);
+  await lock.acquire((pid) => log(`bench: waiting for ${pid === undefined ? 'another process' : `process ${pid}`}, which is building the same C pair`));
   try {
-    if (fs.existsSync(path.join(dir, 'manifest.json'))) return pairIn(dir, key, true);
+    if (isThere(dir)) {
+      check([dir]);
+      if (exists()) return pairIn(dir, key, true);
+    }
     log(`bench: building the C reference pair (key ${key}) in ${dir}`);
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    for (const p of Object.values(PROGRAMS)) {
-      const r = await runCommand('gcc', [...C_PAIR_CFLAGS, '-o', path.join(dir, p.out), ...p.sources, ...p.libs], { cwd: C_PAIR_SOURCES });
-      if (r.code !== 0) throw infraError(`building ${p.out} failed: ${r.tail.find((l) => /error/.test(l)) ?? r.tail.slice(-1)[0]}`);
-      const warning = r.tail.find((l) => /warning:/.test(l));
-      if (warning) log(`bench: ${p.out}: ${warning}`);
-    }
-    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ key, programs: Object.values(PROGRAMS).map((p) => p.out) }, null, 2) + '\n');
+    fs.mkdirSync(dir, { mode: 0o755 });
+    await build(dir, key, log);
     return pairIn(dir, key, false);
   } finally {
     lock.release();
   }
+}
+
+/** Does anything (a symbolic link included) exist at `p`? */
+function isThere(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compile every program into `dir` (which exists and is ours), then write the manifest. */
+async function build(dir: string, key: string, log: (line: string) => void): Promise<void> {
+  for (const p of Object.values(PROGRAMS)) {
+    const r = await runCommand('gcc', [...C_PAIR_CFLAGS, '-o', path.join(dir, p.out), ...p.sources, ...p.libs], { cwd: C_PAIR_SOURCES });
+    if (r.code !== 0) throw infraError(`building ${p.out} failed: ${r.tail.find((l) => /error/.test(l)) ?? r.tail.slice(-1)[0]}`);
+    const warning = r.tail.find((l) => /warning:/.test(l));
+    if (warning) log(`bench: ${p.out}: ${warning}`);
+  }
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ key, programs: Object.values(PROGRAMS).map((p) => p.out) }, null, 2) + '\n');
 }

@@ -36,6 +36,18 @@ export type Schema =
   /** Objects told apart by the enum field `tag` (e.g. `type: ssh`). */
   | { kind: 'tagged'; tag: string; variants: Record<string, Record<string, FieldSpec>> };
 
+/**
+ * Keys that name members of Object.prototype's machinery: never valid anywhere in a config. Plain
+ * objects would resolve them through the prototype (a lookup table finds `Object` itself), or
+ * assigning one would replace an object's prototype.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The problem for a reserved key `k` at `path` (the key's own path). */
+function reservedKey(path: KeyPath, k: string): ConfigProblem {
+  return { path, message: `'${k}' is a reserved name and cannot be a key`, atKey: true };
+}
+
 /** The path as written in messages: `targets.rpi4.agent.command[0]`. */
 export function formatPath(path: KeyPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(top level)';
@@ -86,6 +98,10 @@ export function validate(value: unknown, schema: Schema, path: KeyPath, problems
       const entries = Object.entries(value);
       if (schema.minEntries !== undefined && entries.length < schema.minEntries) bad(`needs at least ${schema.minEntries} entr${schema.minEntries === 1 ? 'y' : 'ies'}`);
       for (const [k, v] of entries) {
+        if (RESERVED_KEYS.has(k)) {
+          problems.push(reservedKey([...path, k], k));
+          continue;
+        }
         if (!schema.keyPattern.test(k)) problems.push({ path: [...path, k], message: `bad name: expected ${schema.keyExpect}`, atKey: true });
         out[k] = validate(v, schema.of, [...path, k], problems);
       }
@@ -104,7 +120,7 @@ export function validate(value: unknown, schema: Schema, path: KeyPath, problems
         problems.push({ path: [...path, schema.tag], message: `must be one of ${tags.join(', ')}, got ${describe(tag)}${hint ? ` (did you mean '${hint}'?)` : ''}` });
         return undefined;
       }
-      const fields = schema.variants[tag]!;
+      const fields = Object.hasOwn(schema.variants, tag) ? schema.variants[tag]! : {};
       const result = validateFields(value, fields, path, problems, [schema.tag], tag);
       if (result && typeof result === 'object') (result as Record<string, unknown>)[schema.tag] = tag;
       return result;
@@ -120,8 +136,12 @@ function validateFields(value: unknown, fields: Record<string, FieldSpec>, path:
   const known = [...extraKeys, ...Object.keys(fields)];
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
+    if (RESERVED_KEYS.has(k)) {
+      problems.push(reservedKey([...path, k], k));
+      continue;
+    }
     if (extraKeys.includes(k)) continue;
-    const spec = fields[k];
+    const spec = Object.hasOwn(fields, k) ? fields[k] : undefined;
     if (!spec) {
       const hint = didYouMean(k, known);
       const where = variant ? ` for ${variant}` : '';
@@ -133,7 +153,7 @@ function validateFields(value: unknown, fields: Record<string, FieldSpec>, path:
     out[k] = validate(v, spec.schema, [...path, k], problems);
   }
   for (const [k, spec] of Object.entries(fields)) {
-    if (spec.required && (value[k] === undefined || value[k] === null)) problems.push({ path: [...path, k], message: 'missing (required)' });
+    if (spec.required && (!Object.hasOwn(value, k) || value[k] === undefined || value[k] === null)) problems.push({ path: [...path, k], message: 'missing (required)' });
   }
   return out;
 }

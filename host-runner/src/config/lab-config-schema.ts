@@ -41,7 +41,8 @@ export const TARGET_SCHEMA: Schema = {
       schema: {
         kind: 'object',
         fields: {
-          installDir: { schema: { kind: 'string', pattern: /^\//, expect: 'an absolute path on the target' } },
+          // Normal form (no //, ., .. or trailing /): deploy's further rules apply when it runs.
+          installDir: { schema: { kind: 'string', pattern: /^(?:\/(?!\.\.?(?:\/|$))[^/\0-\x1f\x7f]+)+$/, expect: 'an absolute path in normal form on the target (no //, . or .. components, no trailing /)' } },
           node: str,
           command: { schema: { kind: 'array', of: { kind: 'string' }, minItems: 1 } },
         },

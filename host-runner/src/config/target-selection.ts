@@ -88,7 +88,8 @@ function fromConfig(sel: TargetSelection, cwd: string): TargetConfig {
     if (names.length === 1) return config.targets[names[0]!]!;
     throw usageError(`${file} has ${names.length} targets (${names.join(', ')}): pick one with --target NAME`);
   }
-  const t = config.targets[sel.target];
+  // hasOwn: a name like 'constructor' must not find Object.prototype's member.
+  const t = Object.hasOwn(config.targets, sel.target) ? config.targets[sel.target] : undefined;
   if (!t) {
     const hint = didYouMean(sel.target, names);
     throw usageError(`unknown target '${sel.target}' in ${file} (targets: ${names.join(', ')})${hint ? `; did you mean '${hint}'?` : ''}`);

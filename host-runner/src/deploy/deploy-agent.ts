@@ -8,6 +8,8 @@ import { SshTransport } from '../transport/ssh-transport';
 import { settlesWithin } from '../transport/process-lifecycle';
 import { Progress, formatDuration } from '../util/progress';
 import { deployFiles } from './deploy-files';
+import { installDirProblem } from './install-dir';
+import { prepareInstallDir } from './remote-install-dir';
 import { uploadFiles } from './sftp-upload';
 
 /** This checkout (the file is dist/host-runner/src/deploy/deploy-agent.js). */
@@ -16,7 +18,10 @@ const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 /** Options of {@link deployAgent}. */
 export interface DeployOptions {
   target: Target;
-  /** Install dir on the target; default the target's agent.installDir, else /opt/ffs-lab. */
+  /**
+   * Install dir on the target; default the target's agent.installDir, else /opt/ffs-lab. It must
+   * pass {@link installDirProblem}, and on the target be new, empty, or marked by an earlier deploy.
+   */
   installDir?: string;
   /** Limit for `npm ci` on the target: ms. Default 900000 (building an addon on a small board takes minutes). */
   installTimeoutMs?: number;
@@ -40,7 +45,8 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
   const t = o.target;
   if (t.config.transport.type !== 'ssh') throw usageError(`deploy needs an ssh target; '${t.name}' is ${t.config.transport.type} (on this machine, run npm ci in the checkout)`);
   const dir = o.installDir ?? installDirOf(t.config);
-  if (!dir.startsWith('/') || /[\0\n]/.test(dir) || dir === '/') throw usageError(`install dir must be an absolute path other than /, got ${JSON.stringify(dir)}`);
+  const problem = installDirProblem(dir);
+  if (problem) throw usageError(`install dir ${JSON.stringify(dir)} is refused: ${problem}`, 'deploy replaces bin/, dist/ and native/ there: give it a directory of its own, e.g. /opt/ffs-lab');
   const node = t.config.agent?.command?.[0] ?? t.config.agent?.node ?? 'node';
   const started = Date.now();
   const files = deployFiles(o.repo ?? REPO);
@@ -57,8 +63,7 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
     log(`deploy: target has Node.js ${version} (${arch}); installing into ${dir}`);
 
     // Old trees go first, so files removed from the project do not linger; node_modules stays (npm ci replaces it).
-    const prep = await transport.exec(['sh', '-c', 'mkdir -p -- "$1" && cd -- "$1" && rm -rf -- bin dist native', 'sh', dir], { timeoutMs: t.commandTimeoutMs });
-    if (prep.code !== 0) throw infraError(`cannot prepare ${dir} on ${t.description}: ${lastLine(prep.stderr)}`, 'does the SSH user may write there? (agent.installDir, or --install-dir)');
+    await prepareInstallDir(transport, dir, t.commandTimeoutMs);
 
     const bytes = files.reduce((n, f) => n + f.content.length, 0);
     log(`deploy: uploading ${files.length} files (${(bytes / 1e6).toFixed(1)} MB) over SFTP`);

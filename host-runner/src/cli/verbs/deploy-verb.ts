@@ -16,7 +16,9 @@ export const deployVerb: Verb = {
   ],
   details: `Uploads package.json, package-lock.json, bin/, dist/ and the native/ sources (no build
 outputs), runs 'npm ci --omit=dev' in the install dir, then starts the agent and calls hello.
-Exit codes: 0 installed and answering, 2 usage or lab config error, 3 target problem
+The install dir must be a directory of deploy's own: new, empty, or marked by an earlier deploy
+(.ffs-lab-install); system directories, paths not in normal form and symbolic links are refused.
+Exit codes: 0 installed and answering, 2 usage or lab config error or a refused install dir, 3 target problem
 (unreachable, host key, login, no node/npm, npm ci failed, agent does not answer).`,
   async run(args) {
     const config = selectTarget(targetSelectionOf(args));
