@@ -3,13 +3,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { kernelCarriesPatch, labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { FaultGadget, leftovers, mmapQuota } from '../host-runner/src/faults/fault-gadget';
+import { FaultGadget, mmapQuota } from '../host-runner/src/faults/fault-gadget';
+import { FaultTarget } from '../host-runner/src/faults/fault-target';
 import { FaultStream, streamProblems } from '../host-runner/src/faults/fault-stream';
 import { countsLine, isOneLine, oneLine } from '../host-runner/src/faults/one-line';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
-import type { ProbeSystemState } from '../gadget-agent/src/mmap-probe-protocol';
 import type { IoModeName } from '../native/lib/endpoint-io';
 import { FfsFunction } from '../gadget-agent/src/ffs-function';
 import type { Ep0Event } from '../native/lib/ep0';
@@ -67,94 +67,31 @@ const STUCK_STOP_MS = 4000;
  */
 describe('faults: the lab survives faults and races, with a verdict and full cleanup', function () {
   this.timeout(240_000);
-  let watcher: AgentHandle | undefined;
-  let baseline: ProbeSystemState;
-  let mmap = false;
+  let target: FaultTarget;
   const seed = crypto.randomInt(1, 2 ** 31);
-  const opened: AgentHandle[] = [];
-
-  const start = async (): Promise<AgentHandle> => {
-    const h = await labContext().startAgent();
-    opened.push(h);
-    return h;
-  };
-  const modeOf = (): IoModeName => (mmap ? 'mmap' : 'aio');
-  const gadget = (agent: AgentHandle, name: string, productId: number, openHost = true) =>
-    FaultGadget.create(agent.agent, {
-      name,
-      vendorId: VID,
-      productId,
-      serial: crypto.randomBytes(6).toString('hex'),
-      ...(mmap ? { mmapMb: MMAP_MB } : {}),
-      openHost,
-      ...(labContext().udc ? { udc: labContext().udc } : {}),
-      enumerateTimeoutMs: labContext().usb.enumerateTimeoutMs,
-    });
+  const start = (): Promise<AgentHandle> => target.start();
+  const gadget = (agent: AgentHandle, name: string, productId: number, openHost = true) => target.gadget(agent, name, productId, openHost);
+  const stream = (g: FaultGadget, kind: 'source' | 'sink', totalBytes: number, mode?: IoModeName, transferSize?: number, depth?: number): Promise<FaultStream> =>
+    target.stream(g, kind, totalBytes, seed, mode, transferSize, depth);
+  const healthy = (g: FaultGadget, bytes?: number) => target.healthy(g, seed, bytes);
+  const freshGadgetPasses = (h: AgentHandle, productId: number) => target.freshGadgetPasses(h, productId, seed);
+  const nothingLeft = () => target.nothingLeft();
+  const gone = (pid: number, ms: number) => target.gone(pid, ms);
   const say = (ctx: Mocha.Context, line: string) => {
     assert.ok(isOneLine(line), `not one line: ${line}`);
     attachLog(ctx, `what happened: ${line}`);
   };
-  const stream = (g: FaultGadget, kind: 'source' | 'sink', totalBytes: number, mode = modeOf(), transferSize = 64 * KiB, depth = 8): Promise<FaultStream> =>
-    FaultStream.start(g.agent, g.dev!, { kind, mode, depth, transferSize, totalBytes, seed, timeoutMs: 120_000 });
-
-  /** A whole stream each way on `g`: every byte, in order, as planned. */
-  async function healthy(g: FaultGadget, bytes = 2 * MiB): Promise<void> {
-    for (const kind of ['source', 'sink'] as const) {
-      const s = await stream(g, kind, bytes);
-      const host = (await s.host(60_000))!;
-      const agent = await s.agentReport(Boolean(host?.error));
-      assert.deepEqual(streamProblems(s.o, agent, host), [], `after the fault, a ${kind} stream on the function`);
-    }
-  }
-
-  /** "The next test passes on a fresh gadget": a new function on `h`, a stream each way, removed. */
-  async function freshGadgetPasses(h: AgentHandle, productId: number): Promise<void> {
-    const g = await gadget(h, 'fault-fresh', productId);
-    try {
-      await healthy(g, MiB);
-    } finally {
-      await g.remove();
-    }
-  }
-
-  /** Nothing left on the target compared with before the suite (the agents under test closed first). */
-  async function nothingLeft(): Promise<void> {
-    let left: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      left = leftovers(baseline, await watcher!.agent.call('mmap.mounts', {}));
-      if (!left.length) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.deepEqual(left, [], 'left on the target after the fault');
-  }
-
-  /** Poll the watcher until `pid` has exited (ms bound). */
-  async function gone(pid: number, ms: number): Promise<boolean> {
-    const t0 = Date.now();
-    while (Date.now() - t0 < ms) {
-      if (!(await watcher!.agent.call('fault.process', { pid })).alive) return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return false;
-  }
 
   before(async function () {
-    watcher = await labContext().startAgent();
-    baseline = await watcher.agent.call('mmap.mounts', {});
-    mmap = labContext().kernel.features.mmap === 'present';
+    target = await FaultTarget.open(MMAP_MB);
   });
 
   afterEach(async function () {
-    for (const h of opened.splice(0)) await h.close().catch(() => undefined);
-    if (this.currentTest?.state === 'failed' && watcher) {
-      // A fault may leave a gadget behind: a new watcher removes stale ones, so the next test starts clean.
-      await watcher.close().catch(() => undefined);
-      watcher = await labContext().startAgent();
-    }
+    await target?.endTest(this.currentTest?.state === 'failed');
   });
 
   after(async function () {
-    await watcher?.close();
+    await target?.close();
   });
 
   it('agent killed (SIGKILL) mid-stream: both ends notice at once; the next agent removes the stale gadget; a fresh gadget passes', async function () {
@@ -163,7 +100,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     const g = await gadget(a, 'fault-kill', 0x0120);
     const s = await stream(g, 'source', 1024 * MiB);
     const at = await s.waitProgress(STRIKE_AT, 30_000);
-    await watcher!.agent.call('fault.signal', { pid, signal: 'SIGKILL' });
+    await target.watcher.agent.call('fault.signal', { pid, signal: 'SIGKILL' });
     const host = await s.host(NOTICE_MS);
     assert.ok(host, `the host end was still waiting ${NOTICE_MS} ms after the agent was killed`);
     assert.ok(host.error, 'the host end completed a stream whose gadget was killed');
@@ -173,7 +110,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     );
     assert.match(runner, /agent (exited|is gone)/);
     assert.ok(await gone(pid, 10_000), `agent ${pid} still alive after SIGKILL`);
-    const stale = (await watcher!.agent.call('mmap.mounts', {})).gadgets.filter((n) => !baseline.gadgets.includes(n));
+    const stale = (await target.watcher.agent.call('mmap.mounts', {})).gadgets.filter((n) => !target.baseline.gadgets.includes(n));
     await g.closeHost();
     const b = await start();
     if (stale.length) {
@@ -191,7 +128,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     const g = await gadget(a, 'fault-ssh', 0x0122);
     const s = await stream(g, 'sink', 1024 * MiB);
     const at = await s.waitProgress(STRIKE_AT, 30_000);
-    const session = await watcher!.agent.call('fault.signal', { pid, signal: 'SIGKILL', of: 'ssh-session' });
+    const session = await target.watcher.agent.call('fault.signal', { pid, signal: 'SIGKILL', of: 'ssh-session' });
     const runner = await a.agent.call('stream.status', { id: s.id }, NOTICE_MS).then(
       () => assert.fail('the agent answered over a dropped connection'),
       (e: unknown) => oneLine(e),
@@ -201,7 +138,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     assert.ok(host?.error, `the host end did not fail within ${NOTICE_MS} ms of the drop`);
     // Nobody else cleans up here: the agent must notice stdin EOF and tear down on its own.
     if (!(await gone(pid, 20_000))) {
-      const p = await watcher!.agent.call('fault.process', { pid, threads: true });
+      const p = await target.watcher.agent.call('fault.process', { pid, threads: true });
       assert.fail(`agent ${pid} still running 20 s after its SSH session was killed; its threads: ${(p.threads ?? []).join('; ')}`);
     }
     await g.closeHost();
@@ -214,11 +151,11 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     // DMABUF streams go on after the unbind until their next TRANSFER fails: only where that ioctl
     // is safe on an unbound gadget (and where dummy_udc takes DMABUF: the same series).
     const dmabuf = labContext().kernel.features.dmabuf === 'present' && kernelCarriesPatch(UNBOUND_GADGET_FIX);
-    const modes: IoModeName[] = [...(mmap ? (['mmap'] as const) : []), 'aio', 'copy', ...(dmabuf ? (['dmabuf'] as const) : [])];
+    const modes: IoModeName[] = [...(target.mmap ? (['mmap'] as const) : []), 'aio', 'copy', ...(dmabuf ? (['dmabuf'] as const) : [])];
     const rounds = Math.max(N.rebinds, 2 * modes.length);
     const a = await start();
     const g = await gadget(a, 'fault-unbind', 0x0124);
-    const q0 = mmap ? await mmapQuota(a.agent) : undefined;
+    const q0 = target.mmap ? await mmapQuota(a.agent) : undefined;
     if (q0 !== undefined) assert.equal(q0, MMAP_MB * MiB, 'quota before the fault');
     const seen: string[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -247,7 +184,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
   it('host-side device reset mid-stream, then re-open: both ends end, the function is enabled again and passes, quota back', async function () {
     const a = await start();
     const g = await gadget(a, 'fault-reset', 0x0125);
-    const q0 = mmap ? await mmapQuota(a.agent) : undefined;
+    const q0 = target.mmap ? await mmapQuota(a.agent) : undefined;
     const s = await stream(g, 'source', 1024 * MiB);
     await s.waitProgress(STRIKE_AT, 30_000);
     const reset = await new Promise<string>((resolve) => g.dev!.device.reset((err) => resolve(err ? oneLine(err) : 'ok')));
@@ -270,9 +207,9 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     this.timeout(240_000 + N.stormRounds * 20_000);
     const a = await start();
     const g = await gadget(a, 'fault-storm', 0x0126, false);
-    const q0 = mmap ? await mmapQuota(a.agent) : undefined;
+    const q0 = target.mmap ? await mmapQuota(a.agent) : undefined;
     const lines: string[] = [];
-    for (const mode of mmap ? (['aio', 'mmap'] as const) : (['aio'] as const)) {
+    for (const mode of target.mmap ? (['aio', 'mmap'] as const) : (['aio'] as const)) {
       const r = await a.agent.call('fault.cancelStorm', { mode, depth: 32, transferSize: 16 * KiB, rounds: N.stormRounds }, 60_000 + N.stormRounds * 30_000);
       const completed = Object.values(r.outcomes).reduce((x, y) => x + y, 0);
       assert.equal(r.submitted, N.stormRounds * 64, `${mode}: requests submitted`);
@@ -293,7 +230,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
   it('close of endpoint files and munmap with transfers queued: queued data still reaches the host intact, every transfer completes, quota back', async function () {
     const a = await start();
     const g = await gadget(a, 'fault-close', 0x0127);
-    const q0 = mmap ? await mmapQuota(a.agent) : undefined;
+    const q0 = target.mmap ? await mmapQuota(a.agent) : undefined;
     const size = 64 * KiB;
     const count = 8;
     const call = a.agent.call.bind(a.agent);
@@ -305,13 +242,13 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
       const bufs: number[] = [];
       for (const [fd, direction] of [[fdIn, 'in'], [fdOut, 'out']] as const) {
         for (let k = 0; k < count; k++) {
-          const { buffer } = await call('mmap.buffer', mmap ? { kind: 'mapping', fd, bytes: size } : { kind: 'anonymous', bytes: size });
+          const { buffer } = await call('mmap.buffer', target.mmap ? { kind: 'mapping', fd, bytes: size } : { kind: 'anonymous', bytes: size });
           bufs.push(buffer);
           if (direction === 'in') await call('mmap.poke', { buffer, offset: 0, length: size, seed, streamOffset: base + k * size });
           ios.push((await call('mmap.submit', { fd, buffer, offset: 0, length: size, direction, syscall: 'aio' })).io);
         }
       }
-      for (const b of bufs) if (mmap) await call('mmap.release', { buffer: b });
+      for (const b of bufs) if (target.mmap) await call('mmap.release', { buffer: b });
       await call('mmap.close', { fd: fdIn });
       await call('mmap.close', { fd: fdOut });
       return ios;
@@ -344,7 +281,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     await healthy(g);
     await g.remove();
     await nothingLeft();
-    say(this, `${2 * count} transfers queued from ${mmap ? 'unmapped' : 'process'} buffers on closed files: all served, IN data intact; ${2 * count} more orphaned by an unbind ended ${countsLine(ends)}${q0 !== undefined ? `; quota ${q0 / MiB} MiB back` : ''}`);
+    say(this, `${2 * count} transfers queued from ${target.mmap ? 'unmapped' : 'process'} buffers on closed files: all served, IN data intact; ${2 * count} more orphaned by an unbind ended ${countsLine(ends)}${q0 !== undefined ? `; quota ${q0 / MiB} MiB back` : ''}`);
   });
 
   it(`open/close of endpoint files in a loop while the function is torn down, ${N.teardowns} times: teardown completes, nothing left, the agent serves a fresh gadget`, async function () {
@@ -358,7 +295,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     let worst = 0;
     for (let i = 0; i < N.teardowns; i++) {
       const g = await gadget(a, 'fault-openclose', 0x0128, false);
-      const r = await a.agent.call('fault.openCloseTeardown', { workers: NIGHTLY ? 4 : 2, leadMs: 300, tailMs: 300, mmap, dataFilesOnly: !ep0 }, 90_000);
+      const r = await a.agent.call('fault.openCloseTeardown', { workers: NIGHTLY ? 4 : 2, leadMs: 300, tailMs: 300, mmap: target.mmap, dataFilesOnly: !ep0 }, 90_000);
       assert.ok(r.opens > 0, 'the loops never opened an endpoint file');
       assert.equal(r.liveMappings, 0, 'mappings left by the loops');
       worst = Math.max(worst, r.teardownMs);
@@ -381,7 +318,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     // copy mode: each transfer is one blocking read() on the OUT endpoint file.
     const s = await stream(g, 'sink', N.stopBytes, 'copy', 16 * KiB, 1);
     await s.waitProgress(256 * KiB, 30_000);
-    const loop = await watcher!.agent.call('fault.stopLoop', { pid, rounds: N.stopRounds, stopMs: 20, runMs: 30 }, 60_000 + N.stopRounds * 500);
+    const loop = await target.watcher.agent.call('fault.stopLoop', { pid, rounds: N.stopRounds, stopMs: 20, runMs: 30 }, 60_000 + N.stopRounds * 500);
     const progressed = await s.progress();
     const host = (await s.host(180_000))!;
     const agent = await s.agentReport(Boolean(host?.error), 60_000);
@@ -396,7 +333,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     // The host opens the device and never reads: the gadget's IN transfers stay queued in the UDC.
     this.timeout(240_000);
     const lines: string[] = [];
-    for (const mode of [...(mmap ? (['mmap'] as const) : []), 'aio', 'copy'] as const) {
+    for (const mode of [...(target.mmap ? (['mmap'] as const) : []), 'aio', 'copy'] as const) {
       const a = await start();
       const pid = a.agent.hello!.pid;
       const g = await gadget(a, 'fault-stuck', 0x012c);
@@ -415,7 +352,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
       const t1 = Date.now();
       await a.agent.call('function.status', {}, 5000);
       const answerMs = Date.now() - t1;
-      await watcher!.agent.call('fault.signal', { pid, signal: 'SIGTERM' });
+      await target.watcher.agent.call('fault.signal', { pid, signal: 'SIGTERM' });
       const t2 = Date.now();
       assert.ok(await gone(pid, 10_000), `${mode}: agent ${pid} still alive 10 s after SIGTERM`);
       const exitMs = Date.now() - t2;
