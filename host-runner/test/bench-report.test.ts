@@ -8,7 +8,7 @@ import { buildBenchReport } from '../src/bench/bench-report';
 import { geomean, spreadOf, spreadPercent } from '../src/bench/bench-stats';
 import { benchText, directionTable, ratiosText, textTable } from '../src/bench/bench-table';
 import { directionChart, niceMax } from '../src/bench/bench-chart';
-import { xmlEscape } from '../src/util/xml-escape';
+import { xmlAttr as xmlEscape } from '../src/results/report-text';
 import { benchHtml } from '../src/bench/bench-html';
 import { writeBenchOutputs } from '../src/bench/bench-output';
 import { main } from '../src/cli/main';

@@ -130,3 +130,52 @@ test('ffs-lab compare: exit 0 when identical outside mmap, 1 on differences, 2 o
   assert.match(errors[0]!, /bad\.json: not JSON/);
   assert.match(errors[1]!, /cannot read .*missing\.json: ENOENT/);
 });
+
+test('ffs-lab compare on hostile, huge or truncated results files: exit 2 with one line, never a crash', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-compare-'));
+  const p = path.join(dir, 'p.json');
+  fs.writeFileSync(p, JSON.stringify(patched));
+  const bodies: Record<string, string> = {
+    'truncated.json': JSON.stringify(patched).slice(0, 200),
+    'reason-number.json': JSON.stringify({ ...patched, tests: [{ suite: 's', name: 'n', status: 'skipped', reason: 5, durationMs: 0 }] }),
+    'kernel-string.json': JSON.stringify({ ...patched, kernel: 'x' }),
+    'deep.json': `{"tests": [], "kernel": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`,
+    'nul.json': '\u0000\u0000',
+  };
+  const huge = path.join(dir, 'huge.json');
+  // Sparse: a 600 MiB file that costs no disk space.
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, 600 << 20);
+  const err: string[] = [];
+  const write0 = process.stdout.write.bind(process.stdout);
+  const write2 = process.stderr.write.bind(process.stderr);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+  const codes: Record<string, number> = {};
+  try {
+    for (const [name, body] of Object.entries(bodies)) {
+      fs.writeFileSync(path.join(dir, name), body);
+      codes[name] = await main(['compare', p, path.join(dir, name)]);
+    }
+    codes['huge.json'] = await main(['compare', p, huge]);
+  } finally {
+    process.stdout.write = write0;
+    process.stderr.write = write2;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(codes, { 'truncated.json': 2, 'reason-number.json': 2, 'kernel-string.json': 2, 'deep.json': 2, 'nul.json': 2, 'huge.json': 2 });
+  assert.doesNotMatch(err.join(''), /\n\s+at /, 'no stack trace');
+  assert.match(err.join(''), /huge\.json: .*too big/);
+});
+
+test('compare pairs names holding NUL and prints hostile names on one line each', () => {
+  const t = (name: string, status: 'passed' | 'failed') => ({ suite: 's\u0000x', name, status, durationMs: 0 });
+  const a = run('a', 'absent', [t('n\u0000m', 'passed'), t('evil\n\u001b[2Jname', 'passed')]);
+  const b = run('b', 'absent', [t('n\u0000m', 'failed'), t('evil\n\u001b[2Jname', 'passed')]);
+  const c = compareRuns(a, b);
+  assert.equal(c.paired, 2);
+  assert.deepEqual(c.outsideMmap.map((d) => [d.suite, d.name]), [['s\u0000x', 'n\u0000m']]);
+  const text = formatComparison(compareRuns(a, run('b', 'absent', [])), a, b, 'A', 'B');
+  assert.doesNotMatch(text, /[\u0000\u001b]/);
+  assert.match(text, /evil \/ \\x1b\[2Jname/);
+});

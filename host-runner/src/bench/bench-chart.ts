@@ -1,7 +1,7 @@
 import { BENCH_MODES, BENCH_SIZES, directionLabel, sizeLabel, stackLabel, type BenchDirection, type BenchStack } from './bench-case';
 import type { BenchReport, BenchRow, StackFigures } from './bench-report';
 import type { Spread } from './bench-stats';
-import { xmlEscape } from '../util/xml-escape';
+import { xmlAttr as xmlEscape } from '../results/report-text';
 
 /** Colours of the two stacks (ours saturated, the reference grey). */
 const COLORS: Record<BenchStack, string> = { ours: '#2b6cb0', c: '#9aa5b1' };

@@ -1,5 +1,5 @@
 import { BENCH_DIRECTIONS, directionLabel, sizeLabel, stackLabel, type BenchDirection } from './bench-case';
-import { xmlEscape } from '../util/xml-escape';
+import { xmlAttr as xmlEscape } from '../results/report-text';
 import type { BenchReport, RatioFigures, StackFigures } from './bench-report';
 import { spreadPercent, type Spread } from './bench-stats';
 import { mbps } from './bench-table';

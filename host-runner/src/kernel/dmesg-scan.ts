@@ -10,13 +10,40 @@ export interface KernelReport {
   excerpt: string[];
 }
 
-/** First lines of the kernel's report formats (mm/kasan/report.c, kernel/locking/lockdep.c, panic.c, ...). */
-const STARTS: ReadonlyArray<[KernelReportKind, RegExp]> = [
+/** Tests one line of the kernel log. */
+interface LineTest {
+  test(line: string): boolean;
+}
+
+/**
+ * `first`, then `then` later on the line. The kernel log is untrusted text: `first.*then` as a
+ * regular expression backtracks over the rest of the line at every occurrence of `first`
+ * (quadratic on a line that repeats it); two index scans are linear.
+ */
+function inOrder(first: string, then: string): LineTest {
+  return {
+    test(line) {
+      const at = line.indexOf(first);
+      return at >= 0 && line.indexOf(then, at + first.length) >= 0;
+    },
+  };
+}
+
+/** Either test. */
+function either(a: LineTest, b: LineTest): LineTest {
+  return { test: (line) => a.test(line) || b.test(line) };
+}
+
+/**
+ * First lines of the kernel's report formats (mm/kasan/report.c, kernel/locking/lockdep.c,
+ * panic.c, ...). Literal text and alternatives only: linear on any line.
+ */
+const STARTS: ReadonlyArray<[KernelReportKind, LineTest]> = [
   ['kasan', /BUG: KASAN: /],
   ['lockdep', /WARNING: (possible circular locking dependency|possible recursive locking|inconsistent lock state|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning to user space)/],
-  ['lockdep', /BUG: (sleeping function called from invalid context|scheduling while atomic|workqueue lockup|spinlock .* on CPU)/],
+  ['lockdep', either(/BUG: (sleeping function called from invalid context|scheduling while atomic|workqueue lockup)/, inOrder('BUG: spinlock ', ' on CPU'))],
   ['ubsan', /UBSAN: /],
-  ['hung-task', /INFO: task .* blocked for more than/],
+  ['hung-task', inOrder('INFO: task ', ' blocked for more than')],
   ['bug', /(kernel BUG at|BUG: (unable to handle|kernel NULL pointer)|Oops: |general protection fault|Kernel panic)/],
   ['warning', /WARNING: CPU: \d+ PID: \d+ at /],
 ];

@@ -1,4 +1,4 @@
-import { xmlEscape } from '../util/xml-escape';
+import { xmlAttr as xmlEscape } from '../results/report-text';
 import { cellText, kernelPassed, type MatrixReport } from './matrix-report';
 import type { Totals } from '../results/results';
 

@@ -1,4 +1,5 @@
 import type { RunResults, TestResult, TestStatus } from './results';
+import { oneLine } from './report-text';
 
 /**
  * Comparing two runs (results.json) test by test, for `ffs-lab compare`: typically the same
@@ -70,10 +71,16 @@ export function parseResults(text: string, label: string): RunResults {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ResultsFileError(`${label}: not a results.json (expected an object)`);
   const tests = (obj as { tests?: unknown }).tests;
   if (!Array.isArray(tests)) throw new ResultsFileError(`${label}: not a results.json (no "tests" array)`);
+  const kernel = (obj as { kernel?: unknown }).kernel;
+  const k = kernel as { release?: unknown; variant?: unknown; features?: { mmap?: unknown } } | undefined;
+  const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
+  if (kernel !== undefined && (!k || typeof k !== 'object' || Array.isArray(k) || !optionalString(k.release) || !optionalString(k.variant) || (k.features !== undefined && (!k.features || typeof k.features !== 'object' || !optionalString(k.features.mmap))))) {
+    throw new ResultsFileError(`${label}: not a results.json ("kernel" is not {release, variant, features})`);
+  }
   tests.forEach((t: unknown, i) => {
     const r = t as Partial<TestResult> | null;
-    if (!r || typeof r !== 'object' || typeof r.suite !== 'string' || typeof r.name !== 'string' || !STATUSES.includes(r.status as TestStatus)) {
-      throw new ResultsFileError(`${label}: tests[${i}] is not a test result (needs suite, name and a status of ${STATUSES.join('/')})`);
+    if (!r || typeof r !== 'object' || typeof r.suite !== 'string' || typeof r.name !== 'string' || !STATUSES.includes(r.status as TestStatus) || !optionalString(r.reason)) {
+      throw new ResultsFileError(`${label}: tests[${i}] is not a test result (needs suite, name, a status of ${STATUSES.join('/')} and a reason that is text)`);
     }
   });
   return obj as RunResults;
@@ -92,11 +99,12 @@ export function compareRuns(a: RunResults, b: RunResults): Comparison {
     const seen = new Map<string, number>();
     const out = new Map<string, TestResult>();
     for (const t of run.tests) {
-      const base = `${t.suite}\u0000${t.name}`;
+      // JSON of the pair: a key no suite or name (NUL included) can make ambiguous.
+      const base = JSON.stringify([t.suite, t.name]);
       const n = seen.get(base) ?? 0;
       seen.set(base, n + 1);
       // Same title twice in a suite: pair them by occurrence.
-      out.set(`${base}\u0000${n}`, t);
+      out.set(`${base}${n}`, t);
     }
     return out;
   };
@@ -109,7 +117,7 @@ export function compareRuns(a: RunResults, b: RunResults): Comparison {
   for (const k of keys) {
     const ta = ia.get(k);
     const tb = ib.get(k);
-    const [suite, name] = k.split('\u0000') as [string, string];
+    const { suite, name } = (ta ?? tb)!;
     if (ta && tb) {
       paired++;
       if (ta.status === tb.status) {
@@ -129,10 +137,11 @@ export function compareRuns(a: RunResults, b: RunResults): Comparison {
 export function formatComparison(c: Comparison, a: RunResults, b: RunResults, labelA: string, labelB: string): string {
   const describe = (run: RunResults, label: string) => {
     const k = run.kernel;
-    return `${label}: kernel ${k?.release ?? '?'}${k?.variant ? ` (${k.variant})` : ''}, mmap ${k?.features?.mmap ?? '?'}; ${run.tests.length} tests`;
+    return oneLine(`${label}: kernel ${k?.release ?? '?'}${k?.variant ? ` (${k.variant})` : ''}, mmap ${k?.features?.mmap ?? '?'}; ${run.tests.length} tests`);
   };
-  const state = (t: TestResult | undefined) => (t ? `${t.status}${t.reason ? ` (${t.reason})` : ''}` : 'not run');
-  const row = (d: ComparedTest) => `  ${d.suite} > ${d.name}\n      A: ${state(d.a)}\n      B: ${state(d.b)}`;
+  // Names and reasons come from the files: one terminal line each, whatever they hold.
+  const state = (t: TestResult | undefined) => (t ? oneLine(`${t.status}${t.reason ? ` (${t.reason})` : ''}`) : 'not run');
+  const row = (d: ComparedTest) => `  ${oneLine(`${d.suite} > ${d.name}`)}\n      A: ${state(d.a)}\n      B: ${state(d.b)}`;
   const mmapRows = c.differences.filter((d) => d.mmapDependent);
   const lines = [
     `A = ${describe(a, labelA)}`,

@@ -1,16 +1,19 @@
 import type { RunResults } from './results';
+import { ktapDiagnostics, ktapText } from './report-text';
 
-/** KTAP (kselftest/KUnit format): one test line per test, skips with `# SKIP reason`, totals last. */
+/**
+ * KTAP (kselftest/KUnit format): one test line per test, skips with `# SKIP reason`, totals
+ * last. Every text from a test goes through report-text, so the stream parses as the tests ran.
+ */
 export function toKtap(run: RunResults): string {
-  const lines = ['KTAP version 1', `# ffs-lab on ${run.kernel.release} (mmap: ${run.kernel.features.mmap}, dmabuf: ${run.kernel.features.dmabuf})`, `1..${run.tests.length}`];
+  const k = run.kernel;
+  const lines = ['KTAP version 1', ...ktapDiagnostics(`ffs-lab on ${k.release} (mmap: ${k.features.mmap}, dmabuf: ${k.features.dmabuf})`), `1..${run.tests.length}`];
   run.tests.forEach((t, i) => {
-    const name = `${t.suite}: ${t.name}`.replace(/[#\n]/g, ' ');
-    for (const m of t.measurements ?? []) lines.push(`# ${name}: ${m.name} = ${m.value} ${m.unit}`);
-    if (t.status === 'failed' || t.status === 'error') {
-      for (const l of (t.reason ?? '').split('\n')) lines.push(`# ${l}`);
-    }
+    const name = `${ktapText(t.suite)}: ${ktapText(t.name)}`;
+    for (const m of t.measurements ?? []) lines.push(...ktapDiagnostics(`${name}: ${m.name} = ${m.value} ${m.unit}`));
+    if (t.status === 'failed' || t.status === 'error') lines.push(...ktapDiagnostics(t.reason ?? ''));
     const ok = t.status === 'passed' || t.status === 'skipped' ? 'ok' : 'not ok';
-    const directive = t.status === 'skipped' ? ` # SKIP ${(t.reason ?? '').replace(/\n/g, ' ')}` : '';
+    const directive = t.status === 'skipped' ? ` # SKIP ${ktapText(t.reason ?? '')}` : '';
     lines.push(`${ok} ${i + 1} ${name}${directive}`);
   });
   const tt = run.totals;

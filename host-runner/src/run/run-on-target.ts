@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GADGET_PREFIX, GADGET_ROOT } from '../../../gadget-agent/src/configfs-gadget';
 import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
@@ -7,6 +8,7 @@ import { ExitCode, infraError } from '../cli/exit-codes';
 import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
 import { exitCodeOf, totalsOf, type RunResults, type TestResult } from '../results/results';
 import { writeReports } from '../results/write-reports';
+import { JOURNAL_FILE, ResultsJournal } from '../results/results-journal';
 import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
 import { runSuites } from '../suite-runner/mocha-runner';
 import type { SuiteEntry } from '../suite-runner/suite-catalog';
@@ -19,7 +21,10 @@ export interface RunOnTargetOptions {
   suites: readonly SuiteEntry[];
   /** Only tests whose full title matches this regular expression. */
   grep?: string;
-  /** Write results.json, junit.xml and results.ktap here (created). Default: no files. */
+  /**
+   * Write results.json, junit.xml and results.ktap here (created) at the end, and results.jsonl
+   * as the run goes (each test and hook as it begins, each result as it ends). Default: no files.
+   */
   reportDir?: string;
   /** Default per-test timeout: ms. Default 60000 (suites raise their own where they need more). */
   testTimeoutMs?: number;
@@ -42,7 +47,8 @@ export interface RunOnTargetOptions {
  *    that agent then follows the kernel log for the whole run.
  * 2. Run the suites with mocha; each suite starts its own agents through the context.
  * 3. Check that no ffs-lab gadget is left in the target's configfs.
- * 4. Write the reports and print the totals.
+ * 4. Write the reports and print the totals (results.jsonl is written from the start, test by
+ *    test, so a run that never gets here can still be reported: results-recovery).
  *
  * Returns the exit code: 0 passed, 1 a test failed, 3 infrastructure (a test ended on an
  * infrastructure error and none failed, or a gadget was left behind), 4 all skipped.
@@ -50,6 +56,17 @@ export interface RunOnTargetOptions {
  */
 export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   const out = o.out ?? process.stdout;
+  if (!o.reportDir) return runJournaled(o, out, undefined);
+  fs.mkdirSync(o.reportDir, { recursive: true });
+  const journal = ResultsJournal.create(path.join(o.reportDir, JOURNAL_FILE), (err) => out.write(`(${JOURNAL_FILE} is no longer written: ${err.message})\n`));
+  try {
+    return await runJournaled(o, out, journal);
+  } finally {
+    journal.close();
+  }
+}
+
+async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, journal: ResultsJournal | undefined): Promise<number> {
   const say = (line: string) => out.write(`${line}\n`);
   const started = new Date();
   const t = o.target;
@@ -77,6 +94,12 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
     throw err;
   }
 
+  const kernel: RunResults['kernel'] = {
+    release: o.kernel?.release ?? hello.kernelRelease,
+    ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}),
+    features: { mmap: features.mmap, dmabuf: features.dmabuf },
+  };
+  journal?.write({ event: 'run', kernel, startedAt: started.toISOString() });
   const expected = o.kernel?.expected ?? t.config.features;
   const ctx: LabContext = {
     kernel: {
@@ -114,6 +137,7 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
       onInfrastructureError: (_r, err) => infrastructure.add(err.message),
       ...(monitor ? { kernelMonitor: monitor } : {}),
       failureLog: () => (latest && latest.agent.log.length ? `agent log (last lines):\n${latest.agent.log.join('\n')}` : undefined),
+      ...(journal ? { journal } : {}),
     });
   } finally {
     setLabContext(undefined);
@@ -129,7 +153,7 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   if (leftovers.length > 0) infrastructure.add(`gadget(s) left in ${GADGET_ROOT} on ${t.description} after the run: ${leftovers.join(', ')}`);
 
   const run: RunResults = {
-    kernel: { release: ctx.kernel.release, ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}), features: { mmap: features.mmap, dmabuf: features.dmabuf } },
+    kernel,
     totals: totalsOf(tests),
     tests,
     startedAt: started.toISOString(),

@@ -8,6 +8,8 @@ import { scanKernelLog } from '../kernel/dmesg-scan';
 import type { SuiteEntry } from './suite-catalog';
 import { failureInjectionHooks, INJECT_FAILURE_ENV, parseFailureInjection } from './failure-injection';
 import { testBodyHooks } from './test-body';
+import type { ResultsJournal, RunnableKind } from '../results/results-journal';
+import { oneLine as printable } from '../results/report-text';
 
 /** Options of {@link runSuites}. */
 export interface SuiteRunOptions {
@@ -29,6 +31,12 @@ export interface SuiteRunOptions {
    * WARN/BUG/Oops/KASAN/lockdep report among them fails a test that had passed.
    */
   kernelMonitor?: Pick<KernelMonitor, 'take'>;
+  /**
+   * Where each test and hook that begins and each result go as they happen (results.jsonl), so
+   * a run that hangs or is killed leaves what it did. Hooks of the root suite (the kernel
+   * monitor's) are not written: they run inside a test, which is what a hang is reported on.
+   */
+  journal?: Pick<ResultsJournal, 'write'>;
 }
 
 /**
@@ -48,6 +56,9 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const nameOf = (r: Mocha.Runnable) => r.titlePath().slice(1).join(' > ') || r.title;
   let currentSuite = '';
   const resultOf = new WeakMap<Mocha.Runnable, TestResult>();
+  const indexOf = new WeakMap<TestResult, number>();
+  const journal = opts.journal;
+  const journalResult = (result: TestResult) => journal?.write({ event: 'result', index: indexOf.get(result)!, result });
 
   class Collector {
     constructor(runner: Mocha.Runner) {
@@ -55,7 +66,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         const suite = suiteOf(r);
         if (suite !== currentSuite) {
           currentSuite = suite;
-          out.write(`\n${suite}\n`);
+          out.write(`\n${printable(suite)}\n`);
         }
         const reason = status === 'skipped' ? skipReasonOf(r) ?? 'skipped (no reason given)' : err ? oneLine(err) : undefined;
         const measurements = measurementsOf(r);
@@ -71,14 +82,21 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
           ...(err?.stack ? { details: err.stack } : {}),
           ...(log ? { log } : {}),
         };
-        results.push(result);
+        indexOf.set(result, results.push(result) - 1);
         resultOf.set(r, result);
+        journalResult(result);
         if (err instanceof LabError && err.exitCode === ExitCode.Infrastructure) opts.onInfrastructureError?.(result, err);
         const mark = { passed: '✓', failed: '✗', skipped: '-', error: '!' }[status];
         const tail = status === 'passed' ? ` (${result.durationMs} ms)` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}`;
-        out.write(`  ${mark} ${result.name}${tail}\n`);
-        for (const m of measurements ?? []) out.write(`      ${m.name}: ${m.value} ${m.unit}\n`);
+        // The terminal (a CI log) gets one line per test whatever its name holds.
+        out.write(`  ${mark} ${printable(result.name + tail)}\n`);
+        for (const m of measurements ?? []) out.write(`      ${printable(`${m.name}: ${m.value} ${m.unit}`)}\n`);
       };
+      const hookKind = (h: Mocha.Hook): RunnableKind => (/^"(before|after) each" hook/.test((h as { originalTitle?: string }).originalTitle ?? h.title) ? 'each-hook' : 'all-hook');
+      const ours = (h: Mocha.Hook) => h.parent?.root === true;
+      runner.on('test', (t) => journal?.write({ event: 'begin', kind: 'test', suite: suiteOf(t), name: nameOf(t) }));
+      runner.on('hook', (h) => void (ours(h) || journal?.write({ event: 'begin', kind: hookKind(h), suite: suiteOf(h), name: nameOf(h) })));
+      runner.on('hook end', (h) => void (ours(h) || journal?.write({ event: 'end', suite: suiteOf(h), name: nameOf(h) })));
       runner.on('pass', (t) => record(t, 'passed'));
       runner.on('pending', (t) => record(t, 'skipped'));
       runner.on('fail', (r, err) => record(r, isHook(r) || !isAssertion(err) ? 'error' : 'failed', err));
@@ -111,16 +129,19 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
           result.log = [result.log, `kernel log during the test:\n${lines.join('\n')}`].filter(Boolean).join('\n');
           const allowed = allowedKernelReportsOf(test);
           const reports = scanKernelLog(lines.join('\n')).filter((k) => !allowed?.test(k.title));
-          if (reports.length === 0 || result.status !== 'passed') return;
-          result.status = 'failed';
-          result.reason = `kernel report during the test: ${reports[0]!.title}${reports.length > 1 ? ` (and ${reports.length - 1} more)` : ''}`;
-          out.write(`  ✗ ^ ${result.reason}\n`);
+          if (reports.length > 0 && result.status === 'passed') {
+            result.status = 'failed';
+            result.reason = `kernel report during the test: ${reports[0]!.title}${reports.length > 1 ? ` (and ${reports.length - 1} more)` : ''}`;
+            out.write(`  ✗ ^ ${printable(result.reason)}\n`);
+          }
+          journalResult(result);
         },
       ],
     });
   }
   for (const s of suites) mocha.addFile(s.file);
   await new Promise<void>((resolve) => mocha.run(() => resolve()));
+  journal?.write({ event: 'done' });
   return results;
 }
 

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
-import { ExitCode, usageError } from '../exit-codes';
+import { ExitCode, LabError, usageError } from '../exit-codes';
 import type { Verb } from '../options';
 import { compareRuns, formatComparison, parseResults, ResultsFileError } from '../../results/compare';
+
+/** Largest results.json read (bytes): a run of every suite with logs is a few MB; far above that is not one. */
+const MAX_RESULTS_BYTES = 256 << 20;
 
 /** `ffs-lab compare A/results.json B/results.json`: where two runs differ, and the no-mmap equivalence verdict. */
 export const compareVerb: Verb = {
@@ -25,8 +28,11 @@ export const compareVerb: Verb = {
     const load = (file: string) => {
       let text: string;
       try {
+        const size = fs.statSync(file).size;
+        if (size > MAX_RESULTS_BYTES) throw usageError(`compare: ${file}: ${size} bytes is too big for a results.json (at most ${MAX_RESULTS_BYTES})`);
         text = fs.readFileSync(file, 'utf8');
       } catch (err) {
+        if (err instanceof LabError) throw err;
         throw usageError(`compare: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       try {
