@@ -6,7 +6,7 @@ import { optionalTimeout, streamId, validateStreamParams } from './stream-params
 import { ConfigfsGadget, removeStaleGadgets } from './configfs-gadget';
 import { GadgetProgram } from './gadget-program';
 import { probeKernelFeatures } from './kernel-features';
-import { runProgram } from './run-program';
+import { killRunPrograms, runProgram } from './run-program';
 import { readKernelLog } from './kernel-log';
 import { readKernelMessages } from './kernel-messages';
 import { PROTOCOL_VERSION, type Methods, type MethodName } from './protocol';
@@ -183,6 +183,7 @@ export class AgentSession {
     this.fn?.closeNow();
     this.fn = undefined;
     this.program?.killNow();
+    killRunPrograms();
     try {
       this.gadget?.remove({ exiting: true });
     } catch (err) {

@@ -1,10 +1,19 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { AgentError } from './agent-error';
 import type { ProgramRun } from './protocol';
 
 /** Output kept per stream: bytes. A self-test's KTAP is a few KiB; this bounds a runaway program. */
 const OUTPUT_CAP = 4 * 1024 * 1024;
+
+/** Programs of `program.run` still running: the agent's teardown kills them. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILL every program `program.run` started that still runs (exit paths). */
+export function killRunPrograms(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
 
 /**
  * Run a program to completion (no shell, no gadget needed), e.g. the series' kselftest, which
@@ -30,6 +39,7 @@ export function runProgram(argv: readonly string[], timeoutMs: number, env?: Rec
     });
     return () => Buffer.concat(chunks).toString('utf8') + (size > OUTPUT_CAP ? `\n[${size - OUTPUT_CAP} more bytes dropped]\n` : '');
   };
+  running.add(child);
   const stdout = collect(child.stdout!);
   const stderr = collect(child.stderr!);
   let timedOut = false;
@@ -40,6 +50,7 @@ export function runProgram(argv: readonly string[], timeoutMs: number, env?: Rec
   return new Promise((resolve) => {
     const done = (exitCode: number | null, signal: string | null, extra = '') => {
       clearTimeout(timer);
+      running.delete(child);
       resolve({ exitCode, signal, stdout: stdout(), stderr: stderr() + extra, timedOut, durationMs: Date.now() - started });
     };
     child.on('error', (err) => done(null, null, `spawn error: ${err.message}\n`));
