@@ -1,29 +1,20 @@
-import * as fs from 'node:fs';
-
-/** Bytes read from fd 0 at a time. */
-const READ_BYTES = 64 * 1024;
-/** Pause before retrying a non-blocking stdin that had nothing (ms). */
-const EAGAIN_RETRY_MS = 5;
-
 /**
- * Reads the agent's stdin (fd 0) into one fixed buffer, chunk by chunk, and reports EOF (or a
- * read error) once. Unlike process.stdin, whose every chunk is a fresh allocation freed only at
- * the next GC, a peer streaming an endless line costs no memory beyond what the consumer keeps.
- * `onChunk` gets a view of the shared buffer: it must copy what it keeps before returning. One
- * libuv pool thread waits in read(2) meanwhile.
+ * Reads the agent's stdin chunk by chunk and reports EOF (or a read error) once. It uses
+ * process.stdin, which libuv reads with epoll on the event loop: a read parked in a thread-pool
+ * thread instead would hold up the process's exit, since libuv joins its pool threads at exit,
+ * and an agent told to stop (SIGTERM) while its SSH session stays open would never end.
+ * `onChunk` must copy what it keeps: the consumer (LineSplitter) keeps at most one line's worth,
+ * so a peer streaming an endless line costs no memory beyond the chunks the next GC frees.
  */
 export function readStdin(onChunk: (chunk: Buffer) => void, onEnd: (why: string) => void): void {
-  const buf = Buffer.alloc(READ_BYTES);
-  const next = () => {
-    fs.read(0, buf, 0, buf.length, null, (err, n) => {
-      if (err) {
-        if (err.code === 'EAGAIN') return void setTimeout(next, EAGAIN_RETRY_MS);
-        return onEnd(`stdin read failed (${err.code ?? err.message})`);
-      }
-      if (n === 0) return onEnd('stdin closed');
-      onChunk(buf.subarray(0, n));
-      next();
-    });
+  let ended = false;
+  const end = (why: string) => {
+    if (ended) return;
+    ended = true;
+    onEnd(why);
   };
-  next();
+  process.stdin.on('data', (chunk: Buffer) => onChunk(chunk));
+  process.stdin.on('end', () => end('stdin closed'));
+  process.stdin.on('close', () => end('stdin closed'));
+  process.stdin.on('error', (err: NodeJS.ErrnoException) => end(`stdin read failed (${err.code ?? err.message})`));
 }
