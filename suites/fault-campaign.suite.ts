@@ -9,6 +9,7 @@ import { FaultTarget } from '../host-runner/src/faults/fault-target';
 import type { FaultGadget } from '../host-runner/src/faults/fault-gadget';
 import type { RunnerChildJob } from '../host-runner/src/faults/runner-child';
 import type { IoModeName } from '../native/lib/endpoint-io';
+import { seededRandom } from '../host-runner/src/util/seeded-random';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
 const MiB = 1024 * 1024;
@@ -35,20 +36,8 @@ interface Point {
   streamSeed: number;
 }
 
-/** mulberry32: a small seeded generator, so a point is the same on every replay. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function pointOf(index: number, modes: readonly IoModeName[]): Point {
-  const r = generator(SEED * 1009 + index);
+  const r = seededRandom(SEED * 1009 + index);
   return {
     index,
     kind: KINDS[index % KINDS.length]!,

@@ -52,7 +52,7 @@ const NOTICE_MS = 20_000;
 const STUCK_STOP_MS = 4000;
 
 /**
- * Faults and races (issue 7; spec section 5): each test throws one fault at a running gadget and
+ * Faults and races (README, "Faults"): each test throws one fault at a running gadget and
  * checks that it ends with a clear verdict and full cleanup. After each: what happened is one
  * line (attached to the test's report; every error the runner saw is one line, no stack trace),
  * no gadget, mount or mapping is left on the target, the mount's mmap quota is back at its

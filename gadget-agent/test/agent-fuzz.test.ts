@@ -5,22 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { METHOD_NAMES, PROTOCOL_VERSION } from '../src/protocol';
+import { seededRandom } from '../../host-runner/src/util/seeded-random';
 
 /** Cases per run; the nightly profile (FFS_LAB_PROFILE=nightly) runs ten times as many. */
 const CASES = process.env.FFS_LAB_PROFILE === 'nightly' ? 30_000 : 3_000;
 const SEED = Number(process.env.FFS_LAB_FUZZ_SEED ?? 0x5eed);
 
-/** mulberry32: small, seeded, good enough to spread cases (a failure prints its seed and case). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Methods the fuzzer must not call with valid shapes: shutdown ends the agent by design, and
@@ -96,7 +86,7 @@ test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order re
     return JSON.parse(next.value as string) as { v: number; id: number | null; ok: boolean; error?: { code: string; message: string } };
   };
   try {
-    const r = rng(SEED);
+    const r = seededRandom(SEED);
     let errors = 0;
     let rssStart = 0;
     for (let i = 0; i < CASES; i++) {

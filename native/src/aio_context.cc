@@ -206,13 +206,7 @@ Napi::Value AioContext::Close(const Napi::CallbackInfo &info) {
       long got = IoGetevents(ctx_, 1, 256, events, &wait);
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) break;
-      for (long i = 0; i < got; i++) {
-        auto *p = reinterpret_cast<InFlight *>(events[i].data);
-        ids.push_back(p->id);
-        results.push_back(static_cast<double>(static_cast<int64_t>(events[i].res)));
-        in_flight_.erase(p->id);
-        delete p;
-      }
+      Reap(events, got, ids, results);
     }
   }
   if (in_flight_.empty()) {
@@ -250,6 +244,17 @@ void AioContext::OnReadable(uv_poll_t *handle, int status, int events) {
   self->Drain();
 }
 
+// Account `got` completed events: their ids and results for JS, their records freed.
+void AioContext::Reap(const struct io_event *events, long got, std::vector<double> &ids, std::vector<double> &results) {
+  for (long i = 0; i < got; i++) {
+    auto *p = reinterpret_cast<InFlight *>(events[i].data);
+    ids.push_back(p->id);
+    results.push_back(static_cast<double>(static_cast<int64_t>(events[i].res)));
+    in_flight_.erase(p->id);
+    delete p;
+  }
+}
+
 // Reap every completed event and hand them to JS in one call.
 void AioContext::Drain() {
   uint64_t count;
@@ -261,13 +266,7 @@ void AioContext::Drain() {
   for (;;) {
     long got = IoGetevents(ctx_, 0, 256, events, &zero);
     if (got <= 0) break;
-    for (long i = 0; i < got; i++) {
-      auto *p = reinterpret_cast<InFlight *>(events[i].data);
-      ids.push_back(p->id);
-      results.push_back(static_cast<double>(static_cast<int64_t>(events[i].res)));
-      in_flight_.erase(p->id);
-      delete p;
-    }
+    Reap(events, got, ids, results);
     if (got < 256) break;
   }
   if (!ids.empty()) {

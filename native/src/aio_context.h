@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <unordered_map>
+#include <vector>
 
 namespace ffslab {
 
@@ -32,6 +33,7 @@ class AioContext : public Napi::ObjectWrap<AioContext> {
 
   static void OnReadable(uv_poll_t *handle, int status, int events);
   void Drain();
+  void Reap(const struct io_event *events, long got, std::vector<double> &ids, std::vector<double> &results);
   void Deliver(Napi::Env env, const std::vector<double> &ids, const std::vector<double> &results);
   void UpdateRef();
 

@@ -5,7 +5,7 @@ import { oneLine } from './report-text';
  * Comparing two runs (results.json) test by test, for `ffs-lab compare`: typically the same
  * suites on a kernel with the mmap zero-copy series and on vanilla. Tests that depend on mmap are
  * expected to differ; every other test must have the same status in both runs, or the patched
- * kernel changed FunctionFS behaviour without mmap (spec section 4).
+ * kernel changed FunctionFS behaviour without mmap (README, the `compare` verb).
  *
  * A test is mmap-dependent when any of these holds (see {@link isMmapDependent}):
  *  1. its suite is an mmap suite: {@link MMAP_SUITES}, or a name starting with `mmap-`;

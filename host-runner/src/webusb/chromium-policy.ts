@@ -259,7 +259,7 @@ function once(work: () => Promise<void>): () => Promise<void> {
 async function unmount(mountPoint: string): Promise<void> {
   const r = await runCommand('umount', [mountPoint]);
   if (r.code !== 0) await runCommand('umount', ['-l', mountPoint]);
-  if (ourMountAt(fs.readFileSync('/proc/self/mountinfo', 'utf8'), mountPoint)) {
+  if (ourMountAt(readMountinfo(), mountPoint)) {
     throw new Error(`the Chromium policy tmpfs is still mounted on ${mountPoint}: ${r.tail.join(' ')}`);
   }
 }
