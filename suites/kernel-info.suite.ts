@@ -18,6 +18,19 @@ describe('kernel-info: what the kernel under test offers', function () {
     }
   });
 
+  it('the embedded lab: agents start over SSH without the host root\'s shell start-up files (root\'s home is on tmpfs)', async function () {
+    const ctx = labContext();
+    if (ctx.kernel.variant === undefined) skipWithReason(this, 'not the embedded lab: a board\'s login environment is its own');
+    const h = await ctx.startAgent();
+    try {
+      // bash reads ~/.bashrc for every command sshd runs; the host's (pyenv, conda...) once took agents past their start-up deadline.
+      const r = await h.agent.call('program.run', { argv: ['/bin/sh', '-c', 'printf %s "$HOME"'], timeoutMs: 10_000 });
+      assert.equal(r.stdout, '/tmp/home', `the agent's HOME in the VM: ${r.stdout} (stderr: ${r.stderr})`);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('mmap zero-copy on endpoint files matches the build (present with the series, absent without)', function () {
     const k = labContext().kernel;
     attachLog(this, `mmap zero-copy: ${k.features.mmap} (mmap of ep1: ${k.features.mmapProbe})`);

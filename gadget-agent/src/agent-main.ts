@@ -3,6 +3,8 @@ import { LineSplitter, type SplitLine } from './line-splitter';
 import { readStdin } from './stdin-reader';
 import { toAgentError, AgentError } from './agent-error';
 import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName, type Reply } from './protocol';
+import { REQUEST_SCHEMAS } from './request-schemas';
+import { problemsOf } from './schema';
 
 /** Longest request line accepted (bytes); longer lines get a BAD_REQUEST reply. */
 const MAX_LINE = 1 << 20;
@@ -134,10 +136,12 @@ export function parseRequest(line: string): Parsed {
   if (typeof r.method !== 'string' || !(METHOD_NAMES as readonly string[]).includes(r.method)) {
     return { id, error: new AgentError('UNKNOWN_METHOD', `unknown method ${describe(r.method)}`) };
   }
-  if (r.params !== undefined && (typeof r.params !== 'object' || r.params === null || Array.isArray(r.params))) {
-    return { id, error: new AgentError('BAD_REQUEST', 'params must be an object') };
-  }
-  return { id, method: r.method as MethodName, params: r.params ?? {} };
+  const method = r.method as MethodName;
+  const params = r.params === undefined ? {} : r.params;
+  // Every field of every method is checked here, once, before a handler sees it.
+  const problems = problemsOf(REQUEST_SCHEMAS[method], params, '');
+  if (problems) return { id, error: new AgentError('BAD_REQUEST', `${method}: ${problems}`) };
+  return { id, method, params };
 }
 
 /** A short, safe rendering of a request value for an error message (never walks it). */

@@ -70,7 +70,6 @@ export class AgentSession {
     },
     'program.start': async (p) => {
       const g = this.requireGadget();
-      if (!Array.isArray(p.argv)) throw new AgentError('BAD_REQUEST', 'program.start: argv must be an array');
       if (this.program?.status().running) throw new AgentError('BAD_STATE', 'a program is running already');
       const argv = p.argv.map((a) => (a === '{mount}' ? g.mountPoint! : a));
       this.program = new GadgetProgram(argv, p.cwdInMount ? g.mountPoint! : '/');
@@ -110,11 +109,8 @@ export class AgentSession {
       return this.requireFunction().status(waitMs);
     },
     'stream.start': async (p) => {
-      // validateStreamParams names what is wrong with a non-object; only an object has waitReady.
-      const isObject = p !== null && typeof p === 'object' && !Array.isArray(p);
-      const { waitReady, ...rest } = isObject ? p : { waitReady: undefined };
-      if (waitReady !== undefined && typeof waitReady !== 'boolean') throw new AgentError('BAD_REQUEST', 'stream.start: waitReady must be a boolean');
-      const params = validateStreamParams(isObject ? rest : p);
+      const { waitReady, ...rest } = p;
+      const params = validateStreamParams(rest);
       const stream = this.requireFunction().startStream(params);
       if (waitReady) await stream.ready;
       return { id: stream.id };

@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { METHOD_NAMES, PROTOCOL_VERSION } from '../src/protocol';
+import { REQUEST_SCHEMAS } from '../src/request-schemas';
+import type { Schema } from '../src/schema';
 import { seededRandom } from '../../host-runner/src/util/seeded-random';
 
 /** Cases per run; the nightly profile (FFS_LAB_PROFILE=nightly) runs ten times as many. */
@@ -27,15 +29,15 @@ function value(r: () => number, depth = 0): unknown {
     case 3: return [1e308, -0, 0.5, Number.MAX_SAFE_INTEGER + 2, -1][Math.floor(r() * 5)];
     case 4: return 'x'.repeat(Math.floor(r() * 300));
     case 5: return ['../../etc', '\u0000', 'ep0', '/dev/kmsg', 'dummy_udc.0', '{mount}', ''][Math.floor(r() * 7)];
-    case 6: return depth < 3 ? Array.from({ length: Math.floor(r() * 4) }, () => value(r, depth + 1)) : [];
+    case 6: return depth < 6 ? Array.from({ length: Math.floor(r() * 8) }, () => value(r, depth + 1)) : [];
     case 7:
-    case 8: return depth < 3 ? Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, () => [key(r), value(r, depth + 1)])) : {};
+    case 8: return depth < 6 ? Object.fromEntries(Array.from({ length: Math.floor(r() * 8) }, () => [key(r), value(r, depth + 1)])) : {};
     default: return Math.floor(r() * 70_000);
   }
 }
 
 function key(r: () => number): string {
-  const known = ['name', 'vendorId', 'productId', 'serial', 'function', 'udc', 'id', 'mode', 'kind', 'depth', 'seed', 'transferSize', 'totalBytes', 'argv', 'timeoutMs', 'probe', 'afterSeq', 'gadget', 'mountOptions', '__proto__', 'constructor'];
+  const known = ['name', 'vendorId', 'productId', 'serial', 'function', 'udc', 'id', 'mode', 'kind', 'depth', 'seed', 'transferSize', 'totalBytes', 'argv', 'timeoutMs', 'probe', 'afterSeq', 'gadget', 'mountOptions', '__proto__', 'constructor', 'prototype', 'waitFor', 'env', 'fd', 'buffer', 'handle', 'pid', 'signal'];
   return known[Math.floor(r() * known.length)]!;
 }
 
@@ -51,6 +53,8 @@ function requestLine(r: () => number, id: number): string {
     case 3: return JSON.stringify({ v: PROTOCOL_VERSION + 1 + Math.floor(r() * 5), id, method });
     case 4: return JSON.stringify({ v: PROTOCOL_VERSION, id, method: `${method}.x` });
     case 5: return JSON.stringify({ v: PROTOCOL_VERSION, id, method, params: value(r) });
+    // Spellings JSON.stringify never writes: 1e999 (Infinity), -0, and the like, as a field's raw text.
+    case 6: return `{"v":${PROTOCOL_VERSION},"id":${id},"method":${JSON.stringify(method)},"params":{${JSON.stringify(key(r))}:${CONFUSIONS[Math.floor(r() * CONFUSIONS.length)]}}}`;
     default: return JSON.stringify({ v: PROTOCOL_VERSION, id, method, params: value(r) && typeof value(r) === 'object' ? value(r) : Object.fromEntries([[key(r), value(r)], [key(r), value(r)]]) });
   }
 }
@@ -109,6 +113,83 @@ test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order re
     const grownMiB = (rssKiB(agent.pid!) - rssStart) / 1024;
     t.diagnostic(`seed ${SEED}: ${CASES} cases, ${errors} error replies, agent RSS growth ${grownMiB.toFixed(1)} MiB`);
     assert.ok(grownMiB < 24, `agent RSS grew by ${grownMiB.toFixed(1)} MiB over the fuzz`);
+  } finally {
+    agent.stdin!.end();
+    await new Promise((r) => agent.on('exit', r));
+  }
+});
+
+/**
+ * Values no field takes as they are, as JSON text: so that the spellings JSON.stringify would
+ * never write (1e999 parses as Infinity) reach the agent too.
+ */
+const CONFUSIONS = [
+  '"5"', '"NaN"', '"Infinity"', '"-0"', '1e999', '-1e999', '-0', '0.5', '-1', '9007199254740993', '2147483648', '4294967296', '1e300',
+  'null', 'true', 'false', '[]', '[1,"a",null]', '{}', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":1}}', '{"prototype":1}',
+  '"../.."', '"/etc/passwd"', '"ep0/../../x"', '"\\u0000"', '""', '"1,uid=0"', `"${'x'.repeat(5000)}"`, nestedText(200),
+];
+
+function nestedText(depth: number): string {
+  return '['.repeat(depth) + ']'.repeat(depth);
+}
+
+/** Every field path of a schema (nested objects included) with its schema. */
+function fieldPaths(s: Schema<unknown>, prefix: string[] = []): Array<{ path: string[]; schema: Schema<unknown> }> {
+  const out: Array<{ path: string[]; schema: Schema<unknown> }> = [];
+  for (const [k, f] of Object.entries(s.fields ?? {})) {
+    out.push({ path: [...prefix, k], schema: f });
+    out.push(...fieldPaths(f, [...prefix, k]));
+  }
+  return out;
+}
+
+/** `{"a":{"b":VALUE}}` for path [a, b], VALUE as raw JSON text. */
+function paramsText(path: readonly string[], valueText: string): string {
+  return path.reduceRight((inner, k) => `{${JSON.stringify(k)}:${inner}}`, valueText);
+}
+
+test('type confusion in every field of every method (nested ones too), hostile keys and NaN spellings: BAD_REQUEST naming the field, and hello answers after each method', { timeout: 600_000 }, async (t) => {
+  const agent = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'ffs-lab-agent.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  agent.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const replies = readline.createInterface({ input: agent.stdout! })[Symbol.asyncIterator]();
+  const send = async (line: string) => {
+    agent.stdin!.write(`${line}\n`);
+    const next = await replies.next();
+    assert.ok(!next.done, `agent stopped answering; stderr:\n${stderr}`);
+    return JSON.parse(next.value as string) as { v: number; id: number | null; ok: boolean; error?: { code: string; message: string } };
+  };
+  let id = 1;
+  let requests = 0;
+  try {
+    for (const method of METHOD_NAMES) {
+      const schema = REQUEST_SCHEMAS[method];
+      const cases: Array<{ params: string; names: string }> = [];
+      for (const { path: p, schema: field } of fieldPaths(schema)) {
+        for (const text of CONFUSIONS) {
+          // Only values the field itself refuses: the request must then be refused whatever the rest holds.
+          const scratch: string[] = [];
+          field.check(JSON.parse(text) as unknown, 'x', scratch);
+          if (scratch.length) cases.push({ params: paramsText(p, text), names: p.join('.') });
+        }
+      }
+      for (const k of ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty']) cases.push({ params: `{${JSON.stringify(k)}:1}`, names: k });
+      for (const text of ['[]', '"x"', '5', 'null', nestedText(500)]) cases.push({ params: text, names: '' });
+      for (const c of cases) {
+        const r = await send(`{"v":${PROTOCOL_VERSION},"id":${id},"method":${JSON.stringify(method)},"params":${c.params}}`);
+        requests++;
+        assert.equal(r.id, id, `${method} ${c.params.slice(0, 80)}`);
+        assert.equal(r.ok, false, `${method} accepted ${c.params.slice(0, 120)}`);
+        assert.equal(r.error?.code, 'BAD_REQUEST', `${method} ${c.params.slice(0, 120)}: ${r.error?.code} ${r.error?.message}`);
+        assert.ok(r.error!.message.startsWith(`${method}: `), `${method}: the message names the method: ${r.error!.message.slice(0, 200)}`);
+        if (c.names) assert.ok(r.error!.message.includes(c.names), `${method} ${c.params.slice(0, 120)}: the message names ${c.names}: ${r.error!.message.slice(0, 300)}`);
+        id++;
+      }
+      const hello = await send(JSON.stringify({ v: PROTOCOL_VERSION, id: id++, method: 'hello', params: {} }));
+      assert.equal(hello.ok, true, `hello after the ${method} cases; stderr:\n${stderr}`);
+    }
+    t.diagnostic(`${requests} requests over ${METHOD_NAMES.length} methods, all refused by name, hello answered after each method`);
+    assert.ok(requests >= 2000, `only ${requests} requests: the schemas lost their fields?`);
   } finally {
     agent.stdin!.end();
     await new Promise((r) => agent.on('exit', r));

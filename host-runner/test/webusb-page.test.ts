@@ -38,3 +38,11 @@ test('chromium prerequisites: $FFS_LAB_CHROMIUM, then Debian\'s paths; each miss
   assert.ok(why.includes(PAGE_BUNDLE_FILE));
   assert.match(chromiumMissingReason({ FFS_LAB_CHROMIUM: '/nope' }, (p) => p !== '/nope', resolves) ?? '', /FFS_LAB_CHROMIUM=\/nope does not exist/);
 });
+
+test('Chromium keeps its sandbox unless it runs as root, where it cannot start with one', () => {
+  const { chromiumSandboxFlags } = require('../src/webusb/chromium-host') as typeof import('../src/webusb/chromium-host');
+  assert.deepEqual(chromiumSandboxFlags(1000).chromiumSandbox, true);
+  assert.ok(!chromiumSandboxFlags(1000).args.includes('--no-sandbox'));
+  assert.equal(chromiumSandboxFlags(0).chromiumSandbox, false);
+  assert.ok(chromiumSandboxFlags(0).args.includes('--no-sandbox'));
+});

@@ -2,6 +2,8 @@ import * as readline from 'node:readline';
 import { infraError } from '../cli/exit-codes';
 import type { RemoteProcess, Transport } from '../transport/transport';
 import { PROTOCOL_VERSION, type HelloResult, type MethodName, type Methods, type Reply } from '../../../gadget-agent/src/protocol';
+import { REQUEST_SCHEMAS } from '../../../gadget-agent/src/request-schemas';
+import { problemsOf } from '../../../gadget-agent/src/schema';
 
 /** An error reply from the agent, with its code (`EINVAL`, `BAD_STATE`, ...). */
 export class AgentCallError extends Error {
@@ -55,9 +57,15 @@ export class AgentClient {
     return [...this.logLines];
   }
 
-  /** Send one request and wait for its reply; error replies reject with {@link AgentCallError}. */
+  /**
+   * Send one request and wait for its reply; error replies reject with {@link AgentCallError}, as
+   * do params the method's schema refuses (code BAD_REQUEST, nothing sent).
+   */
   call<M extends MethodName>(method: M, params: Methods[M]['params'], timeoutMs = 30_000): Promise<Methods[M]['result']> {
     if (this.ended) return Promise.reject(new Error(`agent is gone (${this.ended})`));
+    // The agent's own schema: a request it would refuse is refused here, before it is sent.
+    const problems = problemsOf(REQUEST_SCHEMAS[method], params ?? {});
+    if (problems) return Promise.reject(new AgentCallError(method, 'BAD_REQUEST', `${method}: ${problems} (not sent)`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -21,11 +21,17 @@ export interface ChromiumLaunchOptions {
   log?: (line: string) => void;
 }
 
+/** Flags beyond playwright's own: no GPU and no background traffic in a VM without either. */
+export const CHROMIUM_ARGS = ['--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
+
 /**
- * Flags beyond playwright's own: root in the lab VM needs --no-sandbox; no GPU and no
- * background traffic in a VM without either.
+ * Chromium's sandbox, unless it really cannot run: Chromium refuses to start as root with its
+ * sandbox on (the lab VM runs everything as root), so only then is it off.
  */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
+export function chromiumSandboxFlags(uid: number | undefined = process.getuid?.()): { chromiumSandbox: boolean; args: string[] } {
+  const root = uid === 0;
+  return { chromiumSandbox: !root, args: root ? ['--no-sandbox', ...CHROMIUM_ARGS] : [...CHROMIUM_ARGS] };
+}
 
 type PageGlobal = typeof globalThis & { ffsWebUsb: WebUsbPageApi };
 
@@ -46,7 +52,7 @@ export class ChromiumWebUsbHost implements WebUsbHost {
     const timeout = opts.timeoutMs ?? 180_000;
     const log = opts.log ?? (() => undefined);
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
-    const browser = await chromium.launch({ executablePath: opts.executablePath, headless: true, chromiumSandbox: false, args: CHROMIUM_ARGS, timeout });
+    const browser = await chromium.launch({ executablePath: opts.executablePath, headless: true, ...chromiumSandboxFlags(), timeout });
     try {
       browser.on('disconnected', () => log('chromium: browser disconnected'));
       const page = await browser.newPage();
