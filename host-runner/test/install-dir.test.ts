@@ -42,3 +42,37 @@ describe('install dir rule of ffs-lab deploy', () => {
     for (const [d, re] of cases) assert.match(installDirProblem(d) ?? 'accepted', re, JSON.stringify(d));
   });
 });
+
+describe('the install dir script (run on the target)', () => {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const path = require('node:path') as typeof import('node:path');
+  const { INSTALL_DIR_SCRIPT } = require('../src/deploy/remote-install-dir') as typeof import('../src/deploy/remote-install-dir');
+  const { INSTALL_MARKER, INSTALL_MARKER_TEXT } = require('../src/deploy/install-dir') as typeof import('../src/deploy/install-dir');
+  const script = (...args: string[]) => spawnSync('sh', ['-c', INSTALL_DIR_SCRIPT, 'sh', ...args], { encoding: 'utf8' }).stdout.trim();
+
+  it('prep removes nothing when the dir no longer leads where the probe saw it (a parent link swapped in between)', () => {
+    const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-install-')));
+    try {
+      const a = path.join(root, 'a');
+      const b = path.join(root, 'b');
+      for (const d of [a, b]) {
+        fs.mkdirSync(path.join(d, 'ffs-lab', 'bin'), { recursive: true });
+        fs.writeFileSync(path.join(d, 'ffs-lab', INSTALL_MARKER), `${INSTALL_MARKER_TEXT}\n`);
+      }
+      fs.symlinkSync(a, path.join(root, 'via'));
+      const dir = path.join(root, 'via', 'ffs-lab');
+      assert.equal(script('probe', dir, INSTALL_MARKER, INSTALL_MARKER_TEXT), `ours ${a}/ffs-lab`);
+      // The parent link now points elsewhere: prep must see it and leave b's files alone.
+      fs.rmSync(path.join(root, 'via'));
+      fs.symlinkSync(b, path.join(root, 'via'));
+      assert.equal(script('prep', dir, INSTALL_MARKER, INSTALL_MARKER_TEXT, `${a}/ffs-lab`), `moved ${b}/ffs-lab`);
+      assert.ok(fs.existsSync(path.join(b, 'ffs-lab', 'bin')), 'nothing was removed');
+      assert.equal(script('prep', dir, INSTALL_MARKER, INSTALL_MARKER_TEXT, `${b}/ffs-lab`), `prepared ${b}/ffs-lab`);
+      assert.ok(!fs.existsSync(path.join(b, 'ffs-lab', 'bin')), 'the unchanged dir is prepared');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,23 +4,27 @@ import { INSTALL_MARKER, INSTALL_MARKER_TEXT, installDirProblem } from './instal
 
 /**
  * The check and the preparation of the install dir, run on the target as one `sh -c` script with
- * positional arguments ($1 mode, $2 dir, $3 marker name, $4 marker text), so no path is ever
- * pasted into shell text. It prints one line, `<state> <physical path>`:
+ * positional arguments ($1 mode, $2 dir, $3 marker name, $4 marker text, $5 in prep mode: the
+ * physical path the probe saw), so no path is ever pasted into shell text. It prints one line,
+ * `<state> <physical path>`:
  * - refusals: `link` (the dir is a symbolic link: never followed), `notdir`, `foreign` (not empty,
  *   no marker), `badmarker` (a marker that is not a regular file with our text);
+ * - `moved` (prep only): the dir is no longer where the probe found it (a parent's link changed in
+ *   between), so nothing is removed;
  * - `missing` (probe only), `empty`, `ours`: may be used. In `prep` mode, after the same checks, it
  *   creates the dir, (re)writes the marker with noclobber after removing the old one, removes
  *   bin/, dist/ and native/ (rm -rf never follows links: a planted `bin -> /x` loses only the
  *   link), and removes links planted in place of the files deploy writes, then prints `prepared`.
  */
-const SCRIPT = `
-mode=$1 dir=$2 marker=$3 text=$4
+export const INSTALL_DIR_SCRIPT = `
+mode=$1 dir=$2 marker=$3 text=$4 seen=$5
 m=$dir/$marker
+created=
 if [ -L "$dir" ]; then echo link; exit 0; fi
 if [ ! -e "$dir" ]; then
   if [ "$mode" = probe ]; then echo missing; exit 0; fi
   mkdir -p -- "$dir" || exit 1
-  state=empty
+  state=empty created=1
 elif [ ! -d "$dir" ]; then echo notdir; exit 0
 elif [ -L "$m" ] || { [ -e "$m" ] && [ ! -f "$m" ]; }; then echo badmarker; exit 0
 elif [ -f "$m" ]; then
@@ -32,7 +36,9 @@ elif [ -n "$(ls -A -- "$dir")" ]; then echo foreign; exit 0
 else state=empty
 fi
 cd -P -- "$dir" || exit 1
-if [ "$mode" = probe ]; then echo "$state $(pwd -P)"; exit 0; fi
+here=$(pwd -P)
+if [ "$mode" = probe ]; then echo "$state $here"; exit 0; fi
+if [ -z "$created" ] && [ "$here" != "$seen" ]; then echo "moved $here"; exit 0; fi
 rm -f -- "$marker" || exit 1
 (set -C && printf '%s\\n' "$text" > "$marker") || exit 1
 rm -rf -- bin dist native || exit 1
@@ -49,8 +55,8 @@ echo "prepared $(pwd -P)"
  */
 export async function prepareInstallDir(transport: Transport, dir: string, timeoutMs: number): Promise<void> {
   const where = `${dir} on ${transport.description}`;
-  const run = async (mode: 'probe' | 'prep') => {
-    const r = await transport.exec(['sh', '-c', SCRIPT, 'sh', mode, dir, INSTALL_MARKER, INSTALL_MARKER_TEXT], { timeoutMs });
+  const run = async (mode: 'probe' | 'prep', seen = '') => {
+    const r = await transport.exec(['sh', '-c', INSTALL_DIR_SCRIPT, 'sh', mode, dir, INSTALL_MARKER, INSTALL_MARKER_TEXT, seen], { timeoutMs });
     const out = r.stdout.replace(/\n$/, '');
     if (r.code !== 0 || !out) throw infraError(`cannot prepare ${where}: ${r.stderr.trim().split('\n').pop() || `exit ${r.code ?? r.signal}`}`, 'may the SSH user write there? (agent.installDir, or --install-dir)');
     const space = out.indexOf(' ');
@@ -67,6 +73,8 @@ export async function prepareInstallDir(transport: Transport, dir: string, timeo
         throw refuse(`is not empty and has no ${INSTALL_MARKER}: ffs-lab deploy did not install it, so nothing in it is replaced`);
       case 'badmarker':
         throw refuse(`has a ${INSTALL_MARKER} that ffs-lab deploy did not write (not a regular file holding its one line): nothing in it is replaced`);
+      case 'moved':
+        throw refuse(`changed between the check and the preparation (it now leads to ${physical ?? '?'}): nothing in it was removed`);
       case 'missing':
         return;
       case 'empty':
@@ -81,6 +89,8 @@ export async function prepareInstallDir(transport: Transport, dir: string, timeo
     }
   };
   // Probe first: the physical path is checked here before the script removes anything there.
-  check(await run('probe'));
-  check(await run('prep'));
+  const probe = await run('probe');
+  check(probe);
+  // prep removes only if the dir still leads where the probe saw it.
+  check(await run('prep', probe.physical ?? ''));
 }
