@@ -78,7 +78,7 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
-test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order requests with one reply each, stays up, and leaks nothing`, { timeout: 600_000 }, async (t) => {
+test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order requests with one reply each, answers hello after every 1,000, and leaks nothing`, { timeout: 600_000 }, async (t) => {
   const agent = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'ffs-lab-agent.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   agent.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -107,6 +107,10 @@ test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order re
         assert.ok(reply.error!.message.length > 0);
       }
       assert.equal(reply.id, expectedId(line), `case ${i} (seed ${SEED}): reply to another request: ${line.slice(0, 300)} -> ${JSON.stringify(reply).slice(0, 300)}`);
+      if (i % 1000 === 999) {
+        const h = await send(JSON.stringify({ v: PROTOCOL_VERSION, id: 2, method: 'hello', params: {} }));
+        assert.equal(h.ok, true, `hello after the batch ending at case ${i} (seed ${SEED}); stderr:\n${stderr}`);
+      }
     }
     const hello = await send(JSON.stringify({ v: PROTOCOL_VERSION, id: 1, method: 'hello', params: {} }));
     assert.equal(hello.ok, true, 'the agent still works after the fuzz');
