@@ -153,6 +153,7 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
       const spec = gadgetSpec('bench-c', C_PRODUCT);
       // On a board the gadget half must be built there; FFS_LAB_BENCH_GADGET names it.
       const program = process.env.FFS_LAB_BENCH_GADGET ?? cPair!.gadget;
+      if (!program.startsWith('/')) skipWithReason(this, `FFS_LAB_BENCH_GADGET must be an absolute path on the target, not ${program}`);
       await h!.agent.call('gadget.create', spec);
       try {
         await h!.agent.call('program.start', { argv: [program, '--name', spec.product], cwdInMount: true, waitFor: ['ep1', 'ep2'] });

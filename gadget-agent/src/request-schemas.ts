@@ -9,8 +9,9 @@ import { arrayOf, bool, either, int, object, oneOf, optional, recordOf, refined,
  * One schema per agent method: the agent checks every request's params against it before the
  * handler runs (agent-main.ts), and the runner checks what it sends against the same schema
  * (agent-client.ts), so a malformed request fails with BAD_REQUEST naming the field, on either
- * side, and never reaches a syscall. The table is typed against {@link Methods}: a schema that
- * accepts anything the method's declared params do not allows is a compile error.
+ * side, and never reaches a syscall. The table is typed against {@link Methods}: a schema whose
+ * accepted shape is not the method's declared params is a compile error (ranges and patterns are
+ * the schema's alone; request-schemas.test.ts feeds it what the suites send).
  */
 
 /** Largest 32-bit unsigned value: seeds, ioctl flags. */
@@ -129,7 +130,8 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   }),
   'program.status': NONE,
   'program.stop': NONE,
-  'gadget.bind': object({ udc: optional(str({ pattern: /^[A-Za-z0-9_.:-]{1,64}$/, expects: 'a UDC name (as in /sys/class/udc)' })) }),
+  // The handler binds only a name listed in /sys/class/udc; device-tree names may hold ',' or '+'.
+  'gadget.bind': object({ udc: optional(str({ pattern: /^[^/\n]{1,255}$/, expects: 'a UDC name (as in /sys/class/udc)' })) }),
   'gadget.unbind': NONE,
   'gadget.remove': NONE,
   'kernel.log': object({ kmemleakScan: optional(bool()) }),

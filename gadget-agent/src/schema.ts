@@ -154,11 +154,12 @@ export function optional<T>(s: Schema<T>): Schema<T | undefined> {
 export function refined<T>(base: Schema<T>, refine: (v: T) => readonly string[]): Schema<T> {
   return {
     expects: base.expects,
+    ...(base.optional ? { optional: true } : {}),
     ...(base.fields ? { fields: base.fields } : {}),
     check(v, at, problems) {
       const before = problems.length;
       const out = base.check(v, at, problems);
-      if (problems.length === before) for (const p of refine(out)) problems.push(`${at}: ${p}`);
+      if (problems.length === before && out !== undefined) for (const p of refine(out)) problems.push(`${at}: ${p}`);
       return out;
     },
   };
@@ -181,7 +182,8 @@ export function object<S extends Shape>(shape: S): Schema<{ [K in keyof Obj<S>]:
         return v as never;
       }
       for (const k in v) {
-        if (!Object.prototype.hasOwnProperty.call(shape, k)) {
+        // An undefined value is an absent field: JSON.stringify drops it on the way to the agent.
+        if (v[k] !== undefined && !Object.prototype.hasOwnProperty.call(shape, k)) {
           problems.push(`${at ? `${at}: ` : ''}unknown field '${clip(k)}'`);
           if (problems.length > MAX_PROBLEMS) return v as never;
         }

@@ -77,3 +77,11 @@ test('the agent refuses a malformed request before its handler runs: BAD_REQUEST
   assert.equal(!reply.ok && reply.error.code, 'BAD_REQUEST');
   assert.match(!reply.ok ? reply.error.message : '', /^program\.start: waitFor\[0\] must be an endpoint file name/);
 });
+
+test('what the runner sends as it is: a field set to undefined is absent (JSON drops it), a UDC name as the kernel spells it', () => {
+  accepted('stream.status', { id: 1, extra: undefined });
+  accepted('gadget.bind', { udc: 'fe980000.usb' });
+  accepted('gadget.bind', { udc: 'musb-hdrc.2.auto' });
+  accepted('gadget.bind', { udc: 'soc:usb@ff,1+x' });
+  refused('gadget.bind', { udc: '../x' }, /udc must be a UDC name/);
+});

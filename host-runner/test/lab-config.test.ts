@@ -130,3 +130,9 @@ test('--target: ssh:// URLs, local, and names from the config; mistakes are usag
 test('transposed letters count as one edit', () => {
   assert.equal(didYouMean('prot', ['port', 'host']), 'port');
 });
+
+test('tools paths live on the target and must be absolute: the agent never looks a program up from its login dir', () => {
+  const p = problems(['targets:', '  b:', '    transport: { type: local }', '    tools: { ffsFeatures: bin/ffs-features }'].join('\n'));
+  assert.equal(p.length, 1, p.join('\n'));
+  assert.match(p[0]!, /tools\.ffsFeatures: expected an absolute path on the target, got the string "bin\/ffs-features"/);
+});

@@ -64,7 +64,12 @@ export class AgentClient {
   call<M extends MethodName>(method: M, params: Methods[M]['params'], timeoutMs = 30_000): Promise<Methods[M]['result']> {
     if (this.ended) return Promise.reject(new Error(`agent is gone (${this.ended})`));
     // The agent's own schema: a request it would refuse is refused here, before it is sent.
-    const problems = problemsOf(REQUEST_SCHEMAS[method], params ?? {});
+    let problems: string | undefined;
+    try {
+      problems = problemsOf(REQUEST_SCHEMAS[method], params ?? {});
+    } catch (err) {
+      problems = `params could not be checked: ${(err as Error).message}`;
+    }
     if (problems) return Promise.reject(new AgentCallError(method, 'BAD_REQUEST', `${method}: ${problems} (not sent)`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -3,6 +3,8 @@ import type { FieldSpec, Schema } from './config-schema';
 const ms = (min: number, max: number): FieldSpec => ({ schema: { kind: 'integer', min, max } });
 const str: FieldSpec = { schema: { kind: 'string' } };
 const path: FieldSpec = { schema: { kind: 'string', expect: 'a file path' } };
+/** A program or directory on the target: absolute, since the agent (root) never looks one up relative to its login dir. */
+const targetPath: FieldSpec = { schema: { kind: 'string', pattern: /^\/./, expect: 'an absolute path on the target' } };
 const envName: FieldSpec = { schema: { kind: 'string', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, expect: 'the NAME of an environment variable (the secret itself never goes in the file)', hideValue: true } };
 const presence: FieldSpec = { schema: { kind: 'enum', values: ['present', 'absent'] } };
 
@@ -64,7 +66,7 @@ export const TARGET_SCHEMA: Schema = {
     tools: {
       schema: {
         kind: 'object',
-        fields: { dir: path, ffsTest: path, testusb: path, ffsFeatures: path },
+        fields: { dir: targetPath, ffsTest: targetPath, testusb: targetPath, ffsFeatures: targetPath },
       },
     },
   },
