@@ -15,8 +15,12 @@ const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
 const MiB = 1024 * 1024;
 /** Seeded points: every kind of fault at least once in the quick profile; 52 (13 per kind) nightly. */
 const POINTS = NIGHTLY ? 52 : 4;
-/** The campaign's seed: `FFS_LAB_CAMPAIGN_SEED` replays a run (every test's log names its seed). */
-const SEED = Number(process.env.FFS_LAB_CAMPAIGN_SEED) || crypto.randomInt(1, 2 ** 31);
+/**
+ * The campaign's seed: `FFS_LAB_CAMPAIGN_SEED` replays a run (every test's log names its seed).
+ * The default profile (`npm test`, a CI gate) always strikes the same 4 points, so a verdict
+ * never depends on the draw; the nightly profile draws a new seed each run, to explore.
+ */
+const SEED = Number(process.env.FFS_LAB_CAMPAIGN_SEED) || (NIGHTLY ? crypto.randomInt(1, 2 ** 31) : 729_598_250);
 /** Faults strike at a seeded point in the first this-many bytes of a stream (0 = right after it starts). */
 const STRIKE_WINDOW = 8 * MiB;
 /** An end, or the agent, must notice a fault within this (ms): TCG is slow, but a hang is not slow. */
