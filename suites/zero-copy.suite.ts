@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import type { AgentClient } from '../host-runner/src/agent/agent-client';
+import { testBodySettled } from '../host-runner/src/suite-runner/test-body';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
@@ -154,6 +155,9 @@ describe('zero-copy (spec section 3): which transfers skip the copy, by the muta
 
     afterEach(async function () {
       if (this.currentTest?.state === 'failed' && dev) {
+        this.timeout(60_000);
+        // A body still running (a timed-out case) is still moving data: let it end before draining.
+        await testBodySettled(this, 15_000);
         // A transfer left queued would hand its bytes to the next case: drain it, then cancel the rest.
         dev.bulkIn.timeout = 1000;
         await dev.bulkIn.transferAsync(LEN).catch(() => undefined);
