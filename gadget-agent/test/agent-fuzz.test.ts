@@ -78,17 +78,23 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
-test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order requests with one reply each, answers hello after every 1,000, and leaks nothing`, { timeout: 600_000 }, async (t) => {
+/** The real agent process: `send` writes one line and returns the one reply it gets. */
+function spawnAgent() {
   const agent = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'ffs-lab-agent.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  agent.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  let tail = '';
+  agent.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
   const replies = readline.createInterface({ input: agent.stdout! })[Symbol.asyncIterator]();
   const send = async (line: string) => {
     agent.stdin!.write(`${line}\n`);
     const next = await replies.next();
-    assert.ok(!next.done, `agent stopped answering; stderr:\n${stderr}`);
+    assert.ok(!next.done, `agent stopped answering; stderr:\n${tail}`);
     return JSON.parse(next.value as string) as { v: number; id: number | null; ok: boolean; error?: { code: string; message: string } };
   };
+  return { agent, send, stderr: () => tail };
+}
+
+test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order requests with one reply each, answers hello after every 1,000, and leaks nothing`, { timeout: 600_000 }, async (t) => {
+  const { agent, send, stderr } = spawnAgent();
   try {
     const r = seededRandom(SEED);
     let errors = 0;
@@ -109,7 +115,7 @@ test(`the agent answers ${CASES} seeded malformed, oversized and out-of-order re
       assert.equal(reply.id, expectedId(line), `case ${i} (seed ${SEED}): reply to another request: ${line.slice(0, 300)} -> ${JSON.stringify(reply).slice(0, 300)}`);
       if (i % 1000 === 999) {
         const h = await send(JSON.stringify({ v: PROTOCOL_VERSION, id: 2, method: 'hello', params: {} }));
-        assert.equal(h.ok, true, `hello after the batch ending at case ${i} (seed ${SEED}); stderr:\n${stderr}`);
+        assert.equal(h.ok, true, `hello after the batch ending at case ${i} (seed ${SEED}); stderr:\n${stderr()}`);
       }
     }
     const hello = await send(JSON.stringify({ v: PROTOCOL_VERSION, id: 1, method: 'hello', params: {} }));
@@ -153,16 +159,7 @@ function paramsText(path: readonly string[], valueText: string): string {
 }
 
 test('type confusion in every field of every method (nested ones too), hostile keys and NaN spellings: BAD_REQUEST naming the field, and hello answers after each method', { timeout: 600_000 }, async (t) => {
-  const agent = spawn(process.execPath, [path.resolve(__dirname, '..', '..', '..', 'bin', 'ffs-lab-agent.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  agent.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const replies = readline.createInterface({ input: agent.stdout! })[Symbol.asyncIterator]();
-  const send = async (line: string) => {
-    agent.stdin!.write(`${line}\n`);
-    const next = await replies.next();
-    assert.ok(!next.done, `agent stopped answering; stderr:\n${stderr}`);
-    return JSON.parse(next.value as string) as { v: number; id: number | null; ok: boolean; error?: { code: string; message: string } };
-  };
+  const { agent, send, stderr } = spawnAgent();
   let id = 1;
   let requests = 0;
   try {
@@ -190,7 +187,7 @@ test('type confusion in every field of every method (nested ones too), hostile k
         id++;
       }
       const hello = await send(JSON.stringify({ v: PROTOCOL_VERSION, id: id++, method: 'hello', params: {} }));
-      assert.equal(hello.ok, true, `hello after the ${method} cases; stderr:\n${stderr}`);
+      assert.equal(hello.ok, true, `hello after the ${method} cases; stderr:\n${stderr()}`);
     }
     t.diagnostic(`${requests} requests over ${METHOD_NAMES.length} methods, all refused by name, hello answered after each method`);
     assert.ok(requests >= 2000, `only ${requests} requests: the schemas lost their fields?`);
