@@ -156,12 +156,11 @@ describe('zero-copy (spec section 3): which transfers skip the copy, by the muta
     afterEach(async function () {
       if (this.currentTest?.state === 'failed' && dev) {
         this.timeout(60_000);
-        // A body still running (a timed-out case) is still moving data: let it end before draining.
-        await testBodySettled(this, 15_000);
-        // A transfer left queued would hand its bytes to the next case: drain it, then cancel the rest.
-        dev.bulkIn.timeout = 1000;
-        await dev.bulkIn.transferAsync(LEN).catch(() => undefined);
-        dev.bulkIn.timeout = 10_000;
+        // A body still running (a timed-out case) is still moving data: let it end first. Then
+        // mmap.reset below cancels what it left queued on the gadget. The host does not read to
+        // drain: in the lab, a bulk IN read with nothing queued outlives its timeout.
+        const settled = await testBodySettled(this, 15_000);
+        process.stdout.write(`      cleanup after the failure: the test's body ${settled ? 'had ended' : 'was still running after 15 s'}; mmap.reset cancels what it left queued\n`);
         if (h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-20).join('\n')}`);
       }
       await h?.agent.call('mmap.reset', {});
