@@ -129,6 +129,13 @@ export interface NativeBindings {
   Tally: new (shape: NativeStreamShape) => NativeTally;
   /** `tail`: bytes of anonymous memory right after the (page-rounded) file mapping, in the same ArrayBuffer (default 0). */
   mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean; tail?: number }): ArrayBuffer;
+  /**
+   * Unmap a buffer from mmapFile and detach it (JS then sees zero bytes). A mapping a running pump
+   * uses is unmapped once the pump lets go. A raw AioContext request is not tracked that way:
+   * cancel it or wait for it first, or a copy-path read could complete into whatever the process
+   * maps at that address next (a zero-copy one lands in FunctionFS's own buffer, whose quota
+   * comes back only when it completes).
+   */
   munmapBuffer(buffer: ArrayBuffer): void;
   /** mremap(MREMAP_MAYMOVE) to newLength (same length: a forced move, MREMAP_FIXED): 0 when it moved (the buffer is then unmapped and detached), else the errno number. */
   tryMremap(buffer: ArrayBuffer, newLength: number): number;
