@@ -23,7 +23,7 @@ interface Layout {
   syscall: 'aio' | 'plain';
 }
 
-/** One row of spec section 3's table: a description, the path the spec prescribes, and its layout. */
+/** One case of the zero-copy rules (functionfs.rst, patch 0003 of the series): a description, the path they prescribe, and its layout. */
 interface Case {
   title: string;
   expected: Path;
@@ -115,7 +115,7 @@ const CASES: Case[] = [
  * differs from the spec. OUT cases check that every byte arrives on either path (the OUT path
  * leaves no trace outside the kernel).
  */
-describe('zero-copy (spec section 3): which transfers skip the copy, by the mutate-after-submit probe', function () {
+describe('zero-copy: which transfers skip the copy, by the mutate-after-submit probe', function () {
   this.timeout(60_000);
   let h: AgentHandle | undefined;
   let gate: ReturnType<typeof mmapGate>;
@@ -188,7 +188,7 @@ describe('zero-copy (spec section 3): which transfers skip the copy, by the muta
         attachLog(this, `path taken: ${taken ?? 'neither (the host got bytes from neither the submit-time nor the changed buffer)'}`);
         assert.ok(taken, `the host received neither the submitted bytes nor the changed ones (first mismatch with submitted at ${verifyPattern(got!, seedA, 0)}, with changed at ${verifyPattern(got!, seedB, 0)})`);
         measure(this, 'zero-copy taken', taken === 'zero-copy' ? 1 : 0, '(1 = yes, 0 = copied)');
-        assert.equal(taken, c.expected, `the spec says ${c.expected}, the kernel took the ${taken} path`);
+        assert.equal(taken, c.expected, `the rules say ${c.expected}, the kernel took the ${taken} path`);
       });
     }
 
