@@ -5,6 +5,8 @@ import type { GadgetSpec } from './protocol';
 import { functionfsMounts, mountFunctionfs, unmountFunctionfs, type KilledHolder } from './functionfs-mount';
 import { forgetOwner, liveOwner, recordedGadgets, recordOwner } from './gadget-owner';
 import { pickUdc } from './udc';
+import { GADGET_SPEC } from './request-schemas';
+import { problemsOf } from './schema';
 
 /** configfs root of USB gadgets. */
 export const GADGET_ROOT = '/sys/kernel/config/usb_gadget';
@@ -225,22 +227,6 @@ function hex(n: number): string {
 
 /** Reject specs that would write nonsense into configfs; messages name the field. */
 export function validateSpec(s: GadgetSpec): void {
-  const problems: string[] = [];
-  const u16 = (k: keyof GadgetSpec, optional = false) => {
-    const v = s[k];
-    if (v === undefined && optional) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) problems.push(`${k} must be an integer 0..0xffff`);
-  };
-  if (typeof s.name !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(s.name)) problems.push('name must be 1-40 of [A-Za-z0-9_-]');
-  if (typeof s.function !== 'string' || !/^[A-Za-z0-9_]{1,40}$/.test(s.function)) problems.push('function must be 1-40 of [A-Za-z0-9_]');
-  u16('vendorId');
-  u16('productId');
-  u16('bcdUSB', true);
-  u16('bcdDevice', true);
-  for (const k of ['manufacturer', 'product', 'serial'] as const) {
-    if (typeof s[k] !== 'string' || s[k].length > 126 || /[\n\0]/.test(s[k])) problems.push(`${k} must be a string of at most 126 characters without newlines`);
-  }
-  if (s.maxPowerMa !== undefined && (!Number.isInteger(s.maxPowerMa) || s.maxPowerMa < 0 || s.maxPowerMa > 900)) problems.push('maxPowerMa must be 0..900');
-  if (s.mountOptions !== undefined && (typeof s.mountOptions !== 'object' || s.mountOptions === null || Array.isArray(s.mountOptions))) problems.push('mountOptions must be an object');
-  if (problems.length) throw new AgentError('BAD_REQUEST', `bad gadget spec: ${problems.join('; ')}`);
+  const problems = problemsOf(GADGET_SPEC, s);
+  if (problems) throw new AgentError('BAD_REQUEST', `bad gadget spec: ${problems}`);
 }

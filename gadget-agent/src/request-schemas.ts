@@ -3,6 +3,7 @@ import { validateFunction, type FunctionSpec } from '../../native/lib/descriptor
 import type { MethodName, Methods } from './protocol';
 import { FAULT_SIGNALS } from './fault-protocol';
 import { MAX_TRANSFER_SIZE, MAX_TOTAL_BYTES, MAX_ZLP_TRANSFERS, shapeProblems } from './stream-layout';
+import { MAX_DEPTH, MAX_STREAM_TIMEOUT_MS } from './stream-params';
 import { arrayOf, bool, either, int, object, oneOf, optional, recordOf, refined, str, type Schema } from './schema';
 
 /**
@@ -16,8 +17,8 @@ import { arrayOf, bool, either, int, object, oneOf, optional, recordOf, refined,
 
 /** Largest 32-bit unsigned value: seeds, ioctl flags. */
 const U32 = 0xffff_ffff;
-/** Longest timeout any request may ask for (ms): one hour. Past 2^31 - 1, Node's timers fire at once. */
-export const MAX_REQUEST_TIMEOUT_MS = 3_600_000;
+/** Longest timeout any request may ask for (ms): a stream's longest deadline, one hour. Past 2^31 - 1, Node's timers fire at once. */
+const MAX_REQUEST_TIMEOUT_MS = MAX_STREAM_TIMEOUT_MS;
 /** Largest handle number (probe files, buffers, transfers, streams): handles count up from 1. */
 const HANDLE = int(1, Number.MAX_SAFE_INTEGER);
 /** Largest probe buffer (bytes): probe-memory.ts's MAX_PROBE_BUFFER. */
@@ -42,7 +43,7 @@ const ENDPOINT_FILE = str({ pattern: /^ep([0-9]|[12][0-9]|3[01])$/, expects: 'an
  * FunctionFS mount options: `name: value`, joined as `name=value,...` for mount(8). Names and
  * string values cannot hold a comma, `=` or space, so no value can smuggle in another option.
  */
-export const MOUNT_OPTIONS = recordOf(
+const MOUNT_OPTIONS = recordOf(
   either(either(str({ max: 64, pattern: /^[A-Za-z0-9_.:+-]*$/, expects: 'a string of [A-Za-z0-9_.:+-], at most 64' }), int(-(2 ** 53) + 1, Number.MAX_SAFE_INTEGER)), bool()),
   { key: /^[a-z][a-z0-9_]{0,31}$/, keyExpects: 'a mount option name ([a-z][a-z0-9_]*)', maxKeys: 16 },
 );
@@ -100,7 +101,7 @@ const STREAM_START = refined(
     transferSize: int(0, MAX_TRANSFER_SIZE),
     totalBytes: int(0, MAX_TOTAL_BYTES),
     transfers: optional(int(0, MAX_ZLP_TRANSFERS)),
-    depth: int(1, 256),
+    depth: int(1, MAX_DEPTH),
     seed: int(0, U32),
     endpoint: optional(int(1, 30)),
     timeoutMs: optional(timeout()),
