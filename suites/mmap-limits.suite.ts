@@ -4,10 +4,10 @@ import type { AgentClient } from '../host-runner/src/agent/agent-client';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { verifyPattern } from '../host-runner/src/oracle/pattern';
 import type { ProbeFill, ProbeMountInfo, ProbeSystemState } from '../gadget-agent/src/mmap-probe-protocol';
 import { mmapGate, mmapPresence } from './mmap-gate';
+import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -16,8 +16,12 @@ const PAGE = 4096;
 const DEFAULT_LIMIT = 16 * MiB;
 /** The largest physically contiguous allocation on x86-64 with 4 KiB pages (PAGE_SIZE << MAX_PAGE_ORDER). */
 const LARGEST_CONTIGUOUS = 4 * MiB;
-/** Values of mmap_memory_mb that fsparam_u32 must refuse (EINVAL): not a number, negative, past u32. */
-const MALFORMED = ['abc', '-1', '99999999999', '4294967296'];
+/**
+ * Values of mmap_memory_mb the mount must refuse (EINVAL): not a number, negative, past u32, and
+ * what is not plain decimal (the series' Documentation: digits only; a hex prefix, a sign, a blank
+ * or a suffix fail the mount).
+ */
+const MALFORMED = ['abc', '-1', '99999999999', '4294967296', '0x10', '+5', ' 5', '5k'];
 
 /** True when `err` is an agent error reply with this errno code. */
 function code(err: unknown, c: string): boolean {
@@ -108,9 +112,9 @@ describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping 
       });
     }
 
-    it('mmap_memory_mb=0x2 is read as hex (fsparam_u32): exactly 2 MiB maps', async function () {
-      const m = await mount({ mmap_memory_mb: '0x2' });
-      await exactLimit(this, await open(m, 'ep1'), 2 * MiB, 'mmap_memory_mb=0x2');
+    it('mmap_memory_mb=010 is decimal, as documented: exactly 10 MiB maps (not 8, as a base-0 parser reads it)', async function () {
+      const m = await mount({ mmap_memory_mb: '010' });
+      await exactLimit(this, await open(m, 'ep1'), 10 * MiB, 'mmap_memory_mb=010');
     });
 
     it('mmap_memory_mb=4294967295 (the u32 maximum) mounts and maps', async function () {
@@ -213,6 +217,15 @@ describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping 
       await refused(fd, 32 * MiB, 'ENOMEM', 'one mapping of 32 MiB');
     });
 
+    it('mmap needs the endpoint file open for reading: on an O_WRONLY file it fails with EACCES, on O_RDONLY a read-only mapping works and a writable shared one fails with EACCES', async function () {
+      const m = await mount();
+      const wo = (await a.call('mmap.open', { mount: m.id, file: 'ep1', access: 'w' })).fd;
+      await refused(wo, PAGE, 'EACCES', 'mmap of an O_WRONLY endpoint file');
+      const ro = (await a.call('mmap.open', { mount: m.id, file: 'ep1', access: 'r' })).fd;
+      await a.call('mmap.buffer', { kind: 'mapping', fd: ro, bytes: PAGE, prot: 'r' });
+      await refused(ro, PAGE, 'EACCES', 'a PROT_READ|PROT_WRITE shared mapping of an O_RDONLY endpoint file');
+    });
+
     it('mmap on ep0 fails with ENODEV', async function () {
       const m = await mount();
       await refused(await open(m, 'ep0'), PAGE, 'ENODEV', 'mmap on ep0');
@@ -253,6 +266,75 @@ describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping 
     });
   });
 
+  describe('remount changes the limit (mount -o remount,mmap_memory_mb=N)', function () {
+    let a: AgentClient;
+    before(async function () {
+      if (gate) skipWithReason(this, gate.skip);
+      a = await agent();
+    });
+    afterEach(async function () {
+      await h?.agent.call('mmap.reset', {});
+    });
+
+    const mount = (mountOptions?: Record<string, string | number>): Promise<ProbeMountInfo> => a.call('mmap.mount', mountOptions ? { mountOptions } : {});
+    const remount = (m: ProbeMountInfo, mountOptions?: Record<string, string | number>): Promise<ProbeMountInfo> => a.call('mmap.remount', { id: m.id, ...(mountOptions ? { mountOptions } : {}) });
+    const open = async (m: ProbeMountInfo): Promise<number> => (await a.call('mmap.open', { mount: m.id, file: 'ep1' })).fd;
+    const fill = (fd: number): Promise<ProbeFill> => a.call('mmap.fill', { fd }, 60_000);
+    const limitOf = async (ctx: Mocha.Context, fd: number, label: string): Promise<number> => {
+      const f = await fill(fd);
+      measure(ctx, `${label}: measured limit`, f.bytes / MiB, 'MiB');
+      for (const b of f.buffers) await a.call('mmap.release', { buffer: b });
+      assert.equal(f.stoppedBy, 'ENOMEM', `${label}: mapping stopped by ${f.stoppedBy}`);
+      return f.bytes;
+    };
+
+    it('raising and lowering: remounting a default mount with mmap_memory_mb=2, then 24, makes exactly 2, then 24 MiB map, and /proc/mounts shows it', async function () {
+      const m = await mount();
+      const fd = await open(m);
+      const two = await remount(m, { mmap_memory_mb: 2 });
+      attachLog(this, `after remount,mmap_memory_mb=2: ${two.options}`);
+      assert.equal(await limitOf(this, fd, 'after remount to 2'), 2 * MiB, 'the limit after remount,mmap_memory_mb=2 (a remount that is ignored keeps 16 MiB)');
+      assert.match(two.options, /(^|,)mmap_memory_mb=2(,|$)/, '/proc/mounts after the remount');
+      const big = await remount(m, { mmap_memory_mb: 24 });
+      assert.equal(await limitOf(this, fd, 'after remount to 24'), 24 * MiB, 'the limit after remount,mmap_memory_mb=24');
+      assert.match(big.options, /(^|,)mmap_memory_mb=24(,|$)/, '/proc/mounts after the second remount');
+    });
+
+    it('lowering below what is mapped keeps the mappings and refuses new ones until usage drops under the new limit', async function () {
+      const m = await mount({ mmap_memory_mb: 4 });
+      const fd = await open(m);
+      const bufs: number[] = [];
+      const seed = crypto.randomInt(1, 2 ** 31);
+      for (let i = 0; i < 3; i++) {
+        const b = (await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: MiB })).buffer;
+        await a.call('mmap.poke', { buffer: b, offset: 0, length: 4096, seed, streamOffset: i * 4096 });
+        bufs.push(b);
+      }
+      await remount(m, { mmap_memory_mb: 1 });
+      for (let i = 0; i < 3; i++) {
+        const got = Buffer.from((await a.call('mmap.peek', { buffer: bufs[i]!, offset: 0, length: 4096 })).base64, 'base64');
+        assert.equal(verifyPattern(got, seed, i * 4096), -1, `mapping ${i} lost its contents across the remount`);
+      }
+      const over = await fill(fd);
+      assert.equal(over.bytes, 0, `with 3 MiB mapped under a 1 MiB limit, ${over.bytes} more bytes mapped`);
+      await a.call('mmap.release', { buffer: bufs[0]! });
+      await a.call('mmap.release', { buffer: bufs[1]! });
+      const at = await fill(fd);
+      assert.equal(at.bytes, 0, `with 1 MiB mapped under a 1 MiB limit, ${at.bytes} more bytes mapped`);
+      await a.call('mmap.release', { buffer: bufs[2]! });
+      assert.equal(await limitOf(this, fd, 'after unmapping everything'), MiB, 'the limit once usage dropped');
+    });
+
+    it('a remount without the option keeps the limit; a malformed value fails the remount with EINVAL and keeps it too', async function () {
+      const m = await mount({ mmap_memory_mb: 3 });
+      const fd = await open(m);
+      await remount(m);
+      assert.equal(await limitOf(this, fd, 'after a bare remount'), 3 * MiB, 'the limit after a remount without mmap_memory_mb');
+      await assert.rejects(remount(m, { mmap_memory_mb: '0x10' }), (e: unknown) => code(e, 'EINVAL') || assert.fail(`remount,mmap_memory_mb=0x10: expected EINVAL, got ${String(e)}`));
+      assert.equal(await limitOf(this, fd, 'after a refused remount'), 3 * MiB, 'the limit after a refused remount');
+    });
+  });
+
   describe('quota and in-flight I/O (a bound function, the host reads)', function () {
     let a: AgentClient;
     let dev: UsbFunctionHandle | undefined;
@@ -260,20 +342,10 @@ describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping 
     before(async function () {
       if (gate) skipWithReason(this, gate.skip);
       a = await agent();
-      const ctx = labContext();
-      const serial = crypto.randomBytes(6).toString('hex');
-      await a.call('function.create', {
-        gadget: { name: 'mmap-limits-io', vendorId: 0x1d6b, productId, manufacturer: 'ffs-lab', product: 'mmap limits io', serial, function: 'mmap_limits_io', mountOptions: { mmap_memory_mb: 1 } },
-      });
-      await a.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
-      dev = (await openUsbFunction({ vendorId: 0x1d6b, productId, serial }, ctx.usb.enumerateTimeoutMs)).handle;
-      dev.bulkIn.timeout = 10_000;
-      await a.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
+      dev = await bindProbeFunction(a, { name: 'mmap-limits-io', function: 'mmap_limits_io', product: 'mmap limits io', productId, mountOptions: { mmap_memory_mb: 1 } });
     });
     after(async function () {
-      await h?.agent.call('mmap.reset', {}).catch(() => undefined);
-      await dev?.close();
-      await h?.agent.call('gadget.remove', {}).catch(() => undefined);
+      await releaseProbeFunction(h?.agent, dev);
     });
 
     it('munmap and close with an AIO write queued are safe, and the quota comes back only once that write completes (mmap_memory_mb=1)', async function () {

@@ -5,9 +5,9 @@ import { testBodySettled } from '../host-runner/src/suite-runner/test-body';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
 import { mmapGate, mmapPresence } from './mmap-gate';
+import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 
 /** Bytes per probe transfer: several packets at every speed, a whole number of pages. */
 const LEN = 16 * 1024;
@@ -23,7 +23,7 @@ interface Layout {
   syscall: 'aio' | 'plain';
 }
 
-/** One case of the zero-copy rules (functionfs.rst, patch 0003 of the series): a description, the path they prescribe, and its layout. */
+/** One case of the zero-copy rules (functionfs.rst, patch 0008 of the series): a description, the path they prescribe, and its layout. */
 interface Case {
   title: string;
   expected: Path;
@@ -141,16 +141,7 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
     before(async function () {
       if (gate) skipWithReason(this, gate.skip);
       a = await agent();
-      const ctx = labContext();
-      const serial = crypto.randomBytes(6).toString('hex');
-      await a.call('function.create', {
-        gadget: { name: 'zero-copy', vendorId: 0x1d6b, productId: PRODUCT_ID, manufacturer: 'ffs-lab', product: 'zero-copy probe', serial, function: 'zero_copy' },
-      });
-      await a.call('gadget.bind', ctx.udc ? { udc: ctx.udc } : {});
-      dev = (await openUsbFunction({ vendorId: 0x1d6b, productId: PRODUCT_ID, serial }, ctx.usb.enumerateTimeoutMs)).handle;
-      dev.bulkIn.timeout = 10_000;
-      dev.bulkOut.timeout = 10_000;
-      await a.call('function.status', { waitEnabledMs: 10_000 }, 15_000);
+      dev = await bindProbeFunction(a, { name: 'zero-copy', function: 'zero_copy', product: 'zero-copy probe', productId: PRODUCT_ID });
     });
 
     afterEach(async function () {
@@ -167,9 +158,7 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
     });
 
     after(async function () {
-      await h?.agent.call('mmap.reset', {}).catch(() => undefined);
-      await dev?.close();
-      await h?.agent.call('gadget.remove', {}).catch(() => undefined);
+      await releaseProbeFunction(h?.agent, dev);
     });
 
     for (const c of CASES) {

@@ -3,7 +3,7 @@ import { native } from '../../native/lib/bindings';
 import { EndpointFile } from '../../native/lib/endpoint-file';
 import type { DmabufProbe } from './dmabuf-protocol';
 
-/** dummy_hcd's scatter-gather switch; only our patch 0005 has it. */
+/** dummy_hcd's scatter-gather switch; only our lab-only dummy_hcd patch (0010) has it. */
 const DUMMY_SG_PARAM = '/sys/module/dummy_hcd/parameters/sg_supported';
 
 /**
@@ -42,7 +42,7 @@ export function probeDmabuf(endpointPath: string, udc: string): DmabufProbe {
       : attach !== 'EPERM' ? 'unexpected error'
       : !udc ? 'the function is not bound to a UDC (bind it first)'
       : !isDummy ? `UDC ${udc} does not do scatter-gather (gadget->sg_supported is 0)`
-      : dummySgParam === null ? `${udc} lacks scatter-gather (stock dummy_hcd; the lab's patch 0005 adds it)`
+      : dummySgParam === null ? `${udc} lacks scatter-gather (stock dummy_hcd; the lab's patch 0010 adds it)`
       : dummySgParam === 'N' ? `${udc} runs with dummy_hcd.sg_supported=N`
       : `${udc} claims scatter-gather (sg_supported=Y)`;
     reason = `DMABUF attach: ${attach}: ${why}`;

@@ -107,7 +107,7 @@ export interface DmabufProbe {
   attach: string;
   /** The UDC the function is bound to. */
   udc: string;
-  /** dummy_hcd's `sg_supported` parameter (added by the lab's patch 0005): Y, N, or null when absent. */
+  /** dummy_hcd's `sg_supported` parameter (added by the lab's patch 0010): Y, N, or null when absent. */
   dummySgParam: 'Y' | 'N' | null;
   /** ATTACH worked: DMABUF streams can run. */
   usable: boolean;

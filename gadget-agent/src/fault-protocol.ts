@@ -93,7 +93,7 @@ export interface OpenCloseTeardownParams {
   mmap: boolean;
   /**
    * Leave ep0 out of the loops (default false: ep0 is opened too). An ep0 open racing the last
-   * close double-frees in f_fs up to 6.12 (our series' patch 0008); kernels without the fix are
+   * close double-frees in f_fs up to 6.12 (our series' patch 0003); kernels without the fix are
    * spared that race unless asked.
    */
   dataFilesOnly?: boolean;

@@ -35,7 +35,7 @@ export function mountOptionString(opts: Record<string, string | number | boolean
       if (v === true) return k;
       if (v === false) return '';
       const s = String(v);
-      if (/[,\s\0]/.test(s)) throw new AgentError('BAD_REQUEST', `bad value for mount option ${k}: '${s}'`);
+      if (/[,=\t\n\r\0]/.test(s)) throw new AgentError('BAD_REQUEST', `bad value for mount option ${k}: '${s}'`);
       return `${k}=${s}`;
     })
     .filter(Boolean)
@@ -47,15 +47,24 @@ export function mountFunctionfs(instance: string, opts: Record<string, string | 
   const target = path.join(MOUNT_ROOT, instance);
   fs.mkdirSync(target, { recursive: true });
   const optString = mountOptionString(opts);
-  const args = ['-t', 'functionfs', ...(optString ? ['-o', optString] : []), instance, target];
-  const r = spawnSync('mount', args, { encoding: 'utf8' });
-  if (r.status !== 0) {
-    // util-linux 2.38 puts the reason on the first line and a dmesg hint on the last: keep them all.
-    const msg = (r.stderr || r.stdout || '').trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' / ');
-    const code = /invalid argument|bad option|wrong fs type|bad value/i.test(msg) ? 'EINVAL' : /busy/i.test(msg) ? 'EBUSY' : 'EMOUNT';
-    throw new AgentError(code, `mount -t functionfs ${optString ? `-o ${optString} ` : ''}${instance}: ${msg || `exit ${r.status}`}`);
-  }
+  runMount(['-t', 'functionfs', ...(optString ? ['-o', optString] : []), instance, target], `mount -t functionfs ${optString ? `-o ${optString} ` : ''}${instance}`);
   return target;
+}
+
+/** Remount a FunctionFS mount with `opts` (`mount -o remount,...`); mount(8)'s message becomes the error. */
+export function remountFunctionfs(target: string, opts: Record<string, string | number | boolean> | undefined): void {
+  const optString = ['remount', mountOptionString(opts)].filter(Boolean).join(',');
+  runMount(['-o', optString, target], `mount -o ${optString} ${target}`);
+}
+
+/** Run mount(8) (no shell); on failure throw its message with an errno-like code (EINVAL for refused options). */
+function runMount(args: string[], what: string): void {
+  const r = spawnSync('mount', args, { encoding: 'utf8' });
+  if (r.status === 0) return;
+  // util-linux 2.38 puts the reason on the first line and a dmesg hint on the last: keep them all.
+  const msg = (r.stderr || r.stdout || '').trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' / ');
+  const code = /invalid argument|bad option|wrong fs type|bad value/i.test(msg) ? 'EINVAL' : /busy/i.test(msg) ? 'EBUSY' : 'EMOUNT';
+  throw new AgentError(code, `${what}: ${msg || `exit ${r.status}`}`);
 }
 
 /** Block this thread for `ms` without spawning anything (a `sleep` child costs a fork of node). */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { AgentError } from './agent-error';
 import { MAX_PROBE_BUFFER, ProbeMemory } from './probe-memory';
-import { ProbeMounts, probeSystemState } from './probe-mounts';
+import { memInfo, ProbeMounts, probeSystemState } from './probe-mounts';
 import { ProbeParams } from './probe-params';
 import { killRaceChildren, raceMmap } from './mmap-race';
 import type { Methods } from './protocol';
@@ -13,6 +13,9 @@ type Handler<M extends MmapMethod> = (params: Methods[M]['params']) => Promise<M
 export interface ProbeFunctionView {
   mountPoint(): string | undefined;
 }
+
+/** Every mapping protection, for param checks. */
+const PROTECTIONS = ['rw', 'r', 'w', 'none'] as const;
 
 /** Mount key of a probe mount in ProbeMemory. */
 const key = (ref: number | 'function') => (ref === 'function' ? 'function' : `m${ref}`);
@@ -36,7 +39,12 @@ export class MmapProbe {
       this.mounts.remove(id);
       return {};
     },
+    'mmap.remount': (raw) => {
+      const p = new ProbeParams(raw, 'mmap.remount');
+      return this.mounts.remount(p.int('id', 1, Number.MAX_SAFE_INTEGER), p.mountOptions('mountOptions'));
+    },
     'mmap.mounts': () => probeSystemState(),
+    'mmap.meminfo': () => memInfo(),
     'mmap.open': (raw) => {
       const p = new ProbeParams(raw, 'mmap.open');
       const ref = p.mount('mount');
@@ -46,7 +54,7 @@ export class MmapProbe {
         if (ref === 'function') throw new AgentError('BAD_REQUEST', "mmap.open: ep0 only on probe mounts (the function's ep0 serves the host)");
         return { fd: this.memory.adoptDup(this.mounts.ep0Fd(ref), key(ref)) };
       }
-      return { fd: this.memory.open(path.join(this.mountPoint(ref), file), key(ref)) };
+      return { fd: this.memory.open(path.join(this.mountPoint(ref), file), key(ref), p.choice('access', ['rw', 'r', 'w'] as const, 'rw')) };
     },
     'mmap.dup': (raw) => ({ fd: this.memory.dup(new ProbeParams(raw, 'mmap.dup').int('fd', 1, Number.MAX_SAFE_INTEGER)) }),
     'mmap.close': (raw) => {
@@ -57,7 +65,8 @@ export class MmapProbe {
       const p = new ProbeParams(raw, 'mmap.buffer');
       const kind = p.choice('kind', ['mapping', 'anonymous'] as const);
       const bytes = p.int('bytes', 1, MAX_PROBE_BUFFER);
-      if (kind === 'anonymous') return this.memory.buffer({ kind, bytes });
+      const prot = p.choice('prot', PROTECTIONS, 'rw');
+      if (kind === 'anonymous') return this.memory.buffer({ kind, bytes, prot });
       return this.memory.buffer({
         kind,
         bytes,
@@ -65,7 +74,13 @@ export class MmapProbe {
         private: p.flag('private'),
         offset: p.int('offset', 0, MAX_PROBE_BUFFER, 0),
         tailBytes: p.int('tailBytes', 0, MAX_PROBE_BUFFER, 0),
+        prot,
       });
+    },
+    'mmap.protect': (raw) => {
+      const p = new ProbeParams(raw, 'mmap.protect');
+      this.memory.protect(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.choice('prot', PROTECTIONS));
+      return {};
     },
     'mmap.fill': (raw) => {
       const p = new ProbeParams(raw, 'mmap.fill');

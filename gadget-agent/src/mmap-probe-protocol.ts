@@ -6,6 +6,8 @@
  * `shutdown` and the agent's teardown.
  */
 
+import type { Protection } from '../../native/lib/bindings';
+
 /** A FunctionFS mount the probes use: an `mmap.mount` id, or `function` (the mount of `function.create`). */
 export type ProbeMountRef = number | 'function';
 
@@ -31,7 +33,8 @@ export interface ProbeSystemState {
 /**
  * Params of `mmap.buffer`. `mapping`: mmap of `bytes` on the open file `fd` (MAP_SHARED at offset 0
  * unless `private`/`offset` say otherwise), followed in the same buffer by `tailBytes` of anonymous
- * memory (so a transfer can straddle the mapping's end). `anonymous`: ordinary process memory.
+ * memory (so a transfer can straddle the mapping's end). `anonymous`: ordinary process memory
+ * (a private anonymous mapping).
  */
 export interface ProbeBufferParams {
   kind: 'mapping' | 'anonymous';
@@ -41,6 +44,16 @@ export interface ProbeBufferParams {
   private?: boolean;
   offset?: number;
   tailBytes?: number;
+  /** Protection to map with (a mapping) or to set right after (anonymous); default `rw`. */
+  prot?: Protection;
+}
+
+/** Result of `mmap.meminfo`: fields of /proc/meminfo, KiB. */
+export interface ProbeMemInfo {
+  memAvailableKiB: number;
+  memFreeKiB: number;
+  vmallocUsedKiB: number;
+  slabKiB: number;
 }
 
 /** Result of `mmap.fill`: mappings made greedily (largest chunk first, down to one page) until the kernel refused. */

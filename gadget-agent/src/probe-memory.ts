@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { fillPattern } from '../../host-runner/src/oracle/pattern';
 import { AioQueue } from '../../native/lib/aio-queue';
-import { native } from '../../native/lib/bindings';
+import { native, type Protection } from '../../native/lib/bindings';
 import { openEndpointFd } from '../../native/lib/open-endpoint-fd';
 import { AgentError, toAgentError } from './agent-error';
 import type { ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from './mmap-probe-protocol';
@@ -21,9 +21,12 @@ interface ProbeFile {
 }
 
 interface ProbeBuffer {
+  /** Memory mapped by the addon (a file mapping, or anonymous memory): released with munmap. */
   ab: ArrayBuffer;
-  /** Made by mmap (released with munmap). */
-  mapped: boolean;
+  /** `mapping`: of an endpoint file; `anonymous`: ordinary process memory. */
+  kind: 'mapping' | 'anonymous';
+  /** Its protection now; peek and poke refuse what it does not allow rather than fault. */
+  prot: Protection;
   /** Mount of the file it maps, for mappings. */
   mount?: string;
 }
@@ -47,9 +50,12 @@ export class ProbeMemory {
   private queue: AioQueue | undefined;
   private nextId = 1;
 
-  /** Open `path` O_RDWR|O_NONBLOCK (AIO before ENABLE fails with EAGAIN rather than blocking the agent). */
-  open(path: string, mount: string): number {
-    const fd = openEndpointFd(path, true);
+  /**
+   * Open `path` O_NONBLOCK (AIO before ENABLE fails with EAGAIN rather than blocking the agent),
+   * O_RDWR unless `access` says `r` (O_RDONLY) or `w` (O_WRONLY).
+   */
+  open(path: string, mount: string, access: 'rw' | 'r' | 'w' = 'rw'): number {
+    const fd = access === 'rw' ? openEndpointFd(path, true) : fs.openSync(path, (access === 'r' ? fs.constants.O_RDONLY : fs.constants.O_WRONLY) | fs.constants.O_NONBLOCK);
     return this.add(this.files, { fd, mount });
   }
 
@@ -72,9 +78,12 @@ export class ProbeMemory {
 
   /** Make a buffer (see ProbeBufferParams); a refused mmap throws its errno. */
   buffer(p: Required<Pick<ProbeBufferParams, 'kind' | 'bytes'>> & ProbeBufferParams): { buffer: number; bytes: number } {
+    const prot = p.prot ?? 'rw';
     if (p.kind === 'anonymous') {
-      const ab = new ArrayBuffer(p.bytes);
-      return { buffer: this.add(this.buffers, { ab, mapped: false }), bytes: ab.byteLength };
+      const ab = native().mmapAnonymous(p.bytes);
+      const id = this.add(this.buffers, { ab, kind: 'anonymous', prot: 'rw' });
+      if (prot !== 'rw') this.protect(id, prot);
+      return { buffer: id, bytes: ab.byteLength };
     }
     if (p.fd === undefined) throw new AgentError('BAD_REQUEST', 'mmap.buffer: a mapping needs fd');
     const f = this.file(p.fd);
@@ -82,8 +91,16 @@ export class ProbeMemory {
       ...(p.private ? { private: true } : {}),
       ...(p.offset ? { offset: p.offset } : {}),
       ...(p.tailBytes ? { tail: p.tailBytes } : {}),
+      prot,
     });
-    return { buffer: this.add(this.buffers, { ab, mapped: true, mount: f.mount }), bytes: ab.byteLength };
+    return { buffer: this.add(this.buffers, { ab, kind: 'mapping', prot, mount: f.mount }), bytes: ab.byteLength };
+  }
+
+  /** mprotect a whole buffer (a mapping's anonymous tail too); the next transfer sees it. */
+  protect(id: number, prot: Protection): void {
+    const b = this.buf(id);
+    native().mprotectBuffer(b.ab, prot);
+    b.prot = prot;
   }
 
   /** Map on `handle` greedily, chunk sizes from `maxChunk` down to one page (each a quarter of the last), until refused. */
@@ -104,7 +121,7 @@ export class ProbeMemory {
           out.stoppedBy = toAgentError(err).code;
           break;
         }
-        out.buffers.push(this.add(this.buffers, { ab, mapped: true, mount: f.mount }));
+        out.buffers.push(this.add(this.buffers, { ab, kind: 'mapping', prot: 'rw', mount: f.mount }));
         out.sizes.push(size);
         out.bytes += size;
       }
@@ -116,13 +133,13 @@ export class ProbeMemory {
   release(id: number): void {
     const b = this.buf(id);
     this.buffers.delete(id);
-    if (b.mapped) native().munmapBuffer(b.ab);
+    native().munmapBuffer(b.ab);
   }
 
   /** mremap the mapping; null when it moved (it is then unmapped and forgotten), else the errno. */
   mremap(id: number, newBytes: number): string | null {
     const b = this.buf(id);
-    if (!b.mapped) throw new AgentError('BAD_REQUEST', `mmap.mremap: buffer ${id} is not a mapping`);
+    if (b.kind !== 'mapping') throw new AgentError('BAD_REQUEST', `mmap.mremap: buffer ${id} is not a mapping`);
     const err = native().tryMremap(b.ab, newBytes);
     if (err !== 0) return native().errnoName(err);
     this.buffers.delete(id);
@@ -131,12 +148,12 @@ export class ProbeMemory {
 
   /** Fill a range with the pattern of `seed` (stream offsets from `streamOffset`). */
   poke(id: number, offset: number, length: number, seed: number, streamOffset: number): void {
-    fillPattern(this.view(id, offset, length, 'mmap.poke'), seed, streamOffset);
+    fillPattern(this.view(id, offset, length, 'mmap.poke', 'w'), seed, streamOffset);
   }
 
   /** A range's bytes, base64. */
   peek(id: number, offset: number, length: number): string {
-    return Buffer.from(this.view(id, offset, length, 'mmap.peek')).toString('base64');
+    return Buffer.from(this.view(id, offset, length, 'mmap.peek', 'r')).toString('base64');
   }
 
   /**
@@ -215,8 +232,10 @@ export class ProbeMemory {
     return b;
   }
 
-  private view(id: number, offset: number, length: number, method: string): Uint8Array {
+  /** A range of buffer `id`; with `access`, only when the agent itself may read (`r`) or write (`w`) it. */
+  private view(id: number, offset: number, length: number, method: string, access?: 'r' | 'w'): Uint8Array {
     const b = this.buf(id);
+    if (access && !b.prot.includes(access)) throw new AgentError('BAD_REQUEST', `${method}: buffer ${id} is mapped '${b.prot}': touching it would kill the agent`);
     if (offset + length > b.ab.byteLength) throw new AgentError('BAD_REQUEST', `${method}: [${offset}, ${offset + length}) is outside buffer ${id} (${b.ab.byteLength} bytes)`);
     return new Uint8Array(b.ab, offset, length);
   }

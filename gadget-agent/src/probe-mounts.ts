@@ -4,8 +4,8 @@ import { AgentError } from './agent-error';
 import { GADGET_PREFIX, GADGET_ROOT } from './configfs-gadget';
 import { FfsFunction } from './ffs-function';
 import { DEFAULT_STREAM_FUNCTION } from './function-params';
-import { functionfsMounts } from './functionfs-mount';
-import type { ProbeMountInfo, ProbeSystemState } from './mmap-probe-protocol';
+import { functionfsMounts, remountFunctionfs } from './functionfs-mount';
+import type { ProbeMemInfo, ProbeMountInfo, ProbeSystemState } from './mmap-probe-protocol';
 import { native } from '../../native/lib/bindings';
 
 /**
@@ -36,8 +36,19 @@ export class ProbeMounts {
       strings: ['mmap probe'],
     });
     this.mounts.set(id, fn);
-    const options = functionfsMounts().find((m) => m.target === fn.mountPoint)?.options ?? '';
-    return { id, mount: fn.mountPoint, options };
+    return this.info(id);
+  }
+
+  /** Remount probe mount `id` with `mountOptions` (a refused option string fails with EINVAL); its options afterwards. */
+  remount(id: number, mountOptions: Record<string, string | number | boolean> | undefined): ProbeMountInfo {
+    remountFunctionfs(this.get(id).mountPoint, mountOptions);
+    return this.info(id);
+  }
+
+  /** Mount point and /proc/mounts options of probe mount `id`. */
+  private info(id: number): ProbeMountInfo {
+    const mount = this.get(id).mountPoint;
+    return { id, mount, options: functionfsMounts().find((m) => m.target === mount)?.options ?? '' };
   }
 
   /** The mount point of probe mount `id`. */
@@ -73,6 +84,13 @@ export class ProbeMounts {
     if (!fn) throw new AgentError('BAD_REQUEST', `no mmap probe mount ${id}`);
     return fn;
   }
+}
+
+/** The kernel's memory figures from /proc/meminfo (KiB); a field the kernel lacks reads 0. */
+export function memInfo(): ProbeMemInfo {
+  const text = fs.readFileSync('/proc/meminfo', 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  return { memAvailableKiB: field('MemAvailable'), memFreeKiB: field('MemFree'), vmallocUsedKiB: field('VmallocUsed'), slabKiB: field('Slab') };
 }
 
 /** What is mounted and configured now (every functionfs mount, every ffs-lab gadget) and the agent's live mappings. */

@@ -8,7 +8,8 @@ import type { IoModeName } from '../../native/lib/endpoint-io';
 import type { StreamShape } from './stream-layout';
 import { DMABUF_METHOD_NAMES, type DmabufMethods } from './dmabuf-protocol';
 import { FAULT_METHOD_NAMES, type FaultMethods } from './fault-protocol';
-import type { MmapRaceParams, MmapRaceResult, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState } from './mmap-probe-protocol';
+import type { MmapRaceParams, MmapRaceResult, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState } from './mmap-probe-protocol';
+import type { Protection } from '../../native/lib/bindings';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -277,8 +278,10 @@ export interface Methods {
   'mmap.unmount': { params: { id: number }; result: Record<string, never> };
   /** functionfs mounts, ffs-lab gadgets and the agent's live mappings now (for "nothing left behind" checks). */
   'mmap.mounts': { params: Record<string, never>; result: ProbeSystemState };
-  /** Open an endpoint file (`ep0`, `ep1`...) of a mount, O_RDWR|O_NONBLOCK; ep0 is a dup of the function's own ep0. */
-  'mmap.open': { params: { mount: ProbeMountRef; file: string }; result: { fd: number } };
+  /** mmap probes: remount a probe mount with these options (`mount -o remount,...`); its options as /proc/mounts then shows them (EINVAL when refused). */
+  'mmap.remount': { params: { id: number; mountOptions?: Record<string, string | number | boolean> }; result: ProbeMountInfo };
+  /** Open an endpoint file (`ep0`, `ep1`...) of a mount, O_NONBLOCK and O_RDWR (or `access` r: O_RDONLY, w: O_WRONLY); ep0 is a dup of the function's own ep0. */
+  'mmap.open': { params: { mount: ProbeMountRef; file: string; access?: 'rw' | 'r' | 'w' }; result: { fd: number } };
   /** dup() an open file: the new handle shares its struct file. */
   'mmap.dup': { params: { fd: number }; result: { fd: number } };
   /** Close a file handle (mappings made on it stay until released). */
@@ -287,7 +290,11 @@ export interface Methods {
   'mmap.buffer': { params: ProbeBufferParams; result: { buffer: number; bytes: number } };
   /** Map on `fd` until the kernel refuses: chunks from `maxChunkBytes` (default 4 MiB) down to one page. */
   'mmap.fill': { params: { fd: number; maxChunkBytes?: number }; result: ProbeFill };
-  /** Release a buffer (munmap for mappings). */
+  /** mprotect a whole buffer; peek and poke then refuse what the protection does not allow. */
+  'mmap.protect': { params: { buffer: number; prot: Protection }; result: Record<string, never> };
+  /** The kernel's memory figures now (/proc/meminfo), for leak checks. */
+  'mmap.meminfo': { params: Record<string, never>; result: ProbeMemInfo };
+  /** Release a buffer (munmap). */
   'mmap.release': { params: { buffer: number }; result: Record<string, never> };
   /** mremap a mapping to `newBytes` (equal to its size: a forced move); errno null = it moved (then it is gone). */
   'mmap.mremap': { params: { buffer: number; newBytes: number }; result: { errno: string | null } };
@@ -321,7 +328,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   'hello', 'features', 'gadget.create', 'program.start', 'program.run', 'program.status', 'program.stop',
   'gadget.bind', 'gadget.unbind', 'gadget.remove', 'kernel.log', 'kernel.messages', 'shutdown',
   'function.create', 'function.status', 'stream.start', 'stream.status', 'stream.wait', 'stream.stop',
-  'mmap.mount', 'mmap.unmount', 'mmap.mounts', 'mmap.open', 'mmap.dup', 'mmap.close', 'mmap.buffer', 'mmap.fill', 'mmap.release',
+  'mmap.mount', 'mmap.remount', 'mmap.unmount', 'mmap.mounts', 'mmap.open', 'mmap.protect', 'mmap.meminfo', 'mmap.dup', 'mmap.close', 'mmap.buffer', 'mmap.fill', 'mmap.release',
   'mmap.mremap', 'mmap.poke', 'mmap.peek', 'mmap.submit', 'mmap.wait', 'mmap.race', 'mmap.reset',
   ...DMABUF_METHOD_NAMES,
   ...FAULT_METHOD_NAMES,

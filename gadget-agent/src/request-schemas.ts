@@ -40,13 +40,17 @@ const ARGV = refined(arrayOf(ARG, { min: 1, max: 256 }), (argv) => (argv[0]!.sta
 const ENDPOINT_FILE = str({ pattern: /^ep([0-9]|[12][0-9]|3[01])$/, expects: 'an endpoint file name (ep0..ep31)' });
 
 /**
- * FunctionFS mount options: `name: value`, joined as `name=value,...` for mount(8). Names and
- * string values cannot hold a comma, `=` or space, so no value can smuggle in another option.
+ * FunctionFS mount options: `name: value`, joined as `name=value,...` for mount(8) (one argv
+ * item, no shell). Names and string values cannot hold a comma or `=`, so no value can smuggle in
+ * another option; a value may hold spaces, so that the kernel's parsing of one can be tested.
  */
 const MOUNT_OPTIONS = recordOf(
-  either(either(str({ max: 64, pattern: /^[A-Za-z0-9_.:+-]*$/, expects: 'a string of [A-Za-z0-9_.:+-], at most 64' }), int(-(2 ** 53) + 1, Number.MAX_SAFE_INTEGER)), bool()),
+  either(either(str({ max: 64, pattern: /^[A-Za-z0-9_.:+ -]*$/, expects: 'a string of [A-Za-z0-9_.:+ -], at most 64' }), int(-(2 ** 53) + 1, Number.MAX_SAFE_INTEGER)), bool()),
   { key: /^[a-z][a-z0-9_]{0,31}$/, keyExpects: 'a mount option name ([a-z][a-z0-9_]*)', maxKeys: 16 },
 );
+
+/** A mapping's protection (native/lib/bindings.ts Protection). */
+const PROT = oneOf(['rw', 'r', 'w', 'none'] as const);
 
 /** USB string descriptor text as configfs takes it. */
 const USB_STRING = str({ max: 126, pattern: /^[^\n]*$/, expects: 'a string of at most 126 characters without newlines' });
@@ -150,7 +154,10 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.mount': object({ mountOptions: optional(MOUNT_OPTIONS) }),
   'mmap.unmount': object({ id: HANDLE }),
   'mmap.mounts': NONE,
-  'mmap.open': object({ mount: PROBE_MOUNT, file: ENDPOINT_FILE }),
+  'mmap.remount': object({ id: HANDLE, mountOptions: optional(MOUNT_OPTIONS) }),
+  'mmap.open': object({ mount: PROBE_MOUNT, file: ENDPOINT_FILE, access: optional(oneOf(['rw', 'r', 'w'] as const)) }),
+  'mmap.protect': object({ buffer: HANDLE, prot: PROT }),
+  'mmap.meminfo': NONE,
   'mmap.dup': object({ fd: HANDLE }),
   'mmap.close': object({ fd: HANDLE }),
   'mmap.buffer': object({
@@ -160,6 +167,7 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
     private: optional(bool()),
     offset: optional(int(0, PROBE_BYTES)),
     tailBytes: optional(int(0, PROBE_BYTES)),
+    prot: optional(PROT),
   }),
   'mmap.fill': object({ fd: HANDLE, maxChunkBytes: optional(int(1, PROBE_BYTES)) }),
   'mmap.release': object({ buffer: HANDLE }),

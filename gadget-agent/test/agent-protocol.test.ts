@@ -28,6 +28,8 @@ test('mount options are validated before mount(8) sees them', () => {
   assert.equal(mountOptionString({ mmap_memory_mb: 1, no_disconnect: true, uid: 0 }), 'mmap_memory_mb=1,no_disconnect,uid=0');
   assert.throws(() => mountOptionString({ 'a,b': 1 }), /bad mount option name/);
   assert.throws(() => mountOptionString({ mode: '1,uid=0' }), /bad value/);
+  assert.throws(() => mountOptionString({ mode: '1=2' }), /bad value/);
+  assert.equal(mountOptionString({ mmap_memory_mb: ' 5' }), 'mmap_memory_mb= 5');
 });
 
 test('gadget specs are checked field by field', () => {

@@ -1,5 +1,8 @@
 import * as path from 'node:path';
 
+/** A mapping's protection: PROT_READ|PROT_WRITE, PROT_READ, PROT_WRITE or PROT_NONE. */
+export type Protection = 'rw' | 'r' | 'w' | 'none';
+
 /** One AIO request for {@link NativeAioContext.submit}. */
 export interface NativeAioRequest {
   fd: number;
@@ -128,7 +131,11 @@ export interface NativeBindings {
   /** A stream end's tally driven call by call (native/src/tally_object.h). */
   Tally: new (shape: NativeStreamShape) => NativeTally;
   /** `tail`: bytes of anonymous memory right after the (page-rounded) file mapping, in the same ArrayBuffer (default 0). */
-  mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; readOnly?: boolean; tail?: number }): ArrayBuffer;
+  mmapFile(fd: number, length: number, options?: { private?: boolean; offset?: number; prot?: Protection; tail?: number }): ArrayBuffer;
+  /** Private anonymous read-write memory as a mapping of this addon (munmapBuffer, mprotectBuffer). */
+  mmapAnonymous(length: number): ArrayBuffer;
+  /** mprotect a whole mapping of this addon; touching it from JS without that access kills the process. */
+  mprotectBuffer(buffer: ArrayBuffer, prot: Protection): void;
   /**
    * Unmap a buffer from mmapFile and detach it (JS then sees zero bytes). A mapping a running pump
    * uses is unmapped once the pump lets go. A raw AioContext request is not tracked that way:

@@ -49,6 +49,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   } fns[] = {
       {"mmapFile", ffslab::MmapFile},
       {"munmapBuffer", ffslab::MunmapBuffer},
+      {"mmapAnonymous", ffslab::MmapAnonymous},
+      {"mprotectBuffer", ffslab::MprotectBuffer},
       {"tryMremap", ffslab::TryMremap},
       {"liveMappings", ffslab::LiveMappings},
       {"fifoStatus", ffslab::FifoStatus},

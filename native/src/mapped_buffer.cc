@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "errno_error.h"
@@ -53,6 +54,24 @@ Mapping *Lookup(Napi::ArrayBuffer ab) {
   return it == registry.end() ? nullptr : it->second;
 }
 
+// A protection name ("rw", "r", "w", "none") as PROT_* bits; false with a pending TypeError.
+bool ArgProt(Napi::Env env, Napi::Value v, const char *where, int *out) {
+  if (v.IsUndefined()) {
+    *out = PROT_READ | PROT_WRITE;
+    return true;
+  }
+  std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  if (s == "rw") *out = PROT_READ | PROT_WRITE;
+  else if (s == "r") *out = PROT_READ;
+  else if (s == "w") *out = PROT_WRITE;
+  else if (s == "none") *out = PROT_NONE;
+  else {
+    Napi::TypeError::New(env, std::string(where) + ": prot must be 'rw', 'r', 'w' or 'none'").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void *PinMapping(const void *addr, size_t len) {
@@ -95,7 +114,8 @@ Napi::Value MmapFile(const Napi::CallbackInfo &info) {
   // not fit with ENOMEM; a length past it is a RangeError here.
   const double kMaxLength = 281474976710656.0;
   if (!ArgFd(env, info[0], "mmapFile", "fd", &fd) || !ArgInt(env, info[1], "mmapFile", "length", 1, kMaxLength, &length)) return env.Undefined();
-  bool priv = false, read_only = false;
+  bool priv = false;
+  int prot = PROT_READ | PROT_WRITE;
   if (info.Length() > 2 && !info[2].IsUndefined()) {
     if (!info[2].IsObject()) {
       Napi::TypeError::New(env, "mmapFile: options must be an object").ThrowAsJavaScriptException();
@@ -103,12 +123,11 @@ Napi::Value MmapFile(const Napi::CallbackInfo &info) {
     }
     Napi::Object o = info[2].As<Napi::Object>();
     priv = o.Get("private").ToBoolean();
-    read_only = o.Get("readOnly").ToBoolean();
-    if (!ArgIntOr(env, o.Get("offset"), "mmapFile", "options.offset", 0, kMaxSafeInteger, 0, &offset) ||
+    if (!ArgProt(env, o.Get("prot"), "mmapFile: options.prot", &prot) ||
+        !ArgIntOr(env, o.Get("offset"), "mmapFile", "options.offset", 0, kMaxSafeInteger, 0, &offset) ||
         !ArgIntOr(env, o.Get("tail"), "mmapFile", "options.tail", 0, kMaxLength, 0, &tail))
       return env.Undefined();
   }
-  int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
   int flags = priv ? MAP_PRIVATE : MAP_SHARED;
   if (tail == 0) {
     void *p = mmap(nullptr, static_cast<size_t>(length), prot, flags, fd, static_cast<off_t>(offset));
@@ -137,6 +156,36 @@ Napi::Value MmapFile(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   return WrapMapping(env, base, total);
+}
+
+Napi::Value MmapAnonymous(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int64_t length;
+  if (!ArgInt(env, info[0], "mmapAnonymous", "length", 1, 281474976710656.0, &length)) return env.Undefined();
+  void *p = mmap(nullptr, static_cast<size_t>(length), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    ThrowErrno(env, errno, "mmap", "(anonymous)");
+    return env.Undefined();
+  }
+  return WrapMapping(env, p, static_cast<size_t>(length));
+}
+
+Napi::Value MprotectBuffer(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) {
+    Napi::TypeError::New(env, "mprotectBuffer(arrayBuffer, prot)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  int prot;
+  if (!ArgProt(env, info[1], "mprotectBuffer", &prot)) return env.Undefined();
+  Mapping *m = ab.IsDetached() ? nullptr : Lookup(ab);
+  if (!m) {
+    Napi::Error::New(env, "mprotectBuffer: not a live buffer mapped by this addon").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (mprotect(m->addr, m->len, prot) != 0) ThrowErrno(env, errno, "mprotect");
+  return env.Undefined();
 }
 
 Napi::Value MunmapBuffer(const Napi::CallbackInfo &info) {

@@ -10,9 +10,16 @@ namespace ffslab {
 // Wrap an existing mapping [addr, addr+len) as an ArrayBuffer owned by the registry.
 Napi::ArrayBuffer WrapMapping(Napi::Env env, void *addr, size_t len);
 
-// mmapFile(fd, length, {private?, offset?, readOnly?, tail?}) -> ArrayBuffer; with tail, anonymous
-// memory of that many bytes follows the (page-rounded) file mapping in the same ArrayBuffer.
+// mmapFile(fd, length, {private?, offset?, prot?, tail?}) -> ArrayBuffer; prot is 'rw' (default),
+// 'r', 'w' or 'none'; with tail, anonymous memory of that many bytes follows the (page-rounded)
+// file mapping in the same ArrayBuffer.
 Napi::Value MmapFile(const Napi::CallbackInfo &info);
+// mmapAnonymous(length) -> ArrayBuffer of private anonymous memory (read-write), released with
+// munmapBuffer like a file mapping, and protectable with mprotectBuffer (JS heap memory is not).
+Napi::Value MmapAnonymous(const Napi::CallbackInfo &info);
+// mprotectBuffer(arrayBuffer, prot): mprotect the whole mapping. The caller must not touch it
+// from JS without the matching access (a fault kills the process).
+Napi::Value MprotectBuffer(const Napi::CallbackInfo &info);
 // Pin the mapping of this addon that holds [addr, addr+len) (a pump's slot): munmapBuffer and GC
 // then only detach it, and the munmap follows the last UnpinMapping. nullptr when no mapping of
 // ours holds the range. Either call from any thread.

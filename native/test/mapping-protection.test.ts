@@ -1,0 +1,61 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { native } from '../lib/bindings';
+
+/*
+ * Mapping protection as the probes use it: a file mapped with each protection, anonymous memory
+ * made by the addon, mprotect on both, and what the kernel then does with a read(2) into or a
+ * write(2) from them (EFAULT where the protection forbids it; JS never touches such memory).
+ */
+describe('mapping protection', () => {
+  let dir: string;
+  let file: number;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-prot-'));
+    file = fs.openSync(path.join(dir, 'data'), 'w+');
+    fs.ftruncateSync(file, 1 << 16);
+  });
+  after(() => {
+    fs.closeSync(file);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('mmapFile maps with the protection asked for; a bad protection is a TypeError naming it', () => {
+    const ro = native().mmapFile(file, 4096, { prot: 'r' });
+    const src = fs.openSync('/dev/zero', 'r');
+    try {
+      // The kernel writes into the mapping for read(2): refused on a read-only one.
+      assert.throws(() => fs.readSync(src, new Uint8Array(ro), 0, 4096, null), (e: NodeJS.ErrnoException) => e.code === 'EFAULT');
+    } finally {
+      fs.closeSync(src);
+      native().munmapBuffer(ro);
+    }
+    assert.throws(() => native().mmapFile(file, 4096, { prot: 'x' as never }), /prot must be 'rw', 'r', 'w' or 'none'/);
+  });
+
+  it('mmapAnonymous memory is read-write, mprotect to none makes a write(2) from it fail with EFAULT, and back to rw it works again', () => {
+    const base = native().liveMappings();
+    const ab = native().mmapAnonymous(8192);
+    assert.equal(native().liveMappings(), base + 1);
+    new Uint8Array(ab).fill(7);
+    const sink = fs.openSync('/dev/null', 'w');
+    const out = fs.openSync(path.join(dir, 'out'), 'w');
+    try {
+      native().mprotectBuffer(ab, 'none');
+      assert.throws(() => fs.writeSync(out, new Uint8Array(ab), 0, 8192), (e: NodeJS.ErrnoException) => e.code === 'EFAULT');
+      native().mprotectBuffer(ab, 'rw');
+      assert.equal(fs.writeSync(out, new Uint8Array(ab), 0, 8192), 8192);
+      assert.equal(fs.readFileSync(path.join(dir, 'out'))[8191], 7);
+    } finally {
+      fs.closeSync(sink);
+      fs.closeSync(out);
+      native().munmapBuffer(ab);
+    }
+    assert.equal(native().liveMappings(), base);
+    assert.throws(() => native().mprotectBuffer(ab, 'rw'), /not a live buffer mapped by this addon/);
+    assert.throws(() => native().mprotectBuffer(new ArrayBuffer(8), 'rw'), /not a live buffer mapped by this addon/);
+  });
+});
