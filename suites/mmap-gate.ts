@@ -38,3 +38,16 @@ export function mmapGate(presence: 'present' | 'absent' | 'unknown'): { skip: st
   const skip = presence === 'absent' ? MMAP_ABSENT : `mmap zero-copy: unknown on this kernel (probe: ${labContext().kernel.features.mmapProbe})`;
   return expected ? { skip, failure: `${skip}, but this kernel is expected to have it` } : { skip };
 }
+
+/**
+ * What the mutate-after-submit probe can see of an IN transfer whose path the rules say is
+ * `rule`. With every DMA mapping bounced (KernelFeatures.dmaBounce: swiotlb=force and a UDC that
+ * maps its requests), the controller reads the bounce buffer filled at submit, so the probe sees
+ * the copy path whatever FunctionFS did; `note` says so for the report.
+ */
+export function observablePath(rule: 'zero-copy' | 'copy'): { path: 'zero-copy' | 'copy'; note?: string } {
+  if (rule === 'zero-copy' && labContext().kernel.features.dmaBounce) {
+    return { path: 'copy', note: 'the DMA layer bounces every mapping here (swiotlb=force): the controller sends the bounce buffer filled at submit, so a zero-copy transfer looks copied; only integrity is checked' };
+  }
+  return { path: rule };
+}

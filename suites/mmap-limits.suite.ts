@@ -30,19 +30,20 @@ function code(err: unknown, c: string): boolean {
 
 /** Fail with a finding a reader of results.json recognises: the message starts with HAZARD. */
 function hazard(ctx: Mocha.Context, what: string): never {
-  attachLog(ctx, `HAZARD (spec section 1 hardening): ${what}`);
+  attachLog(ctx, `HAZARD (the series' mapping hardening): ${what}`);
   assert.fail(`HAZARD: ${what}`);
 }
 
 /**
- * Spec sections 1 and 2 from the gadget side: the per-mount limit mmap_memory_mb (default, 0, 1,
- * 64, hex, malformed values), whom it is shared by, races, when quota comes back, and the mapping
- * errors (ep0, too large, MAP_PRIVATE, offset, mremap). The agent makes FunctionFS mounts with
+ * The series' mapping and limit rules (functionfs.rst, patch 8) from the gadget side: the per-mount
+ * limit mmap_memory_mb (default, 0, 1, 64, decimal only, malformed values, remount), whom it is
+ * shared by, races, when quota comes back, and the mapping errors (ep0, O_WRONLY, too large,
+ * MAP_PRIVATE, offset, mremap). The agent makes FunctionFS mounts with
  * the options under test on unbound gadgets and maps on their endpoint files; only the in-flight
  * case needs a bound function and the host. Tests whose title says "hazard" fail with a message
  * starting "HAZARD:" on a kernel that lacks that hardening.
  */
-describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping errors', function () {
+describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.rst, series patch 8)', function () {
   this.timeout(120_000);
   let h: AgentHandle | undefined;
   let gate: ReturnType<typeof mmapGate>;
@@ -224,6 +225,37 @@ describe('mmap limits (spec sections 1-2): the mmap_memory_mb quota and mapping 
       const ro = (await a.call('mmap.open', { mount: m.id, file: 'ep1', access: 'r' })).fd;
       await a.call('mmap.buffer', { kind: 'mapping', fd: ro, bytes: PAGE, prot: 'r' });
       await refused(ro, PAGE, 'EACCES', 'a PROT_READ|PROT_WRITE shared mapping of an O_RDONLY endpoint file');
+    });
+
+    it('ordinary pages: process_vm_readv reads the bytes of a mapping (get_user_pages works on it, as O_DIRECT and vmsplice need; a PFN mapping refuses with EFAULT)', async function () {
+      const m = await mount();
+      const fd = await open(m, 'ep1');
+      const buffer = await map(fd, 4 * PAGE);
+      const seed = crypto.randomInt(1, 2 ** 31);
+      await a.call('mmap.poke', { buffer, offset: 0, length: 4 * PAGE, seed });
+      let got: Buffer;
+      try {
+        got = Buffer.from((await a.call('mmap.peek', { buffer, offset: 100, length: 3 * PAGE, via: 'process_vm_readv' })).base64, 'base64');
+      } catch (e) {
+        return assert.fail(`process_vm_readv of the mapping failed (${String(e)}): its pages cannot be pinned, as with remap_pfn_range`);
+      }
+      assert.equal(verifyPattern(got, seed, 100), -1, 'process_vm_readv returned other bytes than the mapping holds');
+    });
+
+    it('memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 64, and is stopped by ENOMEM, not killed (the buffers are charged to its group)', async function () {
+      const m = await mount({ mmap_memory_mb: 64 });
+      let r;
+      try {
+        r = await a.call('mmap.race', { mount: m.id, file: 'ep1', processes: 1, bytes: 256 * KiB, memoryMaxBytes: 16 * MiB }, 90_000);
+      } catch (e) {
+        if (code(e, 'UNSUPPORTED')) skipWithReason(this, `no memory cgroups here: ${(e as Error).message}`);
+        throw e;
+      }
+      attachLog(this, `mapped ${r.totalBytes} bytes in 256 KiB mappings, stopped by ${r.stoppedBy[0]}`);
+      measure(this, 'mapped in a 16 MiB memory cgroup', r.totalBytes / MiB, 'MiB');
+      assert.equal(r.stoppedBy[0], 'ENOMEM', `the mapping process was stopped by ${r.stoppedBy[0]}`);
+      assert.ok(r.totalBytes <= 16 * MiB, `the process mapped ${r.totalBytes / MiB} MiB in a group limited to 16 MiB: the buffers are not charged to its memory cgroup`);
+      assert.ok(r.totalBytes >= 4 * MiB, `the process mapped only ${r.totalBytes / MiB} MiB in a group limited to 16 MiB`);
     });
 
     it('mmap on ep0 fails with ENODEV', async function () {

@@ -9,6 +9,22 @@ interface ProbeOutcome {
   errno?: string;
 }
 
+/** dummy_hcd's dma mode switch (our lab-only patch): Y when it maps requests through the DMA API. */
+const DUMMY_DMA_PARAM = '/sys/module/dummy_hcd/parameters/dma';
+
+/** See KernelFeatures.dmaBounce: swiotlb=force on the command line, and a UDC that maps its requests. */
+function dmaBounces(): boolean {
+  const forced = fs.readFileSync('/proc/cmdline', 'utf8').split(/\s+/).includes('swiotlb=force');
+  let dummyCopies = false;
+  try {
+    dummyCopies = fs.readFileSync(DUMMY_DMA_PARAM, 'utf8').trim() !== 'Y';
+  } catch {
+    // No such switch: a stock dummy_hcd (copies, maps nothing) when dummy_udc is the UDC, else hardware.
+    dummyCopies = fs.existsSync('/sys/module/dummy_hcd');
+  }
+  return forced && !dummyCopies;
+}
+
 /**
  * Probe what the kernel's FunctionFS offers on a throwaway, unbound function: mmap on a data
  * endpoint (present / ENODEV = absent), mmap on ep0, and whether FUNCTIONFS_DMABUF_ATTACH exists.
@@ -34,6 +50,7 @@ export function probeKernelFeatures(probe: string): KernelFeatures {
       // EAGAIN: a kernel without DMABUF (< 6.9) routed the ioctl to its wait-for-enable path.
       dmabuf: ['ok', 'EPERM', 'EBADF'].includes(dmabuf) ? 'present' : ['ENOTTY', 'EINVAL', 'EAGAIN'].includes(dmabuf) ? 'absent' : 'unknown',
       dmabufProbe: dmabuf,
+      dmaBounce: dmaBounces(),
     };
   } finally {
     gadget.remove();

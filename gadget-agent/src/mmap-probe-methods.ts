@@ -21,7 +21,7 @@ const PROTECTIONS = ['rw', 'r', 'w', 'none'] as const;
 const key = (ref: number | 'function') => (ref === 'function' ? 'function' : `m${ref}`);
 
 /**
- * The `mmap.*` methods (spec sections 1-3 probes): their params checked, on probe mounts of their
+ * The `mmap.*` methods (probes of the mapping, limit and zero-copy rules): their params checked, on probe mounts of their
  * own or on the function of `function.create`. Lifecycle: releaseFunction() before the function
  * goes; reset() releases everything; teardown() for exit paths.
  */
@@ -101,7 +101,7 @@ export class MmapProbe {
     },
     'mmap.peek': (raw) => {
       const p = new ProbeParams(raw, 'mmap.peek');
-      return { base64: this.memory.peek(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, 1 << 20)) };
+      return { base64: this.memory.peek(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, 1 << 20), p.choice('via', ['load', 'process_vm_readv'] as const, 'load')) };
     },
     'mmap.submit': async (raw) => {
       const p = new ProbeParams(raw, 'mmap.submit');
@@ -124,7 +124,8 @@ export class MmapProbe {
       const p = new ProbeParams(raw, 'mmap.race');
       const ref = p.mount('mount');
       const file = p.endpointFile('file');
-      return raceMmap(path.join(this.mountPoint(ref), file), p.int('processes', 1, 64), p.int('bytes', 1, MAX_PROBE_BUFFER), p.int('timeoutMs', 1, 600_000, 60_000));
+      const memoryMax = raw.memoryMaxBytes === undefined ? undefined : p.int('memoryMaxBytes', 1 << 20, MAX_PROBE_BUFFER);
+      return raceMmap(path.join(this.mountPoint(ref), file), p.int('processes', 1, 64), p.int('bytes', 1, MAX_PROBE_BUFFER), p.int('timeoutMs', 1, 600_000, 60_000), memoryMax);
     },
     'mmap.reset': () => {
       this.reset();

@@ -1,5 +1,5 @@
 /**
- * Params and results of the agent's `mmap.*` probe methods (spec sections 1-3): FunctionFS mounts
+ * Params and results of the agent's `mmap.*` probe methods (the mapping, limit and zero-copy rules of functionfs.rst, series patch 8): FunctionFS mounts
  * made with given options, open endpoint files, buffers (mappings, anonymous memory), transfers
  * from them, and racing child processes. Handles are small integers the agent hands out; raw file
  * descriptors never cross the wire. Everything a probe holds is released by `mmap.reset`,
@@ -99,6 +99,8 @@ export interface MmapRaceParams {
   bytes: number;
   /** Whole race, spawning included (default 60000 ms); children are killed past it. */
   timeoutMs?: number;
+  /** Run the children in a new cgroup v2 group with this `memory.max` (UNSUPPORTED without the memory controller). */
+  memoryMaxBytes?: number;
 }
 
 /** Result of `mmap.race`. The children have exited (so their mappings are gone) when it returns. */

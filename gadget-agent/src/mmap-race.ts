@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { AgentError } from './agent-error';
+import { MemoryCgroup } from './memory-cgroup';
 import type { MmapRaceResult } from './mmap-probe-protocol';
 
 /** The child's script, next to this file in dist/. */
@@ -21,10 +22,12 @@ interface Child {
  * `processes` child processes open `file` and, at one common instant, each map `bytes` at a time
  * until the kernel refuses; their totals say whether the mount's limit held in sum under the race.
  * The children then exit (unmapping everything) before this returns. Past `timeoutMs` every child
- * is killed and the race fails with TIMEOUT.
+ * is killed and the race fails with TIMEOUT. With `memoryMaxBytes`, the children run in a memory
+ * cgroup of that limit of their own (removed afterwards).
  */
-export async function raceMmap(file: string, processes: number, bytes: number, timeoutMs: number): Promise<MmapRaceResult> {
+export async function raceMmap(file: string, processes: number, bytes: number, timeoutMs: number, memoryMaxBytes?: number): Promise<MmapRaceResult> {
   const children: Child[] = [];
+  const group = memoryMaxBytes === undefined ? undefined : MemoryCgroup.create(memoryMaxBytes);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new AgentError('TIMEOUT', `mmap.race: not done within ${timeoutMs} ms`)), timeoutMs);
@@ -46,6 +49,8 @@ export async function raceMmap(file: string, processes: number, bytes: number, t
       return o;
     };
     await Promise.all(children.map(next));
+    // Moved once ready: what node allocates while it starts stays charged where it was.
+    for (const c of children) if (group && c.proc.pid !== undefined) group.add(c.proc.pid);
     const at = Date.now() + START_DELAY_MS;
     for (const c of children) c.proc.stdin!.write(`go ${at}\n`);
     const reports = await Promise.all(children.map(next));
@@ -58,6 +63,10 @@ export async function raceMmap(file: string, processes: number, bytes: number, t
   } finally {
     clearTimeout(timer);
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    if (group) {
+      await Promise.all(children.map((c) => new Promise<void>((r) => (c.proc.exitCode !== null || c.proc.signalCode !== null ? r() : c.proc.once('exit', () => r())))));
+      group.remove();
+    }
   }
 }
 

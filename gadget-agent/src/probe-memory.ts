@@ -151,9 +151,14 @@ export class ProbeMemory {
     fillPattern(this.view(id, offset, length, 'mmap.poke', 'w'), seed, streamOffset);
   }
 
-  /** A range's bytes, base64. */
-  peek(id: number, offset: number, length: number): string {
-    return Buffer.from(this.view(id, offset, length, 'mmap.peek', 'r')).toString('base64');
+  /**
+   * A range's bytes, base64: read by the agent (`load`), or by the kernel through
+   * get_user_pages (`process_vm_readv`, which fails with its errno on a PFN mapping).
+   */
+  peek(id: number, offset: number, length: number, via: 'load' | 'process_vm_readv' = 'load'): string {
+    if (via === 'load') return Buffer.from(this.view(id, offset, length, 'mmap.peek', 'r')).toString('base64');
+    this.view(id, offset, length, 'mmap.peek');
+    return native().processVmRead(this.buf(id).ab, offset, length).toString('base64');
   }
 
   /**

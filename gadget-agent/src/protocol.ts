@@ -76,6 +76,12 @@ export interface KernelFeatures {
   /** FUNCTIONFS_DMABUF_ATTACH: `present` when the ioctl exists (EPERM/EBADF/ok), `absent` on ENOTTY/EINVAL. */
   dmabuf: 'present' | 'absent' | 'unknown';
   dmabufProbe: string;
+  /**
+   * The DMA layer bounces every mapping the UDC makes (the kernel runs with `swiotlb=force` and
+   * the UDC maps its requests: not dummy_udc outside its dma mode). An IN transfer then leaves
+   * with the bytes of submit time, zero-copy or not. Absent when unknown.
+   */
+  dmaBounce?: boolean;
 }
 
 /** Reply of `hello`. */
@@ -300,8 +306,8 @@ export interface Methods {
   'mmap.mremap': { params: { buffer: number; newBytes: number }; result: { errno: string | null } };
   /** Write the pattern of `seed` (stream offsets from `streamOffset`, default 0) into `buffer[offset, offset+length)`. */
   'mmap.poke': { params: { buffer: number; offset: number; length: number; seed: number; streamOffset?: number }; result: Record<string, never> };
-  /** Read `buffer[offset, offset+length)` (at most 1 MiB), base64. */
-  'mmap.peek': { params: { buffer: number; offset: number; length: number }; result: { base64: string } };
+  /** Read `buffer[offset, offset+length)` (at most 1 MiB), base64: by the agent, or with `via: process_vm_readv` by the kernel's get_user_pages path (its errno when refused). */
+  'mmap.peek': { params: { buffer: number; offset: number; length: number; via?: 'load' | 'process_vm_readv' }; result: { base64: string } };
   /** Start one transfer; returns once it is submitted (see ProbeSubmitParams.settleMs). */
   'mmap.submit': { params: ProbeSubmitParams; result: { io: number } };
   /** Wait (at most `timeoutMs`, default 30000, else TIMEOUT) for a transfer's outcome. */

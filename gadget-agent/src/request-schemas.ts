@@ -173,7 +173,7 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.release': object({ buffer: HANDLE }),
   'mmap.mremap': object({ buffer: HANDLE, newBytes: int(1, PROBE_BYTES) }),
   'mmap.poke': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, PROBE_BYTES), seed: int(0, U32), streamOffset: optional(int(0, Number.MAX_SAFE_INTEGER)) }),
-  'mmap.peek': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, 1 << 20) }),
+  'mmap.peek': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, 1 << 20), via: optional(oneOf(['load', 'process_vm_readv'] as const)) }),
   'mmap.submit': object({
     fd: HANDLE,
     buffer: HANDLE,
@@ -184,7 +184,7 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
     settleMs: optional(int(0, 10_000)),
   }),
   'mmap.wait': object({ io: HANDLE, timeoutMs: optional(timeout(600_000)) }),
-  'mmap.race': object({ mount: PROBE_MOUNT, file: ENDPOINT_FILE, processes: int(1, 64), bytes: int(1, PROBE_BYTES), timeoutMs: optional(timeout(600_000)) }),
+  'mmap.race': object({ mount: PROBE_MOUNT, file: ENDPOINT_FILE, processes: int(1, 64), bytes: int(1, PROBE_BYTES), timeoutMs: optional(timeout(600_000)), memoryMaxBytes: optional(int(1 << 20, PROBE_BYTES)) }),
   'mmap.reset': NONE,
   shutdown: NONE,
   'dmabuf.open': object({ endpoint: int(1, 30), nonBlocking: optional(bool()) }),

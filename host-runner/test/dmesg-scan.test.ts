@@ -32,6 +32,20 @@ describe('scanKernelLog', () => {
   });
 });
 
+describe('scanKernelLog and DMA API debugging', () => {
+  it('reports what kernel/dma/debug.c finds, not its boot notes', () => {
+    const log = [
+      '[    0.5] DMA-API: preallocated 65536 debug entries',
+      '[    0.5] DMA-API: debugging enabled by kernel config',
+      '[   20.0] DMA-API: dummy_udc dummy_udc.0: cacheline tracking EEXIST, overlapping mappings aren\'t supported',
+      '[   20.1] WARNING: CPU: 0 PID: 9 at kernel/dma/debug.c:597 add_dma_entry+0x1/0x2',
+    ].join('\n');
+    const r = scanKernelLog(log);
+    assert.deepEqual(r.map((x) => x.kind), ['dma-api', 'warning']);
+    assert.match(r[0]!.title, /cacheline tracking EEXIST/);
+  });
+});
+
 describe('scanKmemleak', () => {
   it('lists each unreferenced object', () => {
     const report = 'unreferenced object 0xffff888003c4e000 (size 4096):\n  comm "node", pid 300, jiffies 4294\n  backtrace:\nunreferenced object 0xffff888003c4f000 (size 64):\n';

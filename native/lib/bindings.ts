@@ -136,6 +136,8 @@ export interface NativeBindings {
   mmapAnonymous(length: number): ArrayBuffer;
   /** mprotect a whole mapping of this addon; touching it from JS without that access kills the process. */
   mprotectBuffer(buffer: ArrayBuffer, prot: Protection): void;
+  /** `length` bytes at `offset` of `buffer`, read by process_vm_readv(2) on this process (get_user_pages); throws the errno (EFAULT for a PFN mapping). */
+  processVmRead(buffer: ArrayBuffer, offset: number, length: number): Buffer;
   /**
    * Unmap a buffer from mmapFile and detach it (JS then sees zero bytes). A mapping a running pump
    * uses is unmapped once the pump lets go. A raw AioContext request is not tracked that way:

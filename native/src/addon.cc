@@ -13,6 +13,7 @@
 #include "js_args.h"
 #include "ffs_native.h"
 #include "mapped_buffer.h"
+#include "process_vm.h"
 #include "stream_pump.h"
 #include "tally_object.h"
 
@@ -51,6 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"munmapBuffer", ffslab::MunmapBuffer},
       {"mmapAnonymous", ffslab::MmapAnonymous},
       {"mprotectBuffer", ffslab::MprotectBuffer},
+      {"processVmRead", ffslab::ProcessVmRead},
       {"tryMremap", ffslab::TryMremap},
       {"liveMappings", ffslab::LiveMappings},
       {"fifoStatus", ffslab::FifoStatus},

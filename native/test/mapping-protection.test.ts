@@ -36,6 +36,22 @@ describe('mapping protection', () => {
     assert.throws(() => native().mmapFile(file, 4096, { prot: 'x' as never }), /prot must be 'rw', 'r', 'w' or 'none'/);
   });
 
+  it('processVmRead reads a mapping through process_vm_readv (get_user_pages), and refuses ranges outside the buffer', () => {
+    const ab = native().mmapAnonymous(8192);
+    try {
+      new Uint8Array(ab).forEach((_, i, a) => (a[i] = i & 0xff));
+      const got = native().processVmRead(ab, 100, 5000);
+      assert.equal(got.length, 5000);
+      assert.equal(got[0], 100);
+      assert.equal(got[4999], (100 + 4999) & 0xff);
+      assert.throws(() => native().processVmRead(ab, 8000, 500), RangeError);
+      native().mprotectBuffer(ab, 'none');
+      assert.throws(() => native().processVmRead(ab, 0, 16), (e: NodeJS.ErrnoException) => e.code === 'EFAULT');
+    } finally {
+      native().munmapBuffer(ab);
+    }
+  });
+
   it('mmapAnonymous memory is read-write, mprotect to none makes a write(2) from it fail with EFAULT, and back to rw it works again', () => {
     const base = native().liveMappings();
     const ab = native().mmapAnonymous(8192);

@@ -1,5 +1,5 @@
 /** The kinds of kernel report the health check looks for. */
-export type KernelReportKind = 'kasan' | 'lockdep' | 'warning' | 'bug' | 'hung-task' | 'ubsan' | 'kmemleak';
+export type KernelReportKind = 'kasan' | 'lockdep' | 'dma-api' | 'warning' | 'bug' | 'hung-task' | 'ubsan' | 'kmemleak';
 
 /** One report found in the kernel log: its kind, the line that starts it and the lines after. */
 export interface KernelReport {
@@ -43,6 +43,8 @@ const STARTS: ReadonlyArray<[KernelReportKind, LineTest]> = [
   ['lockdep', /WARNING: (possible circular locking dependency|possible recursive locking|inconsistent lock state|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning to user space)/],
   ['lockdep', either(/BUG: (sleeping function called from invalid context|scheduling while atomic|workqueue lockup)/, inOrder('BUG: spinlock ', ' on CPU'))],
   ['ubsan', /UBSAN: /],
+  // kernel/dma/debug.c's err_printk: "DMA-API: <driver> <device>: <what>" (its boot notes have no such colon).
+  ['dma-api', /DMA-API: \S+ \S+: /],
   ['hung-task', inOrder('INFO: task ', ' blocked for more than')],
   ['bug', /(kernel BUG at|BUG: (unable to handle|kernel NULL pointer)|Oops: |general protection fault|Kernel panic)/],
   ['warning', /WARNING: CPU: \d+ PID: \d+ at /],

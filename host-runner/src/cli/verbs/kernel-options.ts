@@ -5,11 +5,23 @@ import type { OptionSpec, ParsedArgs } from '../options';
 
 /** Options that pick the lab's kernel; shared by `lab` and `bench`. */
 export const KERNEL_OPTIONS: readonly OptionSpec[] = [
-  { name: 'kernel', type: 'string', choices: KERNEL_VARIANTS, default: 'patched', description: 'kernel variant: patched (6.12 + our series), vanilla (6.12), debug (patched + KASAN, lockdep, kmemleak), patched-6.1 (6.1 + the series\' port), vanilla-6.1' },
+  { name: 'kernel', type: 'string', choices: KERNEL_VARIANTS, default: 'patched', description: 'kernel variant: patched (6.12 + our series), vanilla (6.12), debug (patched + KASAN, lockdep, kmemleak), dma-debug (patched + DMA API debugging, dummy_udc mapping every request), patched-6.1 (6.1 + the series\' port), vanilla-6.1' },
   { name: 'kernel-tree', type: 'string', metavar: 'DIR', description: 'build this kernel source tree (out of tree, with the lab config fragment merged in) instead of --kernel' },
   { name: 'kernel-image', type: 'string', metavar: 'FILE', description: 'boot this prebuilt x86-64 bzImage instead of building --kernel; its config is checked first when found' },
   { name: 'kernel-config', type: 'string', metavar: 'FILE', description: 'with --kernel-image: the image\'s .config (default: config-<release> beside it, or the copy embedded by CONFIG_IKCONFIG)' },
 ];
+
+/**
+ * `--kernel-append ARGS`: space-separated kernel arguments (`name` or `name=value`, printable, no
+ * quotes); anything else is a usage error, since the line goes to the guest kernel as it is.
+ */
+export function bootArgsOf(text: string): string[] {
+  const args = text.split(/\s+/).filter(Boolean);
+  const bad = args.find((a) => !/^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,:=\/+-]*)?$/.test(a));
+  if (args.length === 0) throw usageError('lab: --kernel-append needs at least one argument (e.g. swiotlb=force)');
+  if (bad !== undefined) throw usageError(`lab: --kernel-append: '${bad}' is not a kernel argument (name or name=value of [A-Za-z0-9_.,:=/+-])`);
+  return args;
+}
 
 /** The kernel the options above describe; more than one of --kernel-tree/--kernel-image is a usage error. */
 export function kernelChoiceOf(verb: string, args: ParsedArgs): KernelChoice {

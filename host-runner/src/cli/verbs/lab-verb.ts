@@ -1,7 +1,7 @@
 import type { Verb } from '../options';
 import { runLab } from '../../../../fixtures/lab/src/lab-run';
 import { positiveInt } from './verb-args';
-import { KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
+import { bootArgsOf, KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
 
 /** `ffs-lab lab`: the embedded default lab (QEMU + our kernel + dummy_hcd). */
 export const labVerb: Verb = {
@@ -19,6 +19,7 @@ export const labVerb: Verb = {
     { name: 'shell', type: 'boolean', description: 'boot to an interactive shell on the serial console instead of running suites' },
     { name: 'verbose', type: 'boolean', description: 'show kernel messages on the console' },
     { name: 'cpu-prof', type: 'boolean', description: 'write V8 CPU profiles of the runner and of every agent into <report dir>/cpu-prof/' },
+    { name: 'kernel-append', type: 'string', metavar: 'ARGS', description: 'more kernel command line arguments, space-separated (e.g. swiotlb=force with --kernel dma-debug)' },
   ],
   details: `The kernel is built on first use (about 5 minutes on 2 cores) and cached by a hash of its
 inputs under $FFS_LAB_CACHE (default ~/.cache/ffs-lab); later runs reuse it. A --kernel-tree is
@@ -41,6 +42,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
       shell: Boolean(args.values.shell),
       verbose: Boolean(args.values.verbose),
       cpuProf: Boolean(args.values['cpu-prof']),
+      ...(typeof args.values['kernel-append'] === 'string' ? { bootArgs: bootArgsOf(args.values['kernel-append'] as string) } : {}),
     });
   },
 };

@@ -1,0 +1,12 @@
+// Reading memory the way the kernel's get_user_pages() path does, for checks that a mapping is
+// made of ordinary pages (a PFN mapping refuses it with EFAULT).
+#pragma once
+#include <napi.h>
+
+namespace ffslab {
+
+// processVmRead(arrayBuffer, offset, length) -> Buffer: the bytes, copied by process_vm_readv(2)
+// on this process (which pins the source pages with get_user_pages); throws the errno.
+Napi::Value ProcessVmRead(const Napi::CallbackInfo &info);
+
+}  // namespace ffslab
