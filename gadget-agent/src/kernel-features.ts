@@ -47,8 +47,9 @@ export function probeKernelFeatures(probe: string): KernelFeatures {
       mmap: mmap === 'ok' ? 'present' : mmap === 'ENODEV' ? 'absent' : 'unknown',
       mmapProbe: mmap,
       ep0MmapProbe: name(out.mmapEp0),
-      // EAGAIN: a kernel without DMABUF (< 6.9) routed the ioctl to its wait-for-enable path.
-      dmabuf: ['ok', 'EPERM', 'EBADF'].includes(dmabuf) ? 'present' : ['ENOTTY', 'EINVAL', 'EAGAIN'].includes(dmabuf) ? 'absent' : 'unknown',
+      // ENODEV: our series' ATTACH on an unbound function. EAGAIN: a kernel without DMABUF (< 6.9)
+      // routed the ioctl to its wait-for-enable path.
+      dmabuf: ['ok', 'EPERM', 'EBADF', 'ENODEV'].includes(dmabuf) ? 'present' : ['ENOTTY', 'EINVAL', 'EAGAIN'].includes(dmabuf) ? 'absent' : 'unknown',
       dmabufProbe: dmabuf,
       dmaBounce: dmaBounces(),
     };

@@ -73,7 +73,7 @@ export interface KernelFeatures {
   /** errno (or `ok`) of the probes, for the report. */
   mmapProbe: string;
   ep0MmapProbe: string;
-  /** FUNCTIONFS_DMABUF_ATTACH: `present` when the ioctl exists (EPERM/EBADF/ok), `absent` on ENOTTY/EINVAL. */
+  /** FUNCTIONFS_DMABUF_ATTACH: `present` when the ioctl exists (EPERM/EBADF/ENODEV/ok), `absent` on ENOTTY/EINVAL. */
   dmabuf: 'present' | 'absent' | 'unknown';
   dmabufProbe: string;
   /**
