@@ -237,6 +237,21 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       offset += 4 * PAGE;
     });
 
+    it('OUT shorter than the buffer: the received bytes reach it, and the bytes past the transfer keep what user space wrote after ATTACH (each transfer syncs its own bytes only; series patch 8)', async function () {
+      // Under swiotlb=force, without patch 8 no received byte reaches the buffer; syncing the
+      // whole attachment instead would put the bounce buffer's attach-time zeros over the tail.
+      const { handle, bufs } = await setup(EP_OUT, [4 * PAGE]);
+      const tailSeed = (seed ^ 0x5a5a5a5a) >>> 0;
+      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE, fill: { seed: tailSeed, offset: 0, length: 4 * PAGE } });
+      const data = Buffer.alloc(PAGE);
+      fillPattern(data, seed, offset);
+      await dev!.bulkOut.transferAsync(data);
+      assert.deepEqual(pick(await wait(transfer, 5000)), { state: 'signaled' });
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: PAGE, seed, offset }), { firstBadOffset: null }, 'the received page');
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, from: PAGE, length: 3 * PAGE, seed: tailSeed, offset: PAGE }), { firstBadOffset: null }, 'the three pages past the transfer');
+      offset += PAGE;
+    });
+
     it('OUT: a second TRANSFER while the buffer\'s fence is pending: EBUSY at once (non-blocking), after 5 s (blocking)', async function () {
       this.timeout(60_000);
       const nb = await setup(EP_OUT, [PAGE]);

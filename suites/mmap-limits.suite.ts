@@ -35,7 +35,7 @@ function hazard(ctx: Mocha.Context, what: string): never {
 }
 
 /**
- * The series' mapping and limit rules (functionfs.rst, patch 8) from the gadget side: the per-mount
+ * The series' mapping and limit rules (functionfs.rst, patch 12) from the gadget side: the per-mount
  * limit mmap_memory_mb (default, 0, 1, 64, decimal only, malformed values, remount), whom it is
  * shared by, races, when quota comes back, and the mapping errors (ep0, O_WRONLY, too large,
  * MAP_PRIVATE, offset, mremap). The agent makes FunctionFS mounts with
@@ -43,7 +43,7 @@ function hazard(ctx: Mocha.Context, what: string): never {
  * case needs a bound function and the host. Tests whose title says "hazard" fail with a message
  * starting "HAZARD:" on a kernel that lacks that hardening.
  */
-describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.rst, series patch 8)', function () {
+describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.rst, series patch 12)', function () {
   this.timeout(120_000);
   let h: AgentHandle | undefined;
   let gate: ReturnType<typeof mmapGate>;

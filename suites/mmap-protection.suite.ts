@@ -35,7 +35,7 @@ interface Seen {
 }
 
 /**
- * Transfers from memory the process may not read or write (the series' Documentation, patch 0008,
+ * Transfers from memory the process may not read or write (the series' Documentation, patch 0012,
  * rule 4). A zero-copy request is the copy path minus the copy, so it must fail where the copy
  * would: an OUT read into a mapping without PROT_WRITE, an IN write from one without PROT_READ.
  * Each case runs the same transfer from anonymous memory of the same protection (the copy path,

@@ -23,7 +23,7 @@ interface Layout {
   syscall: 'aio' | 'plain';
 }
 
-/** One case of the zero-copy rules (functionfs.rst, patch 0008 of the series): a description, the path they prescribe, and its layout. */
+/** One case of the zero-copy rules (functionfs.rst, patch 0012 of the series): a description, the path they prescribe, and its layout. */
 interface Case {
   title: string;
   expected: Path;

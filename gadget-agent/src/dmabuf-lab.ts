@@ -3,7 +3,7 @@ import { fillPattern, verifyPattern } from '../../host-runner/src/oracle/pattern
 import { native, type NativeFdWatcher } from '../../native/lib/bindings';
 import { EndpointFile } from '../../native/lib/endpoint-file';
 import { AgentError } from './agent-error';
-import type { DmabufFenceState, DmabufLoopParams, DmabufLoopReport, DmabufOpenParams, DmabufTransferParams } from './dmabuf-protocol';
+import type { DmabufFenceState, DmabufLoopParams, DmabufLoopReport, DmabufOpenParams, DmabufTransferParams, DmabufVerifyParams } from './dmabuf-protocol';
 
 const PAGE = 4096;
 /** Largest buffer the methods create (udmabuf's default size_limit_mb is 64). */
@@ -87,7 +87,8 @@ export class DmabufLab {
     if (p.fill !== undefined) {
       int(p.fill as unknown as Record<string, unknown>, 'seed', 0, 0xffffffff, 'dmabuf.transfer fill');
       int(p.fill as unknown as Record<string, unknown>, 'offset', 0, Number.MAX_SAFE_INTEGER, 'dmabuf.transfer fill');
-      fillPattern(new Uint8Array(buf.data, 0, Math.min(p.length, buf.data.byteLength)), p.fill.seed, p.fill.offset);
+      if (p.fill.length !== undefined) int(p.fill as unknown as Record<string, unknown>, 'length', 0, buf.data.byteLength, 'dmabuf.transfer fill');
+      fillPattern(new Uint8Array(buf.data, 0, Math.min(p.fill.length ?? p.length, buf.data.byteLength)), p.fill.seed, p.fill.offset);
     }
     const started = process.hrtime.bigint();
     const syncFd = native().dmabufTransferFenced(file.fd, buf.fd, p.length, p.flags ?? 0);
@@ -124,13 +125,15 @@ export class DmabufLab {
   }
 
   verify(raw: unknown): { firstBadOffset: number | null } {
-    const p = params<{ buffer: number; length: number; seed: number; offset: number }>(raw, 'dmabuf.verify', ['buffer', 'length', 'seed', 'offset']);
+    const p = params<DmabufVerifyParams>(raw, 'dmabuf.verify', ['buffer', 'length', 'seed', 'offset', 'from']);
     const buf = this.buffer(p.buffer, 'dmabuf.verify');
-    int(p, 'length', 0, buf.data.byteLength, 'dmabuf.verify');
+    const from = p.from ?? 0;
+    if (p.from !== undefined) int(p, 'from', 0, buf.data.byteLength, 'dmabuf.verify');
+    int(p, 'length', 0, buf.data.byteLength - from, 'dmabuf.verify');
     int(p, 'seed', 0, 0xffffffff, 'dmabuf.verify');
     int(p, 'offset', 0, Number.MAX_SAFE_INTEGER, 'dmabuf.verify');
-    const bad = verifyPattern(new Uint8Array(buf.data, 0, p.length), p.seed, p.offset);
-    return { firstBadOffset: bad < 0 ? null : bad };
+    const bad = verifyPattern(new Uint8Array(buf.data, from, p.length), p.seed, p.offset);
+    return { firstBadOffset: bad < 0 ? null : from + bad };
   }
 
   /** Close an endpoint file as it is: the kernel dequeues its transfers and drops its attachments. */

@@ -42,7 +42,7 @@ export function probeDmabuf(endpointPath: string, udc: string): DmabufProbe {
       : attach !== 'EPERM' ? 'unexpected error'
       : !udc ? 'the function is not bound to a UDC (bind it first)'
       : !isDummy ? `UDC ${udc} does not do scatter-gather (gadget->sg_supported is 0)`
-      : dummySgParam === null ? `${udc} lacks scatter-gather (stock dummy_hcd; the lab's patch 0010 adds it)`
+      : dummySgParam === null ? `${udc} lacks scatter-gather (stock dummy_hcd; the lab's patch 0014 adds it)`
       : dummySgParam === 'N' ? `${udc} runs with dummy_hcd.sg_supported=N`
       : `${udc} claims scatter-gather (sg_supported=Y)`;
     reason = `DMABUF attach: ${attach}: ${why}`;

@@ -23,8 +23,22 @@ export interface DmabufTransferParams {
   length: number;
   /** The ioctl's `flags` (must be 0; other values test EINVAL). Default 0. */
   flags?: number;
-  /** Fill `[0, length)` with the pattern (seed, stream offset) first: for IN transfers. */
-  fill?: { seed: number; offset: number };
+  /**
+   * Fill the buffer's first bytes with the pattern (seed, stream offset) before the ioctl: for IN
+   * transfers, or to mark what an OUT transfer must leave alone. `length` defaults to the
+   * transfer's (bytes, at most the buffer's size).
+   */
+  fill?: { seed: number; offset: number; length?: number };
+}
+
+/** Params of `dmabuf.verify`: the buffer's bytes `[from, from + length)` must be the pattern (seed, stream offset). */
+export interface DmabufVerifyParams {
+  buffer: number;
+  length: number;
+  seed: number;
+  offset: number;
+  /** Byte offset in the buffer where the check starts. Default 0. */
+  from?: number;
 }
 
 /** Reply of `dmabuf.wait`: a transfer's fence, read from its sync_file. */
@@ -84,8 +98,8 @@ export interface DmabufMethods {
   'dmabuf.transfer': { params: DmabufTransferParams; result: { transfer: number } };
   /** Wait up to `timeoutMs` for a transfer's fence. */
   'dmabuf.wait': { params: { transfer: number; timeoutMs: number }; result: DmabufFenceState };
-  /** Check `[0, length)` of a buffer against the pattern: the first wrong offset, or null. */
-  'dmabuf.verify': { params: { buffer: number; length: number; seed: number; offset: number }; result: { firstBadOffset: number | null } };
+  /** Check `[from, from + length)` of a buffer against the pattern: the first wrong byte offset in the buffer, or null. */
+  'dmabuf.verify': { params: DmabufVerifyParams; result: { firstBadOffset: number | null } };
   /** Close an endpoint file as it is (buffers attached, transfers pending). */
   'dmabuf.close': { params: { handle: number }; result: Record<string, never> };
   /** Run the attach/transfer/complete/end loop in the agent (the host must move the data meanwhile). */
@@ -107,7 +121,7 @@ export interface DmabufProbe {
   attach: string;
   /** The UDC the function is bound to. */
   udc: string;
-  /** dummy_hcd's `sg_supported` parameter (added by the lab's patch 0010): Y, N, or null when absent. */
+  /** dummy_hcd's `sg_supported` parameter (added by the lab's patch 0014): Y, N, or null when absent. */
   dummySgParam: 'Y' | 'N' | null;
   /** ATTACH worked: DMABUF streams can run. */
   usable: boolean;

@@ -1,5 +1,5 @@
 /**
- * Params and results of the agent's `mmap.*` probe methods (the mapping, limit and zero-copy rules of functionfs.rst, series patch 8): FunctionFS mounts
+ * Params and results of the agent's `mmap.*` probe methods (the mapping, limit and zero-copy rules of functionfs.rst, series patch 12): FunctionFS mounts
  * made with given options, open endpoint files, buffers (mappings, anonymous memory), transfers
  * from them, and racing child processes. Handles are small integers the agent hands out; raw file
  * descriptors never cross the wire. Everything a probe holds is released by `mmap.reset`,
