@@ -370,18 +370,29 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       uncheckedErrno(this);
     });
 
-    it('hazard: DETACH and TRANSFER after a UDC unbind fail cleanly (6.12 f_fs dereferences the unbound gadget)', async function () {
-      if (!RUN_HAZARDS && !kernelCarriesPatch(UNBOUND_GADGET_FIX)) {
+    it('hazard: DETACH and TRANSFER after a UDC unbind fail cleanly (6.12 f_fs dereferences the unbound gadget); with series patch 5, TRANSFER and a new ATTACH fail with ENODEV', async function () {
+      const fixed = kernelCarriesPatch(UNBOUND_GADGET_FIX);
+      if (!RUN_HAZARDS && !fixed) {
         skipWithReason(this, `not run by default on kernels without our fix (${UNBOUND_GADGET_FIX}): on Linux 6.12 f_fs, DMABUF_DETACH and _TRANSFER read ffs->gadget->dev.parent while ffs->gadget is NULL after a UDC unbind, a NULL dereference that oopses the kernel; set FFS_LAB_DMABUF_HAZARDS=1 in the runner's environment to run it`);
       }
       this.timeout(90_000);
-      const { handle, bufs } = await setup(EP_IN, [PAGE]);
+      const { handle, bufs } = await setup(EP_IN, [PAGE, PAGE]);
+      const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
       try {
         await agent().call('gadget.unbind', {});
-        const detach = await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }).then(() => 'ok', (e: { code?: string }) => e.code);
-        const transfer = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }).then(() => 'ok', (e: { code?: string }) => e.code);
+        // TRANSFER first, while the buffer is still attached: the unbound check is what answers.
+        const transfer = await outcome(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }));
+        const detach = await outcome(agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }));
+        const { buffer: fresh } = await agent().call('dmabuf.create', { size: PAGE });
+        const attach = await outcome(agent().call('dmabuf.attach', { handle, buffer: fresh }));
         assert.ok(detach === 'ok' || /^E/.test(detach ?? ''), `DETACH after unbind: ${detach}`);
         assert.notEqual(transfer, 'ok', 'TRANSFER after unbind was accepted');
+        assert.notEqual(attach, 'ok', 'ATTACH after unbind was accepted');
+        if (fixed) {
+          // The series' Documentation: "ENODEV: the function is not bound to a UDC".
+          assert.equal(transfer, 'ENODEV', 'TRANSFER after unbind (series patch 5)');
+          assert.equal(attach, 'ENODEV', 'ATTACH after unbind (series patch 5)');
+        }
       } finally {
         await agent().call('dmabuf.reset', {});
         await agent().call('gadget.bind', labContext().udc ? { udc: labContext().udc! } : {});

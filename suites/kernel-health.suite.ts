@@ -1,13 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { labContext } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { scanKernelLog, scanKmemleak, type KernelReport, type KernelReportKind } from '../host-runner/src/kernel/dmesg-scan';
+import { isRaceElsewhere, scanKernelLog, scanKmemleak, type KernelReport, type KernelReportKind } from '../host-runner/src/kernel/dmesg-scan';
 import type { KernelLog } from '../gadget-agent/src/protocol';
 
 /**
  * Runs last: after every other suite, the target's kernel log must hold no KASAN, lockdep, WARN,
- * BUG, hung-task or UBSAN report, and (on a kernel with kmemleak, e.g. `--kernel debug`) a fresh
- * kmemleak scan must find no leak. On hardware the log covers the time since boot.
+ * BUG, hung-task, UBSAN or DMA-API report, no KCSAN data race in FunctionFS or dummy_hcd, and (on
+ * a kernel with kmemleak, e.g. `--kernel debug`) a fresh kmemleak scan must find no leak. The
+ * per-test kernel check sees reports made during a test; this one also sees those made between
+ * tests (hooks, agent start-up). On hardware the log covers the time since boot.
  */
 describe('kernel-health: no kernel report after the run', function () {
   this.timeout(120_000);
@@ -26,8 +28,10 @@ describe('kernel-health: no kernel report after the run', function () {
 
   const check = (title: string, kinds: KernelReportKind[]) =>
     it(title, function () {
-      const found = reports.filter((r) => kinds.includes(r.kind));
+      const found = reports.filter((r) => kinds.includes(r.kind) && !isRaceElsewhere(r));
       for (const r of found) attachLog(this, r.excerpt.join('\n'));
+      const elsewhere = reports.filter((r) => kinds.includes(r.kind) && isRaceElsewhere(r));
+      if (elsewhere.length) attachLog(this, `${elsewhere.length} KCSAN report(s) outside FunctionFS and dummy_hcd (listed, not failed):\n${elsewhere.map((r) => r.title).join('\n')}`);
       assert.deepEqual(found.map((r) => r.title), [], `${found.length} report(s) in dmesg`);
     });
 
@@ -35,6 +39,8 @@ describe('kernel-health: no kernel report after the run', function () {
   check('no lockdep or atomic-context report', ['lockdep']);
   check('no WARN, BUG or Oops', ['warning', 'bug']);
   check('no hung task and no UBSAN report', ['hung-task', 'ubsan']);
+  check('no DMA-API debugging report', ['dma-api']);
+  check('no KCSAN data race in FunctionFS or dummy_hcd', ['kcsan']);
 
   it('kmemleak finds no leak after a scan', function () {
     if (!log.kmemleak?.enabled) skipWithReason(this, log.kmemleak?.report || 'kmemleak is not enabled in this kernel (use --kernel debug)');

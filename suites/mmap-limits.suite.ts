@@ -227,20 +227,23 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       await refused(ro, PAGE, 'EACCES', 'a PROT_READ|PROT_WRITE shared mapping of an O_RDONLY endpoint file');
     });
 
-    it('ordinary pages: process_vm_readv reads the bytes of a mapping (get_user_pages works on it, as O_DIRECT and vmsplice need; a PFN mapping refuses with EFAULT)', async function () {
-      const m = await mount();
-      const fd = await open(m, 'ep1');
-      const buffer = await map(fd, 4 * PAGE);
-      const seed = crypto.randomInt(1, 2 ** 31);
-      await a.call('mmap.poke', { buffer, offset: 0, length: 4 * PAGE, seed });
-      let got: Buffer;
-      try {
-        got = Buffer.from((await a.call('mmap.peek', { buffer, offset: 100, length: 3 * PAGE, via: 'process_vm_readv' })).base64, 'base64');
-      } catch (e) {
-        return assert.fail(`process_vm_readv of the mapping failed (${String(e)}): its pages cannot be pinned, as with remap_pfn_range`);
-      }
-      assert.equal(verifyPattern(got, seed, 100), -1, 'process_vm_readv returned other bytes than the mapping holds');
-    });
+    for (const via of ['process_vm_readv', 'vmsplice'] as const) {
+      it(`ordinary pages: ${via} reads the bytes of a mapping (get_user_pages works on it, as O_DIRECT needs too; a PFN mapping refuses with EFAULT)`, async function () {
+        const m = await mount();
+        const fd = await open(m, 'ep1');
+        const buffer = await map(fd, 32 * PAGE);
+        const seed = crypto.randomInt(1, 2 ** 31);
+        await a.call('mmap.poke', { buffer, offset: 0, length: 32 * PAGE, seed });
+        let got: Buffer;
+        try {
+          // Past a pipe's default 64 KiB, so vmsplice takes more than one piece.
+          got = Buffer.from((await a.call('mmap.peek', { buffer, offset: 100, length: 31 * PAGE, via })).base64, 'base64');
+        } catch (e) {
+          return assert.fail(`${via} of the mapping failed (${String(e)}): its pages cannot be pinned, as with remap_pfn_range`);
+        }
+        assert.equal(verifyPattern(got, seed, 100), -1, `${via} returned other bytes than the mapping holds`);
+      });
+    }
 
     it('memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 64, and is stopped by ENOMEM, not killed (the buffers are charged to its group)', async function () {
       const m = await mount({ mmap_memory_mb: 64 });

@@ -4,6 +4,7 @@ import { MAX_PROBE_BUFFER, ProbeMemory } from './probe-memory';
 import { memInfo, ProbeMounts, probeSystemState } from './probe-mounts';
 import { ProbeParams } from './probe-params';
 import { killRaceChildren, raceMmap } from './mmap-race';
+import { PEEK_VIA } from './mmap-probe-protocol';
 import type { Methods } from './protocol';
 
 type MmapMethod = Extract<keyof Methods, `mmap.${string}`>;
@@ -101,7 +102,7 @@ export class MmapProbe {
     },
     'mmap.peek': (raw) => {
       const p = new ProbeParams(raw, 'mmap.peek');
-      return { base64: this.memory.peek(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, 1 << 20), p.choice('via', ['load', 'process_vm_readv'] as const, 'load')) };
+      return { base64: this.memory.peek(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, 1 << 20), p.choice('via', PEEK_VIA, 'load')) };
     },
     'mmap.submit': async (raw) => {
       const p = new ProbeParams(raw, 'mmap.submit');

@@ -48,6 +48,13 @@ export interface ProbeBufferParams {
   prot?: Protection;
 }
 
+/**
+ * How `mmap.peek` reads a buffer: `load` by the agent's own loads; `process_vm_readv` and
+ * `vmsplice` through the kernel's get_user_pages, which a PFN mapping refuses with EFAULT.
+ */
+export const PEEK_VIA = ['load', 'process_vm_readv', 'vmsplice'] as const;
+export type PeekVia = (typeof PEEK_VIA)[number];
+
 /** Result of `mmap.meminfo`: fields of /proc/meminfo, KiB. */
 export interface ProbeMemInfo {
   memAvailableKiB: number;

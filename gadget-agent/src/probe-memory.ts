@@ -4,7 +4,7 @@ import { AioQueue } from '../../native/lib/aio-queue';
 import { native, type Protection } from '../../native/lib/bindings';
 import { openEndpointFd } from '../../native/lib/open-endpoint-fd';
 import { AgentError, toAgentError } from './agent-error';
-import type { ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from './mmap-probe-protocol';
+import type { PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from './mmap-probe-protocol';
 import { pageSize } from './page-size';
 
 /** Most transfers the probes keep in flight at once (one AIO context). */
@@ -153,12 +153,14 @@ export class ProbeMemory {
 
   /**
    * A range's bytes, base64: read by the agent (`load`), or by the kernel through
-   * get_user_pages (`process_vm_readv`, which fails with its errno on a PFN mapping).
+   * get_user_pages (`process_vm_readv`, or `vmsplice` into a pipe; each fails with its errno on
+   * a PFN mapping).
    */
-  peek(id: number, offset: number, length: number, via: 'load' | 'process_vm_readv' = 'load'): string {
+  peek(id: number, offset: number, length: number, via: PeekVia = 'load'): string {
     if (via === 'load') return Buffer.from(this.view(id, offset, length, 'mmap.peek', 'r')).toString('base64');
     this.view(id, offset, length, 'mmap.peek');
-    return native().processVmRead(this.buf(id).ab, offset, length).toString('base64');
+    const { ab } = this.buf(id);
+    return (via === 'vmsplice' ? native().vmspliceRead(ab, offset, length) : native().processVmRead(ab, offset, length)).toString('base64');
   }
 
   /**

@@ -8,7 +8,7 @@ import type { IoModeName } from '../../native/lib/endpoint-io';
 import type { StreamShape } from './stream-layout';
 import { DMABUF_METHOD_NAMES, type DmabufMethods } from './dmabuf-protocol';
 import { FAULT_METHOD_NAMES, type FaultMethods } from './fault-protocol';
-import type { MmapRaceParams, MmapRaceResult, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState } from './mmap-probe-protocol';
+import type { MmapRaceParams, MmapRaceResult, PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState } from './mmap-probe-protocol';
 import type { Protection } from '../../native/lib/bindings';
 
 export const PROTOCOL_VERSION = 1;
@@ -306,8 +306,8 @@ export interface Methods {
   'mmap.mremap': { params: { buffer: number; newBytes: number }; result: { errno: string | null } };
   /** Write the pattern of `seed` (stream offsets from `streamOffset`, default 0) into `buffer[offset, offset+length)`. */
   'mmap.poke': { params: { buffer: number; offset: number; length: number; seed: number; streamOffset?: number }; result: Record<string, never> };
-  /** Read `buffer[offset, offset+length)` (at most 1 MiB), base64: by the agent, or with `via: process_vm_readv` by the kernel's get_user_pages path (its errno when refused). */
-  'mmap.peek': { params: { buffer: number; offset: number; length: number; via?: 'load' | 'process_vm_readv' }; result: { base64: string } };
+  /** Read `buffer[offset, offset+length)` (at most 1 MiB), base64: by the agent, or with `via: process_vm_readv` or `vmsplice` by the kernel's get_user_pages path (its errno when refused). */
+  'mmap.peek': { params: { buffer: number; offset: number; length: number; via?: PeekVia }; result: { base64: string } };
   /** Start one transfer; returns once it is submitted (see ProbeSubmitParams.settleMs). */
   'mmap.submit': { params: ProbeSubmitParams; result: { io: number } };
   /** Wait (at most `timeoutMs`, default 30000, else TIMEOUT) for a transfer's outcome. */

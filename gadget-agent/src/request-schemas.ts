@@ -2,6 +2,7 @@ import { IO_MODES } from '../../native/lib/endpoint-io';
 import { validateFunction, type FunctionSpec } from '../../native/lib/descriptors';
 import type { MethodName, Methods } from './protocol';
 import { FAULT_SIGNALS } from './fault-protocol';
+import { PEEK_VIA } from './mmap-probe-protocol';
 import { MAX_TRANSFER_SIZE, MAX_TOTAL_BYTES, MAX_ZLP_TRANSFERS, shapeProblems } from './stream-layout';
 import { MAX_DEPTH, MAX_STREAM_TIMEOUT_MS } from './stream-params';
 import { arrayOf, bool, either, int, object, oneOf, optional, recordOf, refined, str, type Schema } from './schema';
@@ -173,7 +174,7 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.release': object({ buffer: HANDLE }),
   'mmap.mremap': object({ buffer: HANDLE, newBytes: int(1, PROBE_BYTES) }),
   'mmap.poke': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, PROBE_BYTES), seed: int(0, U32), streamOffset: optional(int(0, Number.MAX_SAFE_INTEGER)) }),
-  'mmap.peek': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, 1 << 20), via: optional(oneOf(['load', 'process_vm_readv'] as const)) }),
+  'mmap.peek': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, 1 << 20), via: optional(oneOf(PEEK_VIA)) }),
   'mmap.submit': object({
     fd: HANDLE,
     buffer: HANDLE,

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scanKernelLog, scanKmemleak } from '../src/kernel/dmesg-scan';
+import { isRaceElsewhere, scanKernelLog, scanKmemleak } from '../src/kernel/dmesg-scan';
 
 const CLEAN = `[    0.000000] Linux version 6.12.43 (root@lab) #1 SMP PREEMPT_DYNAMIC
 [    1.234567] dummy_hcd dummy_hcd.0: USB Host+Gadget Emulator, driver 02 May 2005
@@ -43,6 +43,30 @@ describe('scanKernelLog and DMA API debugging', () => {
     const r = scanKernelLog(log);
     assert.deepEqual(r.map((x) => x.kind), ['dma-api', 'warning']);
     assert.match(r[0]!.title, /cacheline tracking EEXIST/);
+  });
+});
+
+describe('scanKernelLog and KCSAN', () => {
+  it('finds data races, and tells those in FunctionFS or dummy_hcd from the rest of the kernel', () => {
+    const log = [
+      '[   30.0] ==================================================================',
+      '[   30.0] BUG: KCSAN: data-race in ffs_mmap_release / ffs_mmap_show_usage',
+      '[   30.0] ',
+      '[   30.0] write to 0xffff888004a1c2d8 of 8 bytes by task 321 on cpu 1:',
+      '[   31.0] BUG: KCSAN: data-race in __ffs_epfile_read_data / copy_to_user',
+      '[   32.0] BUG: KCSAN: data-race in dummy_timer+0x12/0x400',
+      '[   33.0] BUG: KCSAN: data-race in tick_nohz_next_event / tick_sched_timer',
+      '[   34.0] BUG: KCSAN: data-race in functionfs_bind / ffs_func_unbind',
+    ].join('\n');
+    const r = scanKernelLog(log);
+    assert.deepEqual(r.map((x) => x.kind), ['kcsan', 'kcsan', 'kcsan', 'kcsan', 'kcsan']);
+    assert.deepEqual(r.map(isRaceElsewhere), [false, false, false, true, false]);
+    assert.equal(r[0]!.excerpt[2], 'write to 0xffff888004a1c2d8 of 8 bytes by task 321 on cpu 1:');
+  });
+
+  it('counts no other kind of report as a race elsewhere', () => {
+    const [kasan] = scanKernelLog('BUG: KASAN: slab-use-after-free in tick_sched_timer+0x44/0x90');
+    assert.equal(isRaceElsewhere(kasan!), false);
   });
 });
 

@@ -138,6 +138,8 @@ export interface NativeBindings {
   mprotectBuffer(buffer: ArrayBuffer, prot: Protection): void;
   /** `length` bytes at `offset` of `buffer`, read by process_vm_readv(2) on this process (get_user_pages); throws the errno (EFAULT for a PFN mapping). */
   processVmRead(buffer: ArrayBuffer, offset: number, length: number): Buffer;
+  /** `length` bytes at `offset` of `buffer`, spliced into a pipe by vmsplice(2) (get_user_pages) and read back; throws the errno (EFAULT for a PFN mapping). */
+  vmspliceRead(buffer: ArrayBuffer, offset: number, length: number): Buffer;
   /**
    * Unmap a buffer from mmapFile and detach it (JS then sees zero bytes). A mapping a running pump
    * uses is unmapped once the pump lets go. A raw AioContext request is not tracked that way:

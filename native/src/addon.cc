@@ -53,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"mmapAnonymous", ffslab::MmapAnonymous},
       {"mprotectBuffer", ffslab::MprotectBuffer},
       {"processVmRead", ffslab::ProcessVmRead},
+      {"vmspliceRead", ffslab::VmspliceRead},
       {"tryMremap", ffslab::TryMremap},
       {"liveMappings", ffslab::LiveMappings},
       {"fifoStatus", ffslab::FifoStatus},

@@ -1,29 +1,46 @@
 #include "process_vm.h"
 
+#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string>
 
 #include "errno_error.h"
 #include "js_args.h"
 
 namespace ffslab {
 
-Napi::Value ProcessVmRead(const Napi::CallbackInfo &info) {
+namespace {
+
+// The (arrayBuffer, offset, length) arguments of `name`: the range's first byte and length, or
+// false with a JavaScript exception pending.
+bool BufferRange(const Napi::CallbackInfo &info, const char *name, uint8_t **start, int64_t *length) {
   Napi::Env env = info.Env();
   if (!info[0].IsArrayBuffer()) {
-    Napi::TypeError::New(env, "processVmRead(arrayBuffer, offset, length)").ThrowAsJavaScriptException();
-    return env.Undefined();
+    Napi::TypeError::New(env, std::string(name) + "(arrayBuffer, offset, length)").ThrowAsJavaScriptException();
+    return false;
   }
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
-  int64_t offset, length;
+  int64_t offset;
   const double size = static_cast<double>(ab.ByteLength());
-  if (!ArgInt(env, info[1], "processVmRead", "offset", 0, size, &offset) || !ArgInt(env, info[2], "processVmRead", "length", 0, size - static_cast<double>(offset), &length))
-    return env.Undefined();
+  if (!ArgInt(env, info[1], name, "offset", 0, size, &offset) || !ArgInt(env, info[2], name, "length", 0, size - static_cast<double>(offset), length)) return false;
+  *start = static_cast<uint8_t *>(ab.Data()) + offset;
+  return true;
+}
+
+}  // namespace
+
+Napi::Value ProcessVmRead(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint8_t *src;
+  int64_t length;
+  if (!BufferRange(info, "processVmRead", &src, &length)) return env.Undefined();
   Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(length));
   struct iovec local = {out.Data(), static_cast<size_t>(length)};
-  struct iovec remote = {static_cast<uint8_t *>(ab.Data()) + offset, static_cast<size_t>(length)};
+  struct iovec remote = {src, static_cast<size_t>(length)};
   ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
   if (n < 0) {
     ThrowErrno(env, errno, "process_vm_readv");
@@ -31,6 +48,52 @@ Napi::Value ProcessVmRead(const Napi::CallbackInfo &info) {
   }
   if (n != length) {
     ThrowErrno(env, EIO, "process_vm_readv", "(short read)");
+    return env.Undefined();
+  }
+  return out;
+}
+
+Napi::Value VmspliceRead(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint8_t *src;
+  int64_t length;
+  if (!BufferRange(info, "vmspliceRead", &src, &length)) return env.Undefined();
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(length));
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) {
+    ThrowErrno(env, errno, "pipe2");
+    return env.Undefined();
+  }
+  int64_t done = 0;
+  int err = 0;
+  const char *what = "vmsplice";
+  // A pipe holds 64 KiB by default: splice a piece, drain it, repeat.
+  while (done < length && err == 0) {
+    struct iovec iov = {src + done, static_cast<size_t>(std::min<int64_t>(length - done, 65536))};
+    ssize_t n = vmsplice(fds[1], &iov, 1, 0);
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    if (n == 0) {
+      err = EIO;
+      break;
+    }
+    for (ssize_t got = 0; got < n;) {
+      ssize_t r = read(fds[0], out.Data() + done + got, static_cast<size_t>(n - got));
+      if (r <= 0) {
+        err = r < 0 ? errno : EIO;
+        what = "read from the pipe";
+        break;
+      }
+      got += r;
+    }
+    done += n;
+  }
+  close(fds[0]);
+  close(fds[1]);
+  if (err != 0) {
+    ThrowErrno(env, err, what);
     return env.Undefined();
   }
   return out;

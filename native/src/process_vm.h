@@ -9,4 +9,9 @@ namespace ffslab {
 // on this process (which pins the source pages with get_user_pages); throws the errno.
 Napi::Value ProcessVmRead(const Napi::CallbackInfo &info);
 
+// vmspliceRead(arrayBuffer, offset, length) -> Buffer: the bytes, spliced into a pipe by
+// vmsplice(2) (which takes references on the source pages with get_user_pages) and read back;
+// throws the errno.
+Napi::Value VmspliceRead(const Napi::CallbackInfo &info);
+
 }  // namespace ffslab

@@ -52,6 +52,22 @@ describe('mapping protection', () => {
     }
   });
 
+  it('vmspliceRead reads a mapping through vmsplice(2) (get_user_pages), past one pipe\'s capacity, and refuses ranges outside the buffer', () => {
+    const ab = native().mmapAnonymous(256 * 1024);
+    try {
+      new Uint8Array(ab).forEach((_, i, a) => (a[i] = (i * 7) & 0xff));
+      const got = native().vmspliceRead(ab, 3, 200_000);
+      assert.equal(got.length, 200_000);
+      assert.ok(got.every((b, i) => b === ((i + 3) * 7 & 0xff)), 'vmspliceRead returned other bytes than the buffer holds');
+      assert.equal(native().vmspliceRead(ab, 0, 0).length, 0);
+      assert.throws(() => native().vmspliceRead(ab, 256 * 1024 - 10, 11), RangeError);
+      native().mprotectBuffer(ab, 'none');
+      assert.throws(() => native().vmspliceRead(ab, 0, 16), (e: NodeJS.ErrnoException) => e.code === 'EFAULT');
+    } finally {
+      native().munmapBuffer(ab);
+    }
+  });
+
   it('mmapAnonymous memory is read-write, mprotect to none makes a write(2) from it fail with EFAULT, and back to rw it works again', () => {
     const base = native().liveMappings();
     const ab = native().mmapAnonymous(8192);

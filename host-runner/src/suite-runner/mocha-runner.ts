@@ -4,7 +4,7 @@ import { ExitCode, LabError } from '../cli/exit-codes';
 import type { TestResult, TestStatus } from '../results/results';
 import { allowedKernelReportsOf, logOf, measurementsOf, skipReasonOf } from './test-annotations';
 import type { KernelMonitor } from '../kernel/kernel-monitor';
-import { scanKernelLog } from '../kernel/dmesg-scan';
+import { isRaceElsewhere, scanKernelLog } from '../kernel/dmesg-scan';
 import type { SuiteEntry } from './suite-catalog';
 import { failureInjectionHooks, INJECT_FAILURE_ENV, parseFailureInjection } from './failure-injection';
 import { testBodyHooks } from './test-body';
@@ -128,7 +128,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
           if (!result || lines.length === 0) return;
           result.log = [result.log, `kernel log during the test:\n${lines.join('\n')}`].filter(Boolean).join('\n');
           const allowed = allowedKernelReportsOf(test);
-          const reports = scanKernelLog(lines.join('\n')).filter((k) => !allowed?.test(k.title));
+          const reports = scanKernelLog(lines.join('\n')).filter((k) => !allowed?.test(k.title) && !isRaceElsewhere(k));
           if (reports.length > 0 && result.status === 'passed') {
             result.status = 'failed';
             result.reason = `kernel report during the test: ${reports[0]!.title}${reports.length > 1 ? ` (and ${reports.length - 1} more)` : ''}`;

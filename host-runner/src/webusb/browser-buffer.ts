@@ -18,7 +18,8 @@ export class Buffer extends Uint8Array {
   /** Copy this[sourceStart, sourceEnd) into target at targetStart (clamped to target's end); returns the bytes copied. */
   copy(target: Uint8Array, targetStart = 0, sourceStart = 0, sourceEnd = this.length): number {
     const n = Math.max(0, Math.min(sourceEnd - sourceStart, target.length - targetStart));
-    target.set(this.subarray(sourceStart, sourceStart + n), targetStart);
+    // node copies nothing and returns 0 when targetStart is past the target; set() would throw.
+    if (n > 0) target.set(this.subarray(sourceStart, sourceStart + n), targetStart);
     return n;
   }
 
