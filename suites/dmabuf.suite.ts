@@ -29,7 +29,7 @@ const UNBOUND_GADGET_FIX = 'usb-gadget-f_fs-do-not-dereference-an-unbound-gadget
 
 
 /**
- * FunctionFS DMABUF (spec section 6), driven through the agent so it runs on any target: the
+ * FunctionFS DMABUF (docs/behaviour.md, section 6), driven through the agent so it runs on any target: the
  * ioctls' errors (EINVAL for flags and length, EPERM for a buffer not attached, EAGAIN before
  * ENABLE on a non-blocking file, EBUSY while a fence is pending), completion by fence (pending
  * until the host moves the data, then signalled with the request's status), ESHUTDOWN on the
