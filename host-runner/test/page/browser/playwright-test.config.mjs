@@ -23,12 +23,25 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { headlessShellMarkerDir } from './headless-shell-marker.mjs';
 
+const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..', '..', '..');
 const WEBUSB = path.join(REPO, 'host-runner', 'src', 'webusb');
+
+/** The compiled project modules this reuses (npm run build, which npm ci runs, makes them). */
+function fromDist(file) {
+  const compiled = path.join(REPO, 'dist', 'host-runner', 'src', 'webusb', file);
+  if (!fs.existsSync(compiled)) throw new Error(`playwright-test: ${compiled} is missing (npm run build)`);
+  return require(compiled);
+}
+// Where Chromium is found, and the page bundle's own node stand-ins (zlib -> crc32.ts, any other
+// node: import an error): the same as for the WebUSB page, not a copy of them.
+const { chromiumExecutable, CHROMIUM_CANDIDATES } = fromDist('chromium-prerequisites.js');
+const { browserStandIns } = fromDist('browser-bundle.js');
 
 process.env.PLAYWRIGHT_BROWSERS_PATH ||= path.join(os.tmpdir(), 'ffs-lab-playwright-test-browsers');
 // The registry also removes browser directories no package refers to: nothing of ours to remove.
@@ -37,20 +50,19 @@ const marker = headlessShellMarkerDir(process.env.PLAYWRIGHT_BROWSERS_PATH);
 fs.mkdirSync(marker, { recursive: true });
 fs.writeFileSync(path.join(marker, 'INSTALLATION_COMPLETE'), '');
 
-const chromium = process.env.FFS_LAB_CHROMIUM || ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find((p) => fs.existsSync(p));
-if (!chromium) throw new Error('playwright-test: no Chromium (apt-get install -y chromium, or set FFS_LAB_CHROMIUM)');
+const chromium = chromiumExecutable();
+if (!chromium) throw new Error(`playwright-test: no Chromium (none of ${CHROMIUM_CANDIDATES.join(', ')}; apt-get install -y chromium, or set FFS_LAB_CHROMIUM)`);
 
 const broken = process.env.FFS_LAB_BROKEN_STAND_IN ?? '';
 if (!['', 'crc32', 'buffer'].includes(broken)) throw new Error(`FFS_LAB_BROKEN_STAND_IN=${broken}: crc32 or buffer`);
 
-/** node:test, node:assert/strict and node:zlib for the page; every other node import is an error. */
+/** node:test and node:assert/strict for the page (and the broken crc32 when asked); browserStandIns does the rest. */
 const pageModules = {
   name: 'ffs-lab-page-tests',
   setup(build) {
     build.onResolve({ filter: /^node:test$/ }, () => ({ path: path.join(HERE, 'node-test.ts') }));
     build.onResolve({ filter: /^node:assert\/strict$/ }, () => ({ path: path.join(HERE, 'assert-strict.ts') }));
-    build.onResolve({ filter: /^(node:)?zlib$/ }, () => ({ path: broken === 'crc32' ? path.join(HERE, 'broken-crc32.ts') : path.join(WEBUSB, 'crc32.ts') }));
-    build.onResolve({ filter: /^node:/ }, (a) => ({ errors: [{ text: `${a.path} has no page stand-in (imported by ${path.relative(REPO, a.importer)})` }] }));
+    if (broken === 'crc32') build.onResolve({ filter: /^(node:)?zlib$/ }, () => ({ path: path.join(HERE, 'broken-crc32.ts') }));
   },
 };
 
@@ -62,6 +74,7 @@ export default {
   },
   buildConfig: {
     inject: [broken === 'buffer' ? path.join(HERE, 'broken-buffer.ts') : path.join(WEBUSB, 'browser-buffer.ts')],
-    plugins: [pageModules],
+    // Order matters: esbuild asks the plugins in turn, and the first to resolve an import wins.
+    plugins: [pageModules, browserStandIns],
   },
 };
