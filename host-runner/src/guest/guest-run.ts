@@ -27,9 +27,10 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir'> & {
       user: 'root',
       identity: path.join(job.sshDir, 'client_ed25519'),
       knownHosts: path.join(job.sshDir, 'known_hosts'),
-      // KASAN and friends make node start several times slower on TCG (an agent's hello took
-      // over 60 s on a loaded machine): give the debug kernel four times the default.
-      ...(job.kernel?.variant === 'debug' ? { commandTimeoutMs: 240_000 } : {}),
+      // KASAN and friends (or KCSAN's watchpoint delays) make node start several times slower on
+      // TCG (an agent's hello took over 60 s on a loaded machine): give those kernels four times
+      // the default.
+      ...(job.kernel?.variant === 'debug' || job.kernel?.variant === 'kcsan' ? { commandTimeoutMs: 240_000 } : {}),
     },
     agent: { command: [process.execPath, ...prof, path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
     udc: 'dummy_udc.0',
