@@ -36,6 +36,13 @@ const N = {
   stopBytes: NIGHTLY ? 1024 * MiB : 128 * MiB,
   ep0Repeats: NIGHTLY ? 10 : 1,
 };
+/*
+ * The SIGSTOP stream's own bound. Its size is set by the fastest link it may run on, but on the
+ * debug kernel (KASAN on TCG) beside another VM, 128 MiB of blocking 16 KiB reads took over 120 s
+ * on 2026-12-06: allow 256 KiB/s, so that only a stream that stalls fails (at most 50 minutes, within
+ * the agent's one-hour bound on a stream).
+ */
+const STOP_STREAM_MS = Math.min(3_000_000, Math.max(120_000, (N.stopBytes / (256 * KiB)) * 1000));
 
 /** Run the fault variants that oops kernels without our fixes (set in the runner's environment). */
 const RUN_HAZARDS = process.env.FFS_LAB_FAULT_HAZARDS === '1';
@@ -71,8 +78,8 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
   const seed = crypto.randomInt(1, 2 ** 31);
   const start = (): Promise<AgentHandle> => target.start();
   const gadget = (agent: AgentHandle, name: string, productId: number, openHost = true) => target.gadget(agent, name, productId, openHost);
-  const stream = (g: FaultGadget, kind: 'source' | 'sink', totalBytes: number, mode?: IoModeName, transferSize?: number, depth?: number): Promise<FaultStream> =>
-    target.stream(g, kind, totalBytes, seed, mode, transferSize, depth);
+  const stream = (g: FaultGadget, kind: 'source' | 'sink', totalBytes: number, mode?: IoModeName, transferSize?: number, depth?: number, timeoutMs?: number): Promise<FaultStream> =>
+    target.stream(g, kind, totalBytes, seed, mode, transferSize, depth, timeoutMs);
   const healthy = (g: FaultGadget, bytes?: number) => target.healthy(g, seed, bytes);
   const freshGadgetPasses = (h: AgentHandle, productId: number) => target.freshGadgetPasses(h, productId, seed);
   const nothingLeft = () => target.nothingLeft();
@@ -311,16 +318,16 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
   });
 
   it(`SIGSTOP/SIGCONT loop (${N.stopRounds} rounds) against blocking reads: no completed data is lost`, async function () {
-    this.timeout(240_000 + N.stopRounds * 200);
+    this.timeout(STOP_STREAM_MS + 120_000 + N.stopRounds * 200);
     const a = await start();
     const pid = a.agent.hello!.pid;
     const g = await gadget(a, 'fault-stop', 0x012a);
     // copy mode: each transfer is one blocking read() on the OUT endpoint file.
-    const s = await stream(g, 'sink', N.stopBytes, 'copy', 16 * KiB, 1);
+    const s = await stream(g, 'sink', N.stopBytes, 'copy', 16 * KiB, 1, STOP_STREAM_MS);
     await s.waitProgress(256 * KiB, 30_000);
     const loop = await target.watcher.agent.call('fault.stopLoop', { pid, rounds: N.stopRounds, stopMs: 20, runMs: 30 }, 60_000 + N.stopRounds * 500);
     const progressed = await s.progress();
-    const host = (await s.host(180_000))!;
+    const host = (await s.host(STOP_STREAM_MS + 60_000))!;
     const agent = await s.agentReport(Boolean(host?.error), 60_000);
     assert.ok(progressed < N.stopBytes, 'the stream ended before the signal loop did: make it longer');
     assert.deepEqual(streamProblems(s.o, agent, host), [], 'data through blocking reads under SIGSTOP/SIGCONT');

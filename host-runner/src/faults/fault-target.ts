@@ -64,9 +64,9 @@ export class FaultTarget {
     });
   }
 
-  /** A stream on `g` for a fault to strike. */
-  stream(g: FaultGadget, kind: 'source' | 'sink', totalBytes: number, seed: number, mode = this.defaultMode(), transferSize = 64 * KiB, depth = 8): Promise<FaultStream> {
-    return FaultStream.start(g.agent, g.dev!, { kind, mode, depth, transferSize, totalBytes, seed, timeoutMs: 120_000 });
+  /** A stream on `g` for a fault to strike; `timeoutMs` bounds the whole stream at both ends (default 120 s). */
+  stream(g: FaultGadget, kind: 'source' | 'sink', totalBytes: number, seed: number, mode = this.defaultMode(), transferSize = 64 * KiB, depth = 8, timeoutMs = 120_000): Promise<FaultStream> {
+    return FaultStream.start(g.agent, g.dev!, { kind, mode, depth, transferSize, totalBytes, seed, timeoutMs });
   }
 
   /** A whole stream each way on `g`: every byte, in order, as planned. */
