@@ -15,7 +15,7 @@
         "src/copy_pump.cc",
         "src/dmabuf_pump.cc",
         "src/mapped_buffer.cc",
-        "src/process_vm.cc",
+        "src/gup_read.cc",
         "src/fd_watcher.cc",
         "src/ffs_ioctl.cc",
         "src/dmabuf.cc"

@@ -102,7 +102,7 @@ export class MmapProbe {
     },
     'mmap.peek': (raw) => {
       const p = new ProbeParams(raw, 'mmap.peek');
-      return { base64: this.memory.peek(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, 1 << 20), p.choice('via', PEEK_VIA, 'load')) };
+      return { base64: this.memory.peek(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, 1 << 20), p.choice('via', PEEK_VIA, 'load'), p.directory('dir')) };
     },
     'mmap.submit': async (raw) => {
       const p = new ProbeParams(raw, 'mmap.submit');

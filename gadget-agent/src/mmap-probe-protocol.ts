@@ -49,10 +49,11 @@ export interface ProbeBufferParams {
 }
 
 /**
- * How `mmap.peek` reads a buffer: `load` by the agent's own loads; `process_vm_readv` and
- * `vmsplice` through the kernel's get_user_pages, which a PFN mapping refuses with EFAULT.
+ * How `mmap.peek` reads a buffer: `load` by the agent's own loads; `process_vm_readv`,
+ * `vmsplice` and `o_direct` (an O_DIRECT write into a file in the request's `dir`, read back)
+ * through the kernel's get_user_pages, which a PFN mapping refuses with EFAULT.
  */
-export const PEEK_VIA = ['load', 'process_vm_readv', 'vmsplice'] as const;
+export const PEEK_VIA = ['load', 'process_vm_readv', 'vmsplice', 'o_direct'] as const;
 export type PeekVia = (typeof PEEK_VIA)[number];
 
 /** Result of `mmap.meminfo`: fields of /proc/meminfo, KiB. */

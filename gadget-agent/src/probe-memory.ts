@@ -153,13 +153,14 @@ export class ProbeMemory {
 
   /**
    * A range's bytes, base64: read by the agent (`load`), or by the kernel through
-   * get_user_pages (`process_vm_readv`, or `vmsplice` into a pipe; each fails with its errno on
-   * a PFN mapping).
+   * get_user_pages (`process_vm_readv`, `vmsplice` into a pipe, or an O_DIRECT write into a file
+   * in `dir`; each fails with its errno on a PFN mapping).
    */
-  peek(id: number, offset: number, length: number, via: PeekVia = 'load'): string {
+  peek(id: number, offset: number, length: number, via: PeekVia = 'load', dir?: string): string {
     if (via === 'load') return Buffer.from(this.view(id, offset, length, 'mmap.peek', 'r')).toString('base64');
     this.view(id, offset, length, 'mmap.peek');
     const { ab } = this.buf(id);
+    if (via === 'o_direct') return native().directIoRead(ab, offset, length, directIoDir(dir)).toString('base64');
     return (via === 'vmsplice' ? native().vmspliceRead(ab, offset, length) : native().processVmRead(ab, offset, length)).toString('base64');
   }
 
@@ -252,4 +253,24 @@ export class ProbeMemory {
     map.set(id, value);
     return id;
   }
+}
+
+/** statfs f_type of tmpfs (linux/magic.h). */
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * `dir` checked for an O_DIRECT peek: given, a directory, and not tmpfs, whose O_DIRECT (since
+ * Linux 6.6) copies from the caller's memory instead of pinning it, so it would prove nothing.
+ */
+function directIoDir(dir: string | undefined): string {
+  if (dir === undefined) throw new AgentError('BAD_REQUEST', 'mmap.peek: via o_direct needs dir (a directory on a file system that does direct I/O)');
+  let st;
+  try {
+    st = fs.statfsSync(dir);
+    if (!fs.statSync(dir).isDirectory()) throw new AgentError('BAD_REQUEST', `mmap.peek: ${dir} is not a directory`);
+  } catch (e) {
+    throw toAgentError(e);
+  }
+  if (st.type === TMPFS_MAGIC) throw new AgentError('UNSUPPORTED', `mmap.peek: ${dir} is on tmpfs, whose O_DIRECT copies instead of pinning pages; name a directory on a block file system, 9p or NFS`);
+  return dir;
 }

@@ -36,6 +36,14 @@ export class ProbeParams {
     return v as T;
   }
 
+  /** An absolute directory path (no NUL, at most 4096 characters); undefined when absent. */
+  directory(key: string): string | undefined {
+    const v = this.p[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !v.startsWith('/') || v.includes('\0') || v.length > 4096) throw new AgentError('BAD_REQUEST', `${this.method}: ${key} must be an absolute path`);
+    return v;
+  }
+
   /** An endpoint file name: `ep0`..`ep31`. */
   endpointFile(key: string): string {
     const v = this.p[key];

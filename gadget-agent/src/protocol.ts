@@ -306,8 +306,13 @@ export interface Methods {
   'mmap.mremap': { params: { buffer: number; newBytes: number }; result: { errno: string | null } };
   /** Write the pattern of `seed` (stream offsets from `streamOffset`, default 0) into `buffer[offset, offset+length)`. */
   'mmap.poke': { params: { buffer: number; offset: number; length: number; seed: number; streamOffset?: number }; result: Record<string, never> };
-  /** Read `buffer[offset, offset+length)` (at most 1 MiB), base64: by the agent, or with `via: process_vm_readv` or `vmsplice` by the kernel's get_user_pages path (its errno when refused). */
-  'mmap.peek': { params: { buffer: number; offset: number; length: number; via?: PeekVia }; result: { base64: string } };
+  /**
+   * Read `buffer[offset, offset+length)` (at most 1 MiB), base64: by the agent, or with `via:
+   * process_vm_readv`, `vmsplice` or `o_direct` by the kernel's get_user_pages path (its errno
+   * when refused). `o_direct` needs `dir`: an absolute directory on a file system whose O_DIRECT
+   * pins the pages (a block file system, 9p, NFS); tmpfs is refused with UNSUPPORTED (it copies).
+   */
+  'mmap.peek': { params: { buffer: number; offset: number; length: number; via?: PeekVia; dir?: string }; result: { base64: string } };
   /** Start one transfer; returns once it is submitted (see ProbeSubmitParams.settleMs). */
   'mmap.submit': { params: ProbeSubmitParams; result: { io: number } };
   /** Wait (at most `timeoutMs`, default 30000, else TIMEOUT) for a transfer's outcome. */

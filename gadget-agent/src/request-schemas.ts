@@ -34,6 +34,8 @@ const NONE = object({});
 
 /** A program to run, as an absolute path. */
 const PROGRAM_PATH = str({ max: 4096, pattern: /^\/./, expects: 'an absolute path (no NUL, at most 4096 characters)' });
+/** A directory on the target, as an absolute path. */
+const DIRECTORY = str({ max: 4096, pattern: /^\/./, expects: 'an absolute directory path (no NUL, at most 4096 characters)' });
 const ARG = str({ max: 4096 });
 /** A command line whose program is an absolute path: the agent runs as root, so never a PATH lookup. */
 const ARGV = refined(arrayOf(ARG, { min: 1, max: 256 }), (argv) => (argv[0]!.startsWith('/') ? [] : ['its first item (the program) must be an absolute path']));
@@ -174,7 +176,7 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.release': object({ buffer: HANDLE }),
   'mmap.mremap': object({ buffer: HANDLE, newBytes: int(1, PROBE_BYTES) }),
   'mmap.poke': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, PROBE_BYTES), seed: int(0, U32), streamOffset: optional(int(0, Number.MAX_SAFE_INTEGER)) }),
-  'mmap.peek': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, 1 << 20), via: optional(oneOf(PEEK_VIA)) }),
+  'mmap.peek': object({ buffer: HANDLE, offset: int(0, PROBE_BYTES), length: int(0, 1 << 20), via: optional(oneOf(PEEK_VIA)), dir: optional(DIRECTORY) }),
   'mmap.submit': object({
     fd: HANDLE,
     buffer: HANDLE,

@@ -30,5 +30,8 @@ test('probe params: integers in range, defaults, choices, endpoint files, mounts
   assert.throws(() => new ProbeParams({ o: { a: [1] } }, 'm').mountOptions('o'), badRequest(/string, number or boolean/));
   assert.throws(() => new ProbeParams([], 'm'), badRequest(/params must be an object/));
   assert.equal(new ProbeParams({}, 'm').flag('private'), false);
+  assert.equal(new ProbeParams({ dir: '/run/x' }, 'm').directory('dir'), '/run/x');
+  assert.equal(new ProbeParams({}, 'm').directory('dir'), undefined);
+  for (const dir of ['run/x', 7, '/a\0b']) assert.throws(() => new ProbeParams({ dir }, 'm').directory('dir'), badRequest(/dir must be an absolute path/));
   assert.throws(() => new ProbeParams({ private: 1 }, 'm').flag('private'), badRequest(/private must be a boolean/));
 });

@@ -30,6 +30,7 @@ test('the example config in docs/ loads and validates', () => {
   const rpi = c.targets.rpi4!;
   assert.equal(rpi.name, 'rpi4');
   assert.equal(rpi.usb?.vendorId, 0x1d6b);
+  assert.equal(rpi.directIoDir, '/var/lib/ffs-lab');
   assert.equal(rpi.transport.type, 'ssh');
   if (rpi.transport.type === 'ssh') assert.equal(rpi.transport.identity, path.join(os.homedir(), '.ssh', 'ffs-lab-boards'));
   assert.deepEqual(agentArgvOf(rpi), ['/usr/bin/node', '/opt/ffs-lab/bin/ffs-lab-agent.js']);

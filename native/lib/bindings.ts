@@ -141,6 +141,13 @@ export interface NativeBindings {
   /** `length` bytes at `offset` of `buffer`, spliced into a pipe by vmsplice(2) (get_user_pages) and read back; throws the errno (EFAULT for a PFN mapping). */
   vmspliceRead(buffer: ArrayBuffer, offset: number, length: number): Buffer;
   /**
+   * `length` bytes at `offset` of `buffer`, written by an O_DIRECT write(2) into a new file in
+   * `dir` (get_user_pages, on a file system that does direct I/O; tmpfs copies) and read back; the
+   * file is removed. Throws the errno (EFAULT for a PFN mapping, EINVAL for a file system without
+   * O_DIRECT or a range not in whole blocks).
+   */
+  directIoRead(buffer: ArrayBuffer, offset: number, length: number, dir: string): Buffer;
+  /**
    * Unmap a buffer from mmapFile and detach it (JS then sees zero bytes). A mapping a running pump
    * uses is unmapped once the pump lets go. A raw AioContext request is not tracked that way:
    * cancel it or wait for it first, or a copy-path read could complete into whatever the process

@@ -13,7 +13,7 @@
 #include "js_args.h"
 #include "ffs_native.h"
 #include "mapped_buffer.h"
-#include "process_vm.h"
+#include "gup_read.h"
 #include "stream_pump.h"
 #include "tally_object.h"
 
@@ -54,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"mprotectBuffer", ffslab::MprotectBuffer},
       {"processVmRead", ffslab::ProcessVmRead},
       {"vmspliceRead", ffslab::VmspliceRead},
+      {"directIoRead", ffslab::DirectIoRead},
       {"tryMremap", ffslab::TryMremap},
       {"liveMappings", ffslab::LiveMappings},
       {"fifoStatus", ffslab::FifoStatus},

@@ -62,6 +62,7 @@ export const TARGET_SCHEMA: Schema = {
       },
     },
     udc: str,
+    directIoDir: targetPath,
     features: { schema: { kind: 'object', fields: { mmap: presence, dmabuf: presence } } },
     tools: {
       schema: {

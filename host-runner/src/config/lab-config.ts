@@ -24,6 +24,12 @@ export interface TargetConfig {
   features?: FeatureExpectations;
   /** Lab tools on the target (ffs-test, testusb, the ffs-features probe). Default: none; suites that need them skip. */
   tools?: TargetToolsConfig;
+  /**
+   * A directory on the target whose file system does O_DIRECT by pinning the caller's pages
+   * (ext4, xfs, 9p, NFS; not tmpfs, which copies): the check that O_DIRECT works from a mapping
+   * writes a scratch file there and removes it. Default: none; that check skips.
+   */
+  directIoDir?: string;
 }
 
 export type TransportConfig = SshTransportConfig | LocalTransportConfig;

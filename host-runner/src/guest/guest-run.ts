@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SANITIZER_VARIANTS } from '../../../fixtures/kernel/src/kernel-variant';
 import type { GuestJob } from '../../../fixtures/lab/src/guest-job';
 import type { TargetConfig } from '../config/lab-config';
 import { runOnTarget } from '../run/run-on-target';
@@ -15,7 +16,7 @@ const REPO = path.resolve(__dirname, '..', '..', '..', '..');
  * The lab's target, as a lab config would describe it: ssh://root@127.0.0.1 with the key and
  * known_hosts init made for this boot (host key verified), and this checkout's agent.
  */
-export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
+export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'directIoDir'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
   // --cpu-prof: node writes each agent's profile when it exits (the agent exits normally on shutdown).
   const prof = job.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${job.cpuProfDir}`] : [];
   return {
@@ -30,10 +31,11 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir'> & {
       // KASAN and friends (or KCSAN's watchpoint delays) make node start several times slower on
       // TCG (an agent's hello took over 60 s on a loaded machine): give those kernels four times
       // the default.
-      ...(job.kernel?.variant === 'debug' || job.kernel?.variant === 'kcsan' ? { commandTimeoutMs: 240_000 } : {}),
+      ...(job.kernel && SANITIZER_VARIANTS.includes(job.kernel.variant) ? { commandTimeoutMs: 240_000 } : {}),
     },
     agent: { command: [process.execPath, ...prof, path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
     udc: 'dummy_udc.0',
+    ...(job.directIoDir ? { directIoDir: job.directIoDir } : {}),
   };
 }
 

@@ -1,10 +1,11 @@
-#include "process_vm.h"
+#include "gup_read.h"
 
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <string>
 
@@ -29,6 +30,20 @@ bool BufferRange(const Napi::CallbackInfo &info, const char *name, uint8_t **sta
   if (!ArgInt(env, info[1], name, "offset", 0, size, &offset) || !ArgInt(env, info[2], name, "length", 0, size - static_cast<double>(offset), length)) return false;
   *start = static_cast<uint8_t *>(ab.Data()) + offset;
   return true;
+}
+
+// Move bytes [0, length) of a file with `io(done)` (one pread or pwrite from byte `done` on),
+// past short counts and EINTR; 0 or the errno (EIO when the file ends first).
+template <typename Io>
+int AllBytes(int64_t length, Io io) {
+  for (int64_t done = 0; done < length;) {
+    ssize_t n = io(done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
+    done += n;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -94,6 +109,45 @@ Napi::Value VmspliceRead(const Napi::CallbackInfo &info) {
   close(fds[1]);
   if (err != 0) {
     ThrowErrno(env, err, what);
+    return env.Undefined();
+  }
+  return out;
+}
+
+Napi::Value DirectIoRead(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint8_t *src;
+  int64_t length;
+  if (!BufferRange(info, "directIoRead", &src, &length)) return env.Undefined();
+  if (!info[3].IsString()) {
+    Napi::TypeError::New(env, "directIoRead: dir must be a string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // One name per call in this process; O_EXCL refuses a leftover of another process with this pid.
+  static std::atomic<unsigned> serial{0};
+  const std::string file = info[3].As<Napi::String>().Utf8Value() + "/.ffs-lab-odirect-" + std::to_string(getpid()) + "-" + std::to_string(serial++);
+  int wfd = open(file.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_DIRECT | O_CLOEXEC, 0600);
+  if (wfd < 0) {
+    ThrowErrno(env, errno, "open", "(O_DIRECT, in the directory given)");
+    return env.Undefined();
+  }
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(length));
+  const char *what = "write";
+  int err = AllBytes(length, [&](int64_t done) { return pwrite(wfd, src + done, static_cast<size_t>(length - done), done); });
+  if (close(wfd) < 0 && err == 0) err = errno, what = "close";
+  if (err == 0) {
+    int rfd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (rfd < 0) {
+      err = errno, what = "open";
+    } else {
+      err = AllBytes(length, [&](int64_t done) { return pread(rfd, out.Data() + done, static_cast<size_t>(length - done), done); });
+      what = "read back";
+      close(rfd);
+    }
+  }
+  unlink(file.c_str());
+  if (err != 0) {
+    ThrowErrno(env, err, what, "(O_DIRECT)");
     return env.Undefined();
   }
   return out;
