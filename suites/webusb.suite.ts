@@ -203,7 +203,7 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
       const want = `${VENDOR_ID.toString(16).padStart(4, '0')}:${PRODUCT_ID.toString(16).padStart(4, '0')} serial ${match.serialNumber}`;
       // Chromium learns of devices through udev, a moment after start.
       const until = Date.now() + 60_000;
-      let granted: string[] = [];
+      let granted: string[];
       while (!(granted = await host!.grantedDevices()).includes(want) && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
       attachLog(this, `${host!.name}; ${browserLog[0]}; granted: ${granted.join(', ') || 'none'}`);
       measure(this, 'Chromium start (launch + page load)', startMs, 'ms');

@@ -56,7 +56,8 @@ int result_json(const struct bench_result *r, const char *extra, char *out, size
 	APPEND(",\"transferSize\":%" PRIu32 ",\"totalBytes\":%" PRIu64 ",\"plannedTransfers\":%" PRIu64,
 	       r->spec.shape.transfer_size, r->spec.shape.total_bytes, r->planned_transfers);
 	APPEND(",\"depth\":%" PRIu32 ",\"maxPacketSize\":%" PRIu32, r->depth, r->max_packet_size);
-	APPEND(",\"bytes\":%" PRIu64 ",\"transfers\":%" PRIu64 ",\"checksum\":\"%08" PRIx32 "\"", t->bytes, t->transfers, t->crc);
+	APPEND(",\"bytes\":%" PRIu64 ",\"transfers\":%" PRIu64 ",\"checksum\":\"%08" PRIx32 "\"", t->bytes,
+	       t->transfers, t->crc);
 	if (t->first_bad >= 0) {
 		APPEND(",\"firstBadOffset\":%" PRId64 ",\"fault\":", t->first_bad);
 		at = json_string(out, len, at, t->fault);

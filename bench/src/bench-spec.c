@@ -128,8 +128,8 @@ int bench_spec_parse(const char *text, struct bench_spec *spec, char *err, size_
 int bench_spec_format(const struct bench_spec *s, char *out, size_t outlen)
 {
 	return snprintf(out, outlen,
-			"kind=%s mode=%s size=%" PRIu32 " total=%" PRIu64 " transfers=%" PRIu32
-			" depth=%" PRIu32 " seed=%" PRIu32 " timeout_ms=%" PRIu32 " max_in_flight=%" PRIu64,
+			"kind=%s mode=%s size=%" PRIu32 " total=%" PRIu64 " transfers=%" PRIu32 " depth=%" PRIu32
+			" seed=%" PRIu32 " timeout_ms=%" PRIu32 " max_in_flight=%" PRIu64,
 			kinds[s->kind], modes[s->mode], s->shape.transfer_size, s->shape.total_bytes,
 			s->shape.zlp_transfers, s->depth, s->seed, s->timeout_ms, s->max_in_flight);
 }

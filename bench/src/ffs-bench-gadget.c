@@ -48,13 +48,13 @@ static void interface_desc(struct blob *b)
 {
 	put8(b, USB_DT_INTERFACE_SIZE);
 	put8(b, USB_DT_INTERFACE);
-	put8(b, 0);			/* bInterfaceNumber: FunctionFS renumbers */
-	put8(b, 0);			/* bAlternateSetting */
-	put8(b, 2);			/* bNumEndpoints */
+	put8(b, 0); /* bInterfaceNumber: FunctionFS renumbers */
+	put8(b, 0); /* bAlternateSetting */
+	put8(b, 2); /* bNumEndpoints */
 	put8(b, USB_CLASS_VENDOR_SPEC);
 	put8(b, 0);
 	put8(b, 0);
-	put8(b, 1);			/* iInterface: our one string */
+	put8(b, 1); /* iInterface: our one string */
 }
 
 static void bulk_desc(struct blob *b, unsigned address, unsigned mps)
@@ -71,9 +71,9 @@ static void ss_companion(struct blob *b)
 {
 	put8(b, USB_DT_SS_EP_COMP_SIZE);
 	put8(b, USB_DT_SS_ENDPOINT_COMP);
-	put8(b, 0);			/* bMaxBurst */
-	put8(b, 0);			/* bmAttributes */
-	put16(b, 0);			/* wBytesPerInterval: 0 for bulk */
+	put8(b, 0);  /* bMaxBurst */
+	put8(b, 0);  /* bmAttributes */
+	put16(b, 0); /* wBytesPerInterval: 0 for bulk */
 }
 
 /* The v2 descriptor blob: the same function descriptors.ts builds for the agent's default. */
@@ -83,7 +83,7 @@ static void descriptors(struct blob *b)
 
 	b->len = 0;
 	put32(b, FUNCTIONFS_DESCRIPTORS_MAGIC_V2);
-	put32(b, 0);			/* length, patched below */
+	put32(b, 0); /* length, patched below */
 	put32(b, FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | FUNCTIONFS_HAS_SS_DESC);
 	put32(b, 3);
 	put32(b, 3);
@@ -108,8 +108,8 @@ static void strings(struct blob *b, const char *name)
 	b->len = 0;
 	put32(b, FUNCTIONFS_STRINGS_MAGIC);
 	put32(b, (uint32_t)(16 + 2 + n));
-	put32(b, 1);			/* str_count */
-	put32(b, 1);			/* lang_count */
+	put32(b, 1); /* str_count */
+	put32(b, 1); /* lang_count */
 	put16(b, 0x0409);
 	memcpy(b->data + b->len, name, n);
 	b->len += n;
@@ -153,7 +153,8 @@ static void start_request(unsigned wlength)
 		gadget_stream_release(&stream);
 	prepared = 0;
 	if (n < 0) {
-		snprintf(status, sizeof(status), "error %s reading the spec: %s", strerrorname_np(errno), strerror(errno));
+		snprintf(status, sizeof(status), "error %s reading the spec: %s", strerrorname_np(errno),
+			 strerror(errno));
 		return;
 	}
 	text[n] = '\0';
@@ -177,7 +178,9 @@ static void status_request(unsigned wlength)
 	if (!strcmp(status, "ready")) {
 		gadget_stream_run(&stream);
 		if (result_json(&stream.result, NULL, last_result, sizeof(last_result)) < 0)
-			snprintf(last_result, sizeof(last_result), "{\"role\":\"gadget\",\"state\":\"failed\",\"error\":{\"code\":\"INTERNAL\",\"message\":\"result too long\"}}");
+			snprintf(last_result, sizeof(last_result),
+				 "{\"role\":\"gadget\",\"state\":\"failed\",\"error\":{\"code\":\"INTERNAL\","
+				 "\"message\":\"result too long\"}}");
 		printf("%s\n", last_result);
 	}
 	gadget_stream_release(&stream);
@@ -188,7 +191,8 @@ static void setup(const struct usb_ctrlrequest *c)
 {
 	unsigned wlength = le16toh(c->wLength);
 
-	if (c->bRequestType == BENCH_RT_OUT && c->bRequest == BENCH_REQ_START && wlength > 0 && wlength <= BENCH_CTRL_MAX)
+	if (c->bRequestType == BENCH_RT_OUT && c->bRequest == BENCH_REQ_START && wlength > 0 &&
+	    wlength <= BENCH_CTRL_MAX)
 		start_request(wlength);
 	else if (c->bRequestType == BENCH_RT_IN && c->bRequest == BENCH_REQ_STATUS)
 		status_request(wlength);

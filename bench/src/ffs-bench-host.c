@@ -40,7 +40,8 @@ static void on_complete(struct libusb_transfer *xfer)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ffs-bench-host --device BUS:ADDRESS [--host-max-in-flight BYTES] kind=... mode=... size=... total=... depth=... seed=... [timeout_ms=...]\n");
+	fprintf(stderr, "usage: ffs-bench-host --device BUS:ADDRESS [--host-max-in-flight BYTES] kind=... mode=... "
+			"size=... total=... depth=... seed=... [timeout_ms=...]\n");
 	return 2;
 }
 
@@ -192,7 +193,8 @@ static void run(const struct bench_spec *spec, uint8_t ep, int receiving, uint64
 			break;
 		in_flight[k % depth] = 0;
 		if (sl->xfer->status != LIBUSB_TRANSFER_COMPLETED) {
-			result_fail(&result, status_name(sl->xfer->status), "%s: transfer %" PRIu64, status_name(sl->xfer->status), k);
+			result_fail(&result, status_name(sl->xfer->status), "%s: transfer %" PRIu64,
+				    status_name(sl->xfer->status), k);
 			break;
 		}
 		if (receiving) {

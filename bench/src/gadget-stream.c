@@ -137,7 +137,7 @@ int gadget_stream_prepare(struct gadget_stream *s, const struct bench_spec *spec
 {
 	struct bench_result *r = &s->result;
 	struct usb_endpoint_descriptor d;
-	uint64_t transfers;
+	uint64_t transfers, max_in_flight;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -158,9 +158,10 @@ int gadget_stream_prepare(struct gadget_stream *s, const struct bench_spec *spec
 	}
 	r->max_packet_size = d.wMaxPacketSize & 0x7ff;
 	s->slot_size = stream_slot_bytes(&spec->shape, receiving(s), r->max_packet_size);
-	r->depth = spec->mode == BENCH_COPY ? 1 :
-		stream_effective_depth(spec->depth, transfers, s->slot_size,
-				       spec->max_in_flight ? spec->max_in_flight : STREAM_GADGET_MAX_IN_FLIGHT);
+	max_in_flight = spec->max_in_flight ? spec->max_in_flight : STREAM_GADGET_MAX_IN_FLIGHT;
+	r->depth = spec->mode == BENCH_COPY
+			   ? 1
+			   : stream_effective_depth(spec->depth, transfers, s->slot_size, max_in_flight);
 	s->slots = calloc(r->depth, sizeof(*s->slots));
 	if (!s->slots) {
 		result_fail_errno(r, ENOMEM, "calloc");

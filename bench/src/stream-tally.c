@@ -46,8 +46,8 @@ int tally_received(struct stream_tally *t, uint64_t k, const uint8_t *data, uint
 		ok = 0;
 		if (t->first_bad < 0) {
 			t->first_bad = (int64_t)(offset + common);
-			snprintf(t->fault, sizeof(t->fault), "transfer %" PRIu64 ": %" PRIu32 " bytes, expected %" PRIu32,
-				 k, n, expected);
+			snprintf(t->fault, sizeof(t->fault),
+				 "transfer %" PRIu64 ": %" PRIu32 " bytes, expected %" PRIu32, k, n, expected);
 		}
 	}
 	if (!ok)

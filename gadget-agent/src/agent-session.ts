@@ -227,6 +227,7 @@ export class AgentSession {
 }
 
 /** The agent's version (from package.json). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside the compiled tree: read at run time
 export const AGENT_VERSION: string = (require('../../../package.json') as { version: string }).version;
 
 function requireString(p: unknown, key: string): void {

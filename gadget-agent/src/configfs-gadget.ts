@@ -124,7 +124,7 @@ export interface StaleGadgetSweep {
  */
 export function removeStaleGadgets(): StaleGadgetSweep {
   const sweep: StaleGadgetSweep = { removed: [], killed: [], kept: [] };
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(GADGET_ROOT).filter((n) => n.startsWith(GADGET_PREFIX));
   } catch {
@@ -184,7 +184,7 @@ function udcUser(udc: string, self: string): string | undefined {
   for (const n of safeList(GADGET_ROOT)) {
     const dir = path.join(GADGET_ROOT, n);
     if (dir === self) continue;
-    let bound = '';
+    let bound: string;
     try {
       bound = fs.readFileSync(path.join(dir, 'UDC'), 'utf8').trim();
     } catch {

@@ -120,6 +120,7 @@ async function stormRound(
     if ([...pending.values()].every((p) => p.settled)) wake();
   });
   let hung = false;
+  let reconnectError: unknown;
   try {
     const reqs = [];
     let id = 1;
@@ -185,7 +186,9 @@ async function stormRound(
     try {
       t.reconnect();
     } catch (err) {
-      if (!hung) throw new AgentError('EIO', `fault.cancelStorm: reconnecting after round ${round + 1}: ${(err as Error).message}`);
+      reconnectError = err;
     }
   }
+  // Only when the round itself went well: its own error says more than the reconnect's.
+  if (reconnectError !== undefined) throw new AgentError('EIO', `fault.cancelStorm: reconnecting after round ${round + 1}: ${(reconnectError as Error).message}`);
 }

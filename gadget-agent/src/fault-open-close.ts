@@ -61,7 +61,7 @@ export async function openCloseDuringTeardown(o: OpenCloseOptions): Promise<Omit
   const flags = new Int32Array(shared);
   const workers: Worker[] = [];
   const finals: Array<Promise<Record<string, number>>> = [];
-  let teardownMs = 0;
+  let teardownMs: number;
   let teardownError: unknown;
   try {
     const readies: Array<Promise<void>> = [];

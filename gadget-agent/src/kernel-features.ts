@@ -15,7 +15,7 @@ const DUMMY_DMA_PARAM = '/sys/module/dummy_hcd/parameters/dma';
 /** See KernelFeatures.dmaBounce: swiotlb=force on the command line, and a UDC that maps its requests. */
 function dmaBounces(): boolean {
   const forced = fs.readFileSync('/proc/cmdline', 'utf8').split(/\s+/).includes('swiotlb=force');
-  let dummyCopies = false;
+  let dummyCopies: boolean;
   try {
     dummyCopies = fs.readFileSync(DUMMY_DMA_PARAM, 'utf8').trim() !== 'Y';
   } catch {

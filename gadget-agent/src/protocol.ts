@@ -326,11 +326,11 @@ export interface Methods {
 }
 
 /** The DMABUF methods (dmabuf-protocol.ts) belong to the protocol too. */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds these methods to Methods
 export interface Methods extends DmabufMethods {}
 
-/** The fault and race methods (fault-protocol.ts, issue 7) belong to the protocol too. */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+/** The fault and race methods (fault-protocol.ts) belong to the protocol too. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds these methods to Methods
 export interface Methods extends FaultMethods {}
 
 export type MethodName = keyof Methods;

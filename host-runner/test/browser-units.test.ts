@@ -57,7 +57,6 @@ function runInChromium(browsersPath: string, env: NodeJS.ProcessEnv = {}): PageR
     timeout: 300_000,
     killSignal: 'SIGKILL',
   });
-  // eslint-disable-next-line no-control-regex
   const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   const count = (what: string) => Number(new RegExp(`(\\d+) ${what}`).exec(out)?.[1] ?? 0);
   return { status: r.status, out, passing: count('passing'), failing: count('failing') };

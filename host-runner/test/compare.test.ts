@@ -79,7 +79,7 @@ test('passed in one run, skipped in the other (outside mmap): listed as ran once
   assert.equal(c.identicalOutsideMmap, false);
   const c2 = compareRuns(run('p', 'present', [a.tests[0]!]), run('v', 'absent', [b.tests[0]!]));
   assert.equal(c2.identicalOutsideMmap, true);
-  assert.match(formatComparison(c2, a, b, 'a', 'b'), /ran in one run only \(passed there, skipped in the other; not compared, not counted\): 1\n  native-io > dmabuf mode > IN 1/);
+  assert.match(formatComparison(c2, a, b, 'a', 'b'), /ran in one run only \(passed there, skipped in the other; not compared, not counted\): 1\n {2}native-io > dmabuf mode > IN 1/);
 });
 
 test('a run compared with itself is identical', () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { installDirProblem } from '../src/deploy/install-dir';
+import { INSTALL_MARKER, INSTALL_MARKER_TEXT, installDirProblem } from '../src/deploy/install-dir';
+import { INSTALL_DIR_SCRIPT } from '../src/deploy/remote-install-dir';
 
 describe('install dir rule of ffs-lab deploy', () => {
   it('accepts directories of their own', () => {
@@ -44,12 +49,6 @@ describe('install dir rule of ffs-lab deploy', () => {
 });
 
 describe('the install dir script (run on the target)', () => {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const fs = require('node:fs') as typeof import('node:fs');
-  const os = require('node:os') as typeof import('node:os');
-  const path = require('node:path') as typeof import('node:path');
-  const { INSTALL_DIR_SCRIPT } = require('../src/deploy/remote-install-dir') as typeof import('../src/deploy/remote-install-dir');
-  const { INSTALL_MARKER, INSTALL_MARKER_TEXT } = require('../src/deploy/install-dir') as typeof import('../src/deploy/install-dir');
   const script = (...args: string[]) => spawnSync('sh', ['-c', INSTALL_DIR_SCRIPT, 'sh', ...args], { encoding: 'utf8' }).stdout.trim();
 
   it('prep removes nothing when the dir no longer leads where the probe saw it (a parent link swapped in between)', () => {

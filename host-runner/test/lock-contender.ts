@@ -22,6 +22,7 @@ function sleepSync(ms: number): void {
 
 if (slowWrites === '1') {
   // The module object itself: the lock's import of it reads through to it, so its writes are slowed too.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, not an import's copy of its bindings
   const nodeFs = require('node:fs') as typeof fs;
   const write = nodeFs.writeFileSync;
   nodeFs.writeFileSync = ((...args: Parameters<typeof fs.writeFileSync>) => {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runOnTarget } from '../src/run/run-on-target';
 import { targetOf } from '../src/run/target';
@@ -131,7 +132,7 @@ describe('ffs-lab run against a real sshd', () => {
       });
     });`);
     const reportDir = path.join(tmp, 'report-ok');
-    const out = new (require('node:stream').PassThrough)();
+    const out = new PassThrough();
     let text = '';
     out.on('data', (d: Buffer) => (text += d.toString()));
     const code = await runOnTarget({ target: targetOf(labLikeTarget()), suites: [suite], reportDir, label: 'run', out });
@@ -154,7 +155,7 @@ describe('ffs-lab run against a real sshd', () => {
       after(async function () { if (h) await h.close(); });
       it('moves data', function () {});
     });`);
-    const out = new (require('node:stream').PassThrough)();
+    const out = new PassThrough();
     let text = '';
     out.on('data', (d: Buffer) => (text += d.toString()));
     const reportDir = path.join(tmp, 'report-never');

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { chromiumSandboxFlags } from '../src/webusb/chromium-host';
 import { chromiumExecutable, chromiumMissingReason } from '../src/webusb/chromium-prerequisites';
 import { BUNDLE_URL_PATH, PAGE_BUNDLE_FILE, PAGE_ORIGIN, pageResponse } from '../src/webusb/webusb-page';
 
@@ -40,7 +41,6 @@ test('chromium prerequisites: $FFS_LAB_CHROMIUM, then Debian\'s paths; each miss
 });
 
 test('Chromium keeps its sandbox unless it runs as root, where it cannot start with one', () => {
-  const { chromiumSandboxFlags } = require('../src/webusb/chromium-host') as typeof import('../src/webusb/chromium-host');
   assert.deepEqual(chromiumSandboxFlags(1000).chromiumSandbox, true);
   assert.ok(!chromiumSandboxFlags(1000).args.includes('--no-sandbox'));
   assert.equal(chromiumSandboxFlags(0).chromiumSandbox, false);

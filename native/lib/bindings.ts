@@ -190,9 +190,10 @@ export function native(): NativeBindings {
   if (process.platform !== 'linux') throw new Error(`ffs-lab native: FunctionFS is Linux-only (this is ${process.platform})`);
   const file = process.env.FFS_LAB_NATIVE_ADDON || path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node');
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a compiled addon at a path chosen at run time
     loaded = require(file) as NativeBindings;
   } catch (err) {
-    throw new Error(`ffs-lab native: cannot load ${file} (${(err as Error).message.split('\n')[0]}); run \`npm install\` (or \`node native/build.js\`) to build it`);
+    throw new Error(`ffs-lab native: cannot load ${file} (${(err as Error).message.split('\n')[0]}); run \`npm install\` (or \`node native/build.js\`) to build it`, { cause: err });
   }
   return loaded;
 }

@@ -10,10 +10,10 @@
 #include "dmabuf_pump.h"
 #include "errno_error.h"
 #include "fd_watcher.h"
-#include "js_args.h"
 #include "ffs_native.h"
-#include "mapped_buffer.h"
 #include "gup_read.h"
+#include "js_args.h"
+#include "mapped_buffer.h"
 #include "stream_pump.h"
 #include "tally_object.h"
 

@@ -232,9 +232,7 @@ Napi::Value AioContext::Close(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-Napi::Value AioContext::InFlightCount(const Napi::CallbackInfo &info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(in_flight_.size()));
-}
+Napi::Value AioContext::InFlightCount(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), static_cast<double>(in_flight_.size())); }
 
 Napi::Value AioContext::MaxEvents(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), max_events_); }
 

@@ -28,7 +28,7 @@ class DmabufPump : public ThreadPump<DmabufPump> {
   struct Slot {
     PumpSlot mem;
     int dmabuf_fd = -1;  // our dup
-    int sync_fd = -1;  // the fence of the transfer in flight; -1 without CONFIG_SYNC_FILE
+    int sync_fd = -1;    // the fence of the transfer in flight; -1 without CONFIG_SYNC_FILE
     uint64_t k = 0;
     uint64_t length = 0;
     bool busy = false;

@@ -20,8 +20,6 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char *syscall, const char *
   return e;
 }
 
-void ThrowErrno(Napi::Env env, int err, const char *syscall, const char *detail) {
-  ErrnoError(env, err, syscall, detail).ThrowAsJavaScriptException();
-}
+void ThrowErrno(Napi::Env env, int err, const char *syscall, const char *detail) { ErrnoError(env, err, syscall, detail).ThrowAsJavaScriptException(); }
 
 }  // namespace ffslab

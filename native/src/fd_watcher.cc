@@ -7,9 +7,7 @@
 
 namespace ffslab {
 
-Napi::Function FdWatcher::Init(Napi::Env env) {
-  return DefineClass(env, "FdWatcher", {InstanceMethod<&FdWatcher::Stop>("stop")});
-}
+Napi::Function FdWatcher::Init(Napi::Env env) { return DefineClass(env, "FdWatcher", {InstanceMethod<&FdWatcher::Stop>("stop")}); }
 
 FdWatcher::FdWatcher(const Napi::CallbackInfo &info) : Napi::ObjectWrap<FdWatcher>(info) {
   Napi::Env env = info.Env();

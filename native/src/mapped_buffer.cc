@@ -19,9 +19,9 @@ struct Mapping {
   void *addr;
   size_t len;
   bool mapped;
-  unsigned pins = 0;          // pumps whose slots lie in the range (PinMapping)
-  bool unmap_pending = false; // released while pinned: munmap at the last unpin
-  bool finalized = false;     // the ArrayBuffer is gone: the last unpin deletes this
+  unsigned pins = 0;           // pumps whose slots lie in the range (PinMapping)
+  bool unmap_pending = false;  // released while pinned: munmap at the last unpin
+  bool finalized = false;      // the ArrayBuffer is gone: the last unpin deletes this
 };
 
 // Keyed by address. Finalizers run on the JS thread, but keep a lock anyway: cheap, and safe
@@ -61,10 +61,14 @@ bool ArgProt(Napi::Env env, Napi::Value v, const char *where, int *out) {
     return true;
   }
   std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-  if (s == "rw") *out = PROT_READ | PROT_WRITE;
-  else if (s == "r") *out = PROT_READ;
-  else if (s == "w") *out = PROT_WRITE;
-  else if (s == "none") *out = PROT_NONE;
+  if (s == "rw")
+    *out = PROT_READ | PROT_WRITE;
+  else if (s == "r")
+    *out = PROT_READ;
+  else if (s == "w")
+    *out = PROT_WRITE;
+  else if (s == "none")
+    *out = PROT_NONE;
   else {
     Napi::TypeError::New(env, std::string(where) + ": prot must be 'rw', 'r', 'w' or 'none'").ThrowAsJavaScriptException();
     return false;
@@ -123,8 +127,7 @@ Napi::Value MmapFile(const Napi::CallbackInfo &info) {
     }
     Napi::Object o = info[2].As<Napi::Object>();
     priv = o.Get("private").ToBoolean();
-    if (!ArgProt(env, o.Get("prot"), "mmapFile: options.prot", &prot) ||
-        !ArgIntOr(env, o.Get("offset"), "mmapFile", "options.offset", 0, kMaxSafeInteger, 0, &offset) ||
+    if (!ArgProt(env, o.Get("prot"), "mmapFile: options.prot", &prot) || !ArgIntOr(env, o.Get("offset"), "mmapFile", "options.offset", 0, kMaxSafeInteger, 0, &offset) ||
         !ArgIntOr(env, o.Get("tail"), "mmapFile", "options.tail", 0, kMaxLength, 0, &tail))
       return env.Undefined();
   }

@@ -18,7 +18,7 @@ int PumpWakeSignal() {
     std::memset(&sa, 0, sizeof(sa));
     sa.sa_handler = [](int) {};  // only to make the blocking call return EINTR
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;             // no SA_RESTART
+    sa.sa_flags = 0;  // no SA_RESTART
     sigaction(s, &sa, nullptr);
     return s;
   }();

@@ -62,8 +62,7 @@ bool StreamTally::Received(uint64_t k, const uint8_t *data, uint64_t n) {
     ok = false;
     if (first_bad_ < 0) {
       first_bad_ = static_cast<int64_t>(offset + bad);
-      snprintf(detail, sizeof(detail), "byte 0x%02x, expected 0x%02x (transfer %llu)", data[bad], pattern_[(offset + bad) % period_],
-               static_cast<unsigned long long>(k));
+      snprintf(detail, sizeof(detail), "byte 0x%02x, expected 0x%02x (transfer %llu)", data[bad], pattern_[(offset + bad) % period_], static_cast<unsigned long long>(k));
       fault_ = detail;
     }
   }

@@ -15,8 +15,7 @@ std::unique_ptr<StreamTally> ParseTally(Napi::Env env, Napi::Object o, const cha
       !ArgInt(env, o.Get("transfers"), what, "transfers", 0, kMaxSafeInteger, &count) || !ArgInt(env, o.Get("maxPacketSize"), what, "maxPacketSize", 1, 65535, &mps))
     return nullptr;
   if (!pattern.IsBuffer() || pattern.As<Napi::Buffer<uint8_t>>().Length() == 0 || (size > 0 && count != (total + size - 1) / size)) {
-    Napi::TypeError::New(env, std::string(what) + ": bad stream shape (transfers must be ceil(totalBytes / transferSize); pattern: non-empty Buffer)")
-        .ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, std::string(what) + ": bad stream shape (transfers must be ceil(totalBytes / transferSize); pattern: non-empty Buffer)").ThrowAsJavaScriptException();
     return nullptr;
   }
   StreamShape shape;

@@ -15,7 +15,6 @@ namespace ffslab {
 // tally (numbers through js_args.h). On bad input: a pending JS error naming `what`, and nullptr.
 std::unique_ptr<StreamTally> ParseTally(Napi::Env env, Napi::Object o, const char *what);
 
-
 class TallyObject : public Napi::ObjectWrap<TallyObject> {
  public:
   static Napi::Function Init(Napi::Env env);

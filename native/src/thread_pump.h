@@ -204,8 +204,8 @@ class ThreadPump : public Napi::ObjectWrap<T> {
   uv_async_t *async_ = nullptr;
   uv_timer_t *timer_ = nullptr;
   uint64_t finished_ = 0;
-  uint64_t stop_at_ = 0;   // uv_hrtime() of the first stop() or close() (ns)
-  bool running_ = false;   // the thread has not been joined yet
+  uint64_t stop_at_ = 0;            // uv_hrtime() of the first stop() or close() (ns)
+  bool running_ = false;            // the thread has not been joined yet
   std::atomic<bool> ended_{false};  // the thread has returned from AfterRun()
   bool closed_ = false;
   bool reported_ = false;  // onDone called (or not to be called: closed)

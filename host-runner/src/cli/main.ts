@@ -44,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     return name ? ExitCode.Ok : ExitCode.Usage;
   }
   if (name === '--version') {
-    process.stdout.write(`${require('../../../../package.json').version}\n`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside the compiled tree: read at run time
+    process.stdout.write(`${(require('../../../../package.json') as { version: string }).version}\n`);
     return ExitCode.Ok;
   }
   const verb = VERBS.find((v) => v.name === name);

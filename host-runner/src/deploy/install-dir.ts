@@ -27,7 +27,6 @@ const USR_LOCAL = ['bin', 'etc', 'games', 'include', 'lib', 'lib32', 'lib64', 'l
  */
 export function installDirProblem(dir: string): string | undefined {
   if (!dir.startsWith('/')) return 'it must be an absolute path';
-  // eslint-disable-next-line no-control-regex
   if (/[\0-\x1f\x7f]/.test(dir)) return 'it must not contain control characters';
   if (dir === '/') return 'it must not be /';
   if (dir.includes('//')) return 'it must not contain //';

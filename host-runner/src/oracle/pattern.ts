@@ -43,13 +43,12 @@ function makeTable(seed: number): Buffer {
   const words = Math.ceil(PATTERN_PERIOD / 4);
   const u32 = new Uint32Array(words);
   for (let i = 0; i < words; i++) {
-    let t = a ^ (a << 11);
+    const t = a ^ (a << 11);
     a = b;
     b = c;
     c = d;
     d = (d ^ (d >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
     u32[i] = d;
-    t = 0;
   }
   return Buffer.from(u32.buffer, 0, PATTERN_PERIOD);
 }

@@ -11,7 +11,6 @@
  */
 
 // Each alternative consumes one code unit or one valid surrogate pair: no backtracking.
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 /** Line ends: CR LF, CR, LF, and the ones Unicode adds (NEL, LS, PS) as well as VT and FF. */
 const LINE_BREAK = /\r\n|[\n\r\u000b\u000c\u0085\u2028\u2029]/;

@@ -29,7 +29,7 @@ export function parseFailureInjection(value: string | undefined): FailureInjecti
   try {
     pattern = new RegExp(m[1]!);
   } catch (err) {
-    throw new Error(`${INJECT_FAILURE_ENV}: not a regular expression: ${(err as Error).message}`);
+    throw new Error(`${INJECT_FAILURE_ENV}: not a regular expression: ${(err as Error).message}`, { cause: err });
   }
   return { pattern, afterMs: m[2] ? Number(m[2]) : 500 };
 }

@@ -156,7 +156,6 @@ function isAssertion(err: unknown): boolean {
 
 function oneLine(err: Error): string {
   // node's assert colours its diffs when it believes a terminal is attached: reports get plain text.
-  // eslint-disable-next-line no-control-regex
   const text = (err.message || String(err)).replace(/\x1b\[[0-9;]*m/g, '');
   return text.split('\n').filter(Boolean).slice(0, 3).join(' / ');
 }

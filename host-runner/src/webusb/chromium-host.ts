@@ -51,6 +51,7 @@ export class ChromiumWebUsbHost implements WebUsbHost {
   static async launch(opts: ChromiumLaunchOptions): Promise<ChromiumWebUsbHost> {
     const timeout = opts.timeoutMs ?? 180_000;
     const log = opts.log ?? (() => undefined);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a browser is started: most runs never need it
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
     const browser = await chromium.launch({ executablePath: opts.executablePath, headless: true, ...chromiumSandboxFlags(), timeout });
     try {

@@ -116,7 +116,7 @@ export async function installChromiumPolicy(origin: string, devices: readonly Po
     const code = (err as NodeJS.ErrnoException).code;
     const allowMount = opts.allowMount ?? process.getuid?.() === 0;
     if (code !== 'EROFS' || !allowMount) {
-      throw new Error(`cannot install the Chromium WebUSB policy (${code ?? (err as Error).message} on ${dir}): run as root, or install ${file} containing ${JSON.stringify(doc)}`);
+      throw new Error(`cannot install the Chromium WebUSB policy (${code ?? (err as Error).message} on ${dir}): run as root, or install ${file} containing ${JSON.stringify(doc)}`, { cause: err });
     }
   }
   return mountPolicyTmpfs(dir, file, text, leftovers);

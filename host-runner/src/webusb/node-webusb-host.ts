@@ -11,6 +11,7 @@ import type { WebUsbMatch, WebUsbStreamReport, WebUsbStreamRequest } from './web
 /** Version of the installed `usb` package (for the host's name). */
 function usbVersion(): string {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a package's own package.json, read at run time
     return (require('usb/package.json') as { version: string }).version;
   } catch {
     return '?';

@@ -70,7 +70,7 @@ export function bulkPairOf(device: Pick<USBDevice, 'configuration' | 'configurat
  */
 export async function findDevice(usb: USB, match: WebUsbMatch, timeoutMs: number): Promise<USBDevice> {
   const deadline = Date.now() + timeoutMs;
-  let seen: USBDevice[] = [];
+  let seen: USBDevice[];
   for (;;) {
     seen = await usb.getDevices();
     const d = seen.find((x) => matchesDevice(x, match));

@@ -17,7 +17,7 @@ export const KERNEL_OPTIONS: readonly OptionSpec[] = [
  */
 export function bootArgsOf(text: string): string[] {
   const args = text.split(/\s+/).filter(Boolean);
-  const bad = args.find((a) => !/^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,:=\/+-]*)?$/.test(a));
+  const bad = args.find((a) => !/^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,:=/+-]*)?$/.test(a));
   if (args.length === 0) throw usageError('lab: --kernel-append needs at least one argument (e.g. swiotlb=force)');
   if (bad !== undefined) throw usageError(`lab: --kernel-append: '${bad}' is not a kernel argument (name or name=value of [A-Za-z0-9_.,:=/+-])`);
   return args;
