@@ -160,7 +160,7 @@ export class ProbeMemory {
     if (via === 'load') return Buffer.from(this.view(id, offset, length, 'mmap.peek', 'r')).toString('base64');
     this.view(id, offset, length, 'mmap.peek');
     const { ab } = this.buf(id);
-    if (via === 'o_direct') return native().directIoRead(ab, offset, length, directIoDir(dir)).toString('base64');
+    if (via === 'o_direct') return directIoRead(ab, offset, length, directIoDir(dir));
     return (via === 'vmsplice' ? native().vmspliceRead(ab, offset, length) : native().processVmRead(ab, offset, length)).toString('base64');
   }
 
@@ -256,7 +256,21 @@ export class ProbeMemory {
 }
 
 /** statfs f_type of tmpfs (linux/magic.h). */
-const TMPFS_MAGIC = 0x01021994;
+export const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * The O_DIRECT peek, base64. A file system without direct I/O refuses the open with EINVAL: that
+ * is the target's limit (UNSUPPORTED), while an EINVAL from the write itself stays a failure.
+ */
+function directIoRead(ab: ArrayBuffer, offset: number, length: number, dir: string): string {
+  try {
+    return native().directIoRead(ab, offset, length, dir).toString('base64');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EINVAL' && err.syscall === 'open' && err.message.includes('O_DIRECT')) throw new AgentError('UNSUPPORTED', `mmap.peek: ${dir} refuses O_DIRECT files (${err.message})`);
+    throw e;
+  }
+}
 
 /**
  * `dir` checked for an O_DIRECT peek: given, a directory, and not tmpfs, whose O_DIRECT (since

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { verifyPattern } from '../../host-runner/src/oracle/pattern';
-import { ProbeMemory } from '../src/probe-memory';
+import { ProbeMemory, TMPFS_MAGIC } from '../src/probe-memory';
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
 
@@ -21,11 +21,11 @@ test('peek: load, process_vm_readv, vmsplice and o_direct return the bytes poked
     for (const via of ['load', 'process_vm_readv', 'vmsplice'] as const) {
       assert.equal(verifyPattern(Buffer.from(memory.peek(buffer, 100, 20_000, via), 'base64'), 1234, 100), -1, via);
     }
-    if (fs.statfsSync(dir).type === 0x01021994) t.diagnostic(`${dir} is tmpfs: o_direct's success case not checked here`);
+    if (fs.statfsSync(dir).type === TMPFS_MAGIC) t.diagnostic(`${dir} is tmpfs: o_direct's success case not checked here`);
     else assert.equal(verifyPattern(Buffer.from(memory.peek(buffer, 4096, 32 * 1024, 'o_direct', dir), 'base64'), 1234, 4096), -1, 'o_direct');
     assert.throws(() => memory.peek(buffer, 0, 4096, 'o_direct'), code('BAD_REQUEST'));
     assert.throws(() => memory.peek(buffer, 0, 4096, 'o_direct', path.join(dir, 'missing')), code('ENOENT'));
-    if (fs.existsSync('/dev/shm') && fs.statfsSync('/dev/shm').type === 0x01021994) {
+    if (fs.existsSync('/dev/shm') && fs.statfsSync('/dev/shm').type === TMPFS_MAGIC) {
       assert.throws(() => memory.peek(buffer, 0, 4096, 'o_direct', '/dev/shm'), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED' && /tmpfs/.test(e.message));
     }
     fs.writeFileSync(path.join(dir, 'file'), '');

@@ -133,21 +133,23 @@ Napi::Value DirectIoRead(const Napi::CallbackInfo &info) {
   }
   Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(length));
   const char *what = "write";
+  const char *detail = "(O_DIRECT)";
   int err = AllBytes(length, [&](int64_t done) { return pwrite(wfd, src + done, static_cast<size_t>(length - done), done); });
   if (close(wfd) < 0 && err == 0) err = errno, what = "close";
   if (err == 0) {
+    detail = "(reading the file back)";
     int rfd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (rfd < 0) {
       err = errno, what = "open";
     } else {
       err = AllBytes(length, [&](int64_t done) { return pread(rfd, out.Data() + done, static_cast<size_t>(length - done), done); });
-      what = "read back";
+      what = "read";
       close(rfd);
     }
   }
   unlink(file.c_str());
   if (err != 0) {
-    ThrowErrno(env, err, what, "(O_DIRECT)");
+    ThrowErrno(env, err, what, detail);
     return env.Undefined();
   }
   return out;
