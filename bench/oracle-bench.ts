@@ -3,7 +3,7 @@
  * Prints GB/s; the goal is >= 4 GB/s per core for verify so checking never limits a USB link.
  * Usage: node dist/bench/oracle-bench.js [MiB per pass, default 64] [passes, default 8]
  */
-import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
+import { fillPattern, verifyPattern } from '../contract/src/pattern';
 
 const size = Number(process.argv[2] ?? 64) << 20;
 const passes = Number(process.argv[3] ?? 8);

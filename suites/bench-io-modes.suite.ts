@@ -7,7 +7,7 @@ import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { runPairedStream } from '../host-runner/src/usb/paired-stream';
-import { cacheRoot } from '../host-runner/src/util/cache-dir';
+import { cacheRoot } from '../host-util/src/cache-dir';
 import { ensureCPair, findCPair, type CPair } from '../host-runner/src/bench/c-pair';
 import { runCPairStream } from '../host-runner/src/bench/c-pair-stream';
 import {
@@ -23,7 +23,7 @@ import {
   type BenchMetric,
   type BenchStack,
 } from '../host-runner/src/bench/bench-case';
-import type { GadgetSpec } from '../gadget-agent/src/protocol';
+import type { GadgetSpec } from '../contract/src/protocol';
 import { mmapGate } from './mmap-gate';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';

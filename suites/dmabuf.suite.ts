@@ -6,8 +6,8 @@ import { type UsbMatch } from '../host-runner/src/usb/usb-device-wait';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { streamIn, streamOut, type HostStreamReport } from '../host-runner/src/usb/usb-stream';
-import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
-import type { DmabufFenceState, DmabufLoopReport } from '../gadget-agent/src/dmabuf-protocol';
+import { fillPattern, verifyPattern } from '../contract/src/pattern';
+import type { DmabufFenceState, DmabufLoopReport } from '../contract/src/dmabuf-protocol';
 import type { AgentClient } from '../host-runner/src/agent/agent-client';
 import type { Device as UsbDevice } from 'usb';
 

@@ -5,8 +5,8 @@ import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/la
 import { attachLog, measure } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction, type OpenedFunction } from '../host-runner/src/usb/usb-function-open';
-import type { FunctionCreateParams, FunctionInfo } from '../gadget-agent/src/protocol';
-import type { Speed } from '../native/lib/descriptors';
+import type { FunctionCreateParams, FunctionInfo } from '../contract/src/protocol';
+import type { Speed } from '../contract/src/function-spec';
 
 const TYPE_NAMES: Record<number, string> = {
   [usb.usb.LIBUSB_TRANSFER_TYPE_BULK]: 'bulk',

@@ -8,8 +8,8 @@ import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-
 import { FaultTarget } from '../host-runner/src/faults/fault-target';
 import type { FaultGadget } from '../host-runner/src/faults/fault-gadget';
 import type { RunnerChildJob } from '../host-runner/src/faults/runner-child';
-import type { IoModeName } from '../native/lib/endpoint-io';
-import { seededRandom } from '../host-runner/src/util/seeded-random';
+import type { IoModeName } from '../contract/src/io-modes';
+import { seededRandom } from '../contract/src/seeded-random';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
 const MiB = 1024 * 1024;

@@ -9,8 +9,8 @@ import { FaultStream, streamProblems } from '../host-runner/src/faults/fault-str
 import { countsLine, isOneLine, oneLine } from '../host-runner/src/faults/one-line';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
-import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
-import type { IoModeName } from '../native/lib/endpoint-io';
+import { fillPattern, verifyPattern } from '../contract/src/pattern';
+import type { IoModeName } from '../contract/src/io-modes';
 import { FfsFunction } from '../gadget-agent/src/ffs-function';
 import type { Ep0Event } from '../native/lib/ep0';
 import { native } from '../native/lib/bindings';

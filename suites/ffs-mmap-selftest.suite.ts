@@ -3,7 +3,7 @@ import Mocha from 'mocha';
 import { labContext } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { parseKtap, type KtapCase, type KtapResult } from '../host-runner/src/results/ktap-parse';
-import type { ProgramRun } from '../gadget-agent/src/protocol';
+import type { ProgramRun } from '../contract/src/protocol';
 
 /** The self-test's own limit is 45 s per case (kselftest default); the whole run gets this: ms. */
 const RUN_TIMEOUT_MS = 240_000;

@@ -5,7 +5,7 @@ import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/la
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction, type OpenedFunction } from '../host-runner/src/usb/usb-function-open';
-import type { GadgetSpec } from '../gadget-agent/src/protocol';
+import type { GadgetSpec } from '../contract/src/protocol';
 
 /** ffs-test's transfer size: it reads and writes 8 KiB buffers. */
 const CHUNK = 8 * 1024;

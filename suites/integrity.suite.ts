@@ -5,9 +5,9 @@ import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-run
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { runPairedStream, type PairedStreamOptions, type PairedStreamResult } from '../host-runner/src/usb/paired-stream';
-import type { StreamKind } from '../gadget-agent/src/protocol';
-import type { IoModeName } from '../native/lib/endpoint-io';
-import type { StreamShape } from '../gadget-agent/src/stream-layout';
+import type { StreamKind } from '../contract/src/protocol';
+import type { IoModeName } from '../contract/src/io-modes';
+import type { StreamShape } from '../contract/src/stream-layout';
 import { mmapGate } from './mmap-gate';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';

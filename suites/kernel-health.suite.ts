@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { labContext } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { isRaceElsewhere, scanKernelLog, scanKmemleak, type KernelReport, type KernelReportKind } from '../host-runner/src/kernel/dmesg-scan';
-import type { KernelLog } from '../gadget-agent/src/protocol';
+import type { KernelLog } from '../contract/src/protocol';
 
 /**
  * Runs last: after every other suite, the target's kernel log must hold no KASAN, lockdep, WARN,

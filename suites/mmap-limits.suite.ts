@@ -4,8 +4,8 @@ import type { AgentClient } from '../host-runner/src/agent/agent-client';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { verifyPattern } from '../host-runner/src/oracle/pattern';
-import type { ProbeFill, ProbeMountInfo, ProbeSystemState } from '../gadget-agent/src/mmap-probe-protocol';
+import { verifyPattern } from '../contract/src/pattern';
+import type { ProbeFill, ProbeMountInfo, ProbeSystemState } from '../contract/src/mmap-probe-protocol';
 import { mmapGate, mmapPresence } from './mmap-gate';
 import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 

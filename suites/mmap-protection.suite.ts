@@ -5,9 +5,9 @@ import { kernelCarriesPatch, labContext, type AgentHandle } from '../host-runner
 import { testBodySettled } from '../host-runner/src/suite-runner/test-body';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
-import type { Protection } from '../native/lib/bindings';
-import type { ProbeIoResult } from '../gadget-agent/src/mmap-probe-protocol';
+import { fillPattern, verifyPattern } from '../contract/src/pattern';
+import type { Protection } from '../contract/src/mmap-probe-protocol';
+import type { ProbeIoResult } from '../contract/src/mmap-probe-protocol';
 import { mmapGate, mmapPresence, observablePath } from './mmap-gate';
 import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 

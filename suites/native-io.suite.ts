@@ -8,12 +8,13 @@ import { measure, skipWithReason } from '../host-runner/src/suite-runner/test-an
 import { testBodySettled } from '../host-runner/src/suite-runner/test-body';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
-import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
+import { fillPattern, verifyPattern } from '../contract/src/pattern';
 import { FfsFunction } from '../gadget-agent/src/ffs-function';
 import { probeDmabuf } from '../gadget-agent/src/dmabuf-probe';
 import { MMAP_ABSENT } from './mmap-gate';
 import { openEndpoint } from '../native/lib/open-endpoint';
-import type { EndpointIo, IoModeName } from '../native/lib/endpoint-io';
+import type { EndpointIo } from '../native/lib/endpoint-io';
+import type { IoModeName } from '../contract/src/io-modes';
 import { native } from '../native/lib/bindings';
 import { hasCode } from '../native/lib/errno';
 import { AioQueue } from '../native/lib/aio-queue';

@@ -12,7 +12,7 @@ import type { WebUsbHost } from '../host-runner/src/webusb/webusb-host';
 import { PAGE_ORIGIN } from '../host-runner/src/webusb/webusb-page';
 import { runWebUsbPairedStream, type WebUsbPairedResult } from '../host-runner/src/webusb/webusb-paired-stream';
 import type { WebUsbMatch, WebUsbStreamReport } from '../host-runner/src/webusb/webusb-request';
-import type { StreamShape } from '../gadget-agent/src/stream-layout';
+import type { StreamShape } from '../contract/src/stream-layout';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -5,7 +5,7 @@ import { testBodySettled } from '../host-runner/src/suite-runner/test-body';
 import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
 import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { fillPattern, verifyPattern } from '../host-runner/src/oracle/pattern';
+import { fillPattern, verifyPattern } from '../contract/src/pattern';
 import { mmapGate, mmapPresence, observablePath } from './mmap-gate';
 import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 

@@ -1,5 +1,5 @@
 /*
- * The integrity oracle's pattern, ported from host-runner/src/oracle/pattern.ts byte for byte:
+ * The integrity oracle's pattern, ported from contract/src/pattern.ts byte for byte:
  * byte(seed, o) = T_seed[o mod P], P = 1,048,573, where T_seed is P bytes of xorshift128 output
  * (state seeded by splitmix32 of the seed), each 32-bit word stored little-endian.
  */

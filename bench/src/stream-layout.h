@@ -1,5 +1,5 @@
 /*
- * How a stream is cut into USB transfers: gadget-agent/src/stream-layout.ts in C, so the C pair
+ * How a stream is cut into USB transfers: contract/src/stream-layout.ts in C, so the C pair
  * moves exactly the transfers the agent and the node host do (see that file for the ZLP rules).
  */
 #ifndef FFS_BENCH_STREAM_LAYOUT_H

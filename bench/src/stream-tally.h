@@ -1,5 +1,5 @@
 /*
- * The accounting of one stream end, as gadget-agent/src/stream-tally.ts: bytes and transfers
+ * The accounting of one stream end, as contract/src/stream-tally.ts: bytes and transfers
  * moved, a CRC-32 (zlib's) of the bytes in stream order so both ends can be compared, and on a
  * receiving end the first fault the pattern oracle found. Constant memory.
  */

@@ -4,7 +4,7 @@ import { AgentStream } from './agent-stream';
 import type { ConfigfsGadget } from './configfs-gadget';
 import { FfsFunction } from './ffs-function';
 import type { ValidFunctionParams } from './function-params';
-import type { FunctionEndpointInfo, FunctionInfo } from './protocol';
+import type { FunctionEndpointInfo, FunctionInfo } from '../../contract/src/protocol';
 import type { ValidStreamParams } from './stream-params';
 
 /** Finished streams whose reports are kept for stream.status/wait (the oldest go first). */

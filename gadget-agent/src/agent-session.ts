@@ -9,7 +9,7 @@ import { probeKernelFeatures } from './kernel-features';
 import { killRunPrograms, runProgram } from './run-program';
 import { readKernelLog } from './kernel-log';
 import { readKernelMessages } from './kernel-messages';
-import { PROTOCOL_VERSION, type Methods, type MethodName } from './protocol';
+import { PROTOCOL_VERSION, type Methods, type MethodName } from '../../contract/src/protocol';
 import { listUdcs } from './udc';
 import { MmapProbe } from './mmap-probe-methods';
 import { DmabufLab } from './dmabuf-lab';

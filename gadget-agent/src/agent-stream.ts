@@ -2,12 +2,12 @@ import { openEndpoint } from '../../native/lib/open-endpoint';
 import { DmabufIo } from '../../native/lib/dmabuf-io';
 import type { EndpointIo } from '../../native/lib/endpoint-io';
 import { AgentError, toAgentError } from './agent-error';
-import type { StreamReport } from './protocol';
+import type { StreamReport } from '../../contract/src/protocol';
 import type { ValidStreamParams } from './stream-params';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount } from './stream-layout';
-import { StreamTally } from './stream-tally';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount } from '../../contract/src/stream-layout';
+import { StreamTally } from '../../contract/src/stream-tally';
 import { runNativePump, type NativePump } from './native-pump';
-import { runPipeline, type Pipeline, type PipelineHooks } from './transfer-pipeline';
+import { runPipeline, type Pipeline, type PipelineHooks } from '../../contract/src/transfer-pipeline';
 
 /** Endpoint files a stream uses (paths in the FunctionFS mount). */
 export interface StreamEndpoints {

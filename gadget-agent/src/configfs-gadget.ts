@@ -1,17 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentError } from './agent-error';
-import type { GadgetSpec } from './protocol';
+import type { GadgetSpec } from '../../contract/src/protocol';
 import { functionfsMounts, mountFunctionfs, unmountFunctionfs, type KilledHolder } from './functionfs-mount';
 import { forgetOwner, liveOwner, recordedGadgets, recordOwner } from './gadget-owner';
 import { pickUdc } from './udc';
-import { GADGET_SPEC } from './request-schemas';
-import { problemsOf } from './schema';
+import { GADGET_SPEC } from '../../contract/src/request-schemas';
+import { problemsOf } from '../../contract/src/schema';
+import { GADGET_PREFIX, GADGET_ROOT } from '../../contract/src/gadget-names';
 
-/** configfs root of USB gadgets. */
-export const GADGET_ROOT = '/sys/kernel/config/usb_gadget';
-/** Every gadget we make (agents and in-process functions) starts with this, so stale ones can be found and removed. */
-export const GADGET_PREFIX = 'ffslab-';
 const CONFIG = 'configs/c.1';
 const LANG = 'strings/0x409';
 

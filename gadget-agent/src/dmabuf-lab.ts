@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import { fillPattern, verifyPattern } from '../../host-runner/src/oracle/pattern';
+import { fillPattern, verifyPattern } from '../../contract/src/pattern';
 import { native, type NativeFdWatcher } from '../../native/lib/bindings';
 import { EndpointFile } from '../../native/lib/endpoint-file';
 import { AgentError } from './agent-error';
-import type { DmabufFenceState, DmabufLoopParams, DmabufLoopReport, DmabufOpenParams, DmabufTransferParams, DmabufVerifyParams } from './dmabuf-protocol';
+import type { DmabufFenceState, DmabufLoopParams, DmabufLoopReport, DmabufOpenParams, DmabufTransferParams, DmabufVerifyParams } from '../../contract/src/dmabuf-protocol';
 
 const PAGE = 4096;
 /** Largest buffer the methods create (udmabuf's default size_limit_mb is 64). */

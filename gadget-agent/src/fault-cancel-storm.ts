@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { native, type NativeAioContext } from '../../native/lib/bindings';
 import { openEndpointFd } from '../../native/lib/open-endpoint-fd';
 import { AgentError } from './agent-error';
-import type { CancelStormResult } from './fault-protocol';
+import type { CancelStormResult } from '../../contract/src/fault-protocol';
 import { pageSize } from './page-size';
 
 /** What the storm needs of the agent's function. */

@@ -6,7 +6,7 @@ import type { AgentFunction } from './agent-function';
 import { cancelStorm } from './fault-cancel-storm';
 import { openCloseDuringTeardown } from './fault-open-close';
 import { processState, signalFaultTarget, stopLoop } from './fault-process';
-import { FAULT_SIGNALS, type FaultMethods } from './fault-protocol';
+import { FAULT_SIGNALS, type FaultMethods } from '../../contract/src/fault-protocol';
 import { ProbeParams } from './probe-params';
 
 type Handler<M extends keyof FaultMethods> = (params: FaultMethods[M]['params']) => Promise<FaultMethods[M]['result']> | FaultMethods[M]['result'];

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AgentError } from './agent-error';
-import type { OpenCloseTeardownResult } from './fault-protocol';
+import type { OpenCloseTeardownResult } from '../../contract/src/fault-protocol';
 
 /** The addon's TypeScript surface in dist/, for the workers (they load the addon themselves). */
 const BINDINGS = path.resolve(__dirname, '..', '..', 'native', 'lib', 'bindings.js');

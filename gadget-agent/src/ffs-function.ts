@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { Ep0, type Ep0Event } from '../../native/lib/ep0';
-import { buildDescriptors, buildStrings, type FunctionSpec } from '../../native/lib/descriptors';
+import { buildDescriptors, buildStrings } from '../../native/lib/descriptors';
+import { type FunctionSpec } from '../../contract/src/function-spec';
 import { ConfigfsGadget } from './configfs-gadget';
-import type { GadgetSpec } from './protocol';
+import type { GadgetSpec } from '../../contract/src/protocol';
 
 /** Options of {@link FfsFunction.create}. */
 export interface FfsFunctionOptions {

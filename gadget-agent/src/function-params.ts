@@ -1,7 +1,7 @@
 import { AgentError } from './agent-error';
 import { validateSpec } from './configfs-gadget';
-import { validateFunction, type FunctionSpec } from '../../native/lib/descriptors';
-import type { FunctionCreateParams, GadgetSpec } from './protocol';
+import { validateFunction, type FunctionSpec } from '../../contract/src/function-spec';
+import type { FunctionCreateParams, GadgetSpec } from '../../contract/src/protocol';
 
 /** The function `function.create` makes when none is given: bulk IN ep1 and bulk OUT ep2, vendor class, every speed. */
 export const DEFAULT_STREAM_FUNCTION: FunctionSpec = {

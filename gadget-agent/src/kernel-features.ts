@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { AgentError } from './agent-error';
 import { ConfigfsGadget } from './configfs-gadget';
-import type { KernelFeatures } from './protocol';
+import type { KernelFeatures } from '../../contract/src/protocol';
 
 interface ProbeOutcome {
   ok?: boolean;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { AgentError } from './agent-error';
-import type { KernelMessages } from './protocol';
+import type { KernelMessages } from '../../contract/src/protocol';
 
 /** Records returned by one call at most: a run's per-test slice is far smaller. */
 const MAX_RECORDS = 5_000;

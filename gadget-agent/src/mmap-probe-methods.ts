@@ -4,8 +4,8 @@ import { MAX_PROBE_BUFFER, ProbeMemory } from './probe-memory';
 import { memInfo, ProbeMounts, probeSystemState } from './probe-mounts';
 import { ProbeParams } from './probe-params';
 import { killRaceChildren, raceMmap } from './mmap-race';
-import { PEEK_VIA } from './mmap-probe-protocol';
-import type { Methods } from './protocol';
+import { PEEK_VIA } from '../../contract/src/mmap-probe-protocol';
+import type { Methods } from '../../contract/src/protocol';
 
 type MmapMethod = Extract<keyof Methods, `mmap.${string}`>;
 type Handler<M extends MmapMethod> = (params: Methods[M]['params']) => Promise<Methods[M]['result']> | Methods[M]['result'];

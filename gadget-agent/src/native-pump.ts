@@ -1,8 +1,8 @@
-import { patternTable } from '../../host-runner/src/oracle/pattern';
+import { patternTable } from '../../contract/src/pattern';
 import { native, type NativeStreamPumpTally } from '../../native/lib/bindings';
 import { errnoError } from '../../native/lib/errno';
-import type { StreamShape } from './stream-layout';
-import type { Pipeline, PipelineOutcome } from './transfer-pipeline';
+import type { StreamShape } from '../../contract/src/stream-layout';
+import type { Pipeline, PipelineOutcome } from '../../contract/src/transfer-pipeline';
 
 /** Options of {@link runNativePump}. */
 export interface NativePumpOptions {

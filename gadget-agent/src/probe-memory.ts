@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import { fillPattern } from '../../host-runner/src/oracle/pattern';
+import { fillPattern } from '../../contract/src/pattern';
 import { AioQueue } from '../../native/lib/aio-queue';
-import { native, type Protection } from '../../native/lib/bindings';
+import { native } from '../../native/lib/bindings';
+import { type Protection } from '../../contract/src/mmap-probe-protocol';
 import { openEndpointFd } from '../../native/lib/open-endpoint-fd';
 import { AgentError, toAgentError } from './agent-error';
-import type { PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from './mmap-probe-protocol';
+import type { PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from '../../contract/src/mmap-probe-protocol';
 import { pageSize } from './page-size';
 
 /** Most transfers the probes keep in flight at once (one AIO context). */

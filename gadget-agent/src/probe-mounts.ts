@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentError } from './agent-error';
-import { GADGET_PREFIX, GADGET_ROOT } from './configfs-gadget';
+import { GADGET_PREFIX, GADGET_ROOT } from '../../contract/src/gadget-names';
 import { FfsFunction } from './ffs-function';
 import { DEFAULT_STREAM_FUNCTION } from './function-params';
 import { functionfsMounts, remountFunctionfs } from './functionfs-mount';
-import type { ProbeMemInfo, ProbeMountInfo, ProbeSystemState } from './mmap-probe-protocol';
+import type { ProbeMemInfo, ProbeMountInfo, ProbeSystemState } from '../../contract/src/mmap-probe-protocol';
 import { native } from '../../native/lib/bindings';
 
 /**

@@ -1,14 +1,7 @@
 import { AgentError } from './agent-error';
-import { IO_MODES } from '../../native/lib/endpoint-io';
-import type { StreamParams } from './protocol';
-import { shapeProblems, DEFAULT_MAX_BYTES_IN_FLIGHT, MAX_TRANSFER_SIZE } from './stream-layout';
-
-/** Most transfers in flight a stream may ask for. */
-export const MAX_DEPTH = 256;
-/** Default stream deadline (ms). */
-export const DEFAULT_STREAM_TIMEOUT_MS = 120_000;
-/** Longest stream deadline (ms): one hour. */
-export const MAX_STREAM_TIMEOUT_MS = 3_600_000;
+import { IO_MODES } from '../../contract/src/io-modes';
+import type { StreamParams } from '../../contract/src/protocol';
+import { shapeProblems, DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_STREAM_TIMEOUT_MS, MAX_DEPTH, MAX_STREAM_TIMEOUT_MS, MAX_TRANSFER_SIZE } from '../../contract/src/stream-layout';
 
 const KINDS = ['source', 'sink', 'echo'] as const;
 const KEYS = new Set(['kind', 'mode', 'transferSize', 'totalBytes', 'transfers', 'depth', 'seed', 'endpoint', 'timeoutMs', 'maxBytesInFlight']);

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseRequest } from '../src/agent-main';
-import { PROTOCOL_VERSION } from '../src/protocol';
+import { PROTOCOL_VERSION } from '../../contract/src/protocol';
 import { mountOptionString } from '../src/functionfs-mount';
 import { validateSpec } from '../src/configfs-gadget';
 

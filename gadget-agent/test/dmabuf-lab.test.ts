@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { DmabufLab } from '../src/dmabuf-lab';
-import { DMABUF_METHOD_NAMES } from '../src/dmabuf-protocol';
-import { METHOD_NAMES } from '../src/protocol';
+import { DMABUF_METHOD_NAMES } from '../../contract/src/dmabuf-protocol';
+import { METHOD_NAMES } from '../../contract/src/protocol';
 
 // Requests are checked before anything touches the kernel, so these run anywhere.
 const lab = new DmabufLab(() => {

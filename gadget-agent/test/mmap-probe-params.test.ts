@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ProbeParams } from '../src/probe-params';
-import { METHOD_NAMES } from '../src/protocol';
+import { METHOD_NAMES } from '../../contract/src/protocol';
 
 const badRequest = (re: RegExp) => (e: unknown) => (e as { code?: string }).code === 'BAD_REQUEST' && re.test((e as Error).message);
 

@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { fillPattern, verifyPattern } from '../../host-runner/src/oracle/pattern';
+import { fillPattern, verifyPattern } from '../../contract/src/pattern';
 import { runNativePump } from '../src/native-pump';
-import { StreamTally } from '../src/stream-tally';
-import { transferCount, type StreamShape } from '../src/stream-layout';
+import { StreamTally } from '../../contract/src/stream-tally';
+import { transferCount, type StreamShape } from '../../contract/src/stream-layout';
 
 /*
  * The addon's pump on a FIFO instead of an endpoint file: Linux AIO on a pipe runs each request

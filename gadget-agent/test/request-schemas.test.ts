@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { answer } from '../src/agent-main';
 import { AgentSession } from '../src/agent-session';
-import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName } from '../src/protocol';
-import { REQUEST_SCHEMAS } from '../src/request-schemas';
-import { problemsOf } from '../src/schema';
+import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName } from '../../contract/src/protocol';
+import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
+import { problemsOf } from '../../contract/src/schema';
 
 const refused = (method: MethodName, params: unknown, pattern: RegExp) => {
   const p = problemsOf(REQUEST_SCHEMAS[method], params);

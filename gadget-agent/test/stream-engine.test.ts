@@ -3,14 +3,14 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { fillPattern } from '../../host-runner/src/oracle/pattern';
+import { fillPattern } from '../../contract/src/pattern';
 import { AgentError } from '../src/agent-error';
 import { validateFunctionParams } from '../src/function-params';
-import { PROTOCOL_VERSION } from '../src/protocol';
-import { effectiveDepth, expectedLength, receiveLength, shapeProblems, slotBytes, transferCount, transferOffset } from '../src/stream-layout';
+import { PROTOCOL_VERSION } from '../../contract/src/protocol';
+import { effectiveDepth, expectedLength, receiveLength, shapeProblems, slotBytes, transferCount, transferOffset } from '../../contract/src/stream-layout';
 import { validateStreamParams } from '../src/stream-params';
-import { StreamTally } from '../src/stream-tally';
-import { runPipeline } from '../src/transfer-pipeline';
+import { StreamTally } from '../../contract/src/stream-tally';
+import { runPipeline } from '../../contract/src/transfer-pipeline';
 
 const GOOD = { kind: 'source', mode: 'aio', transferSize: 512, totalBytes: 4096, depth: 8, seed: 7 };
 

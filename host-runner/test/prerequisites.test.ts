@@ -3,8 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensurePackages, missingPackages, aptCommand } from '../src/util/prerequisites';
-import { ExitCode, LabError } from '../src/cli/exit-codes';
+import { ensurePackages, missingPackages, aptCommand } from '../../host-util/src/prerequisites';
+import { ExitCode, LabError } from '../../contract/src/exit-codes';
 import { applyPatches } from '../../fixtures/kernel/src/source-tree';
 
 test('a missing package without root is a usage error that prints the exact apt command', async () => {

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 
-/** A mapping's protection: PROT_READ|PROT_WRITE, PROT_READ, PROT_WRITE or PROT_NONE. */
-export type Protection = 'rw' | 'r' | 'w' | 'none';
+import type { Protection } from '../../contract/src/mmap-probe-protocol';
 
 /** One AIO request for {@link NativeAioContext.submit}. */
 export interface NativeAioRequest {
@@ -45,7 +44,7 @@ export interface NativeStreamShape {
   /** Transfers in the stream (stream-layout.ts transferCount). */
   transfers: number;
   maxPacketSize: number;
-  /** The seed's pattern table (oracle/pattern.ts patternTable). */
+  /** The seed's pattern table (contract/src/pattern.ts patternTable). */
   pattern: Buffer;
 }
 

@@ -1,8 +1,5 @@
+import type { IoModeName } from '../../contract/src/io-modes';
 import type { EndpointFile } from './endpoint-file';
-
-/** The I/O modes of an endpoint file. */
-export const IO_MODES = ['copy', 'aio', 'mmap', 'dmabuf'] as const;
-export type IoModeName = (typeof IO_MODES)[number];
 
 /**
  * One small interface over every way to move data through a FunctionFS endpoint file.

@@ -2,7 +2,8 @@ import { AioIo } from './aio-io';
 import { CopyIo } from './copy-io';
 import { DmabufIo } from './dmabuf-io';
 import { EndpointFile } from './endpoint-file';
-import type { EndpointIo, IoModeName } from './endpoint-io';
+import type { EndpointIo } from './endpoint-io';
+import type { IoModeName } from '../../contract/src/io-modes';
 import { MmapIo } from './mmap-io';
 
 /** Options of {@link openEndpoint}. */

@@ -1,4 +1,4 @@
-// The shape and accounting of one stream end, as gadget-agent/src/stream-layout.ts and
+// The shape and accounting of one stream end, as contract/src/stream-layout.ts and
 // stream-tally.ts define them: transfer lengths, the pattern a sender fills in, and what a
 // receiver checks (every byte, every length), with a CRC-32 of the bytes in stream order.
 #pragma once

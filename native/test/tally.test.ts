@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { native } from '../lib/bindings';
-import { fillPattern, patternTable, PATTERN_PERIOD } from '../../host-runner/src/oracle/pattern';
-import { StreamTally } from '../../gadget-agent/src/stream-tally';
-import { expectedLength, transferCount, transferOffset, type StreamShape } from '../../gadget-agent/src/stream-layout';
+import { fillPattern, patternTable, PATTERN_PERIOD } from '../../contract/src/pattern';
+import { StreamTally } from '../../contract/src/stream-tally';
+import { expectedLength, transferCount, transferOffset, type StreamShape } from '../../contract/src/stream-layout';
 
 /** The addon's Tally (what the host's node usb streams use) against stream-tally.ts, call for call. */
 describe('native Tally', () => {

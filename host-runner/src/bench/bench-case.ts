@@ -1,4 +1,4 @@
-import type { IoModeName } from '../../../native/lib/endpoint-io';
+import type { IoModeName } from '../../../contract/src/io-modes';
 
 /**
  * The benchmark's cases and how their figures are named in results.json. The suite records each

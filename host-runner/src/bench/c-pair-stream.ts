@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import type { StreamShape } from '../../../gadget-agent/src/stream-layout';
-import { transferCount } from '../../../gadget-agent/src/stream-layout';
-import type { IoModeName } from '../../../native/lib/endpoint-io';
-import type { StreamEndTally } from '../../../gadget-agent/src/protocol';
+import type { StreamShape } from '../../../contract/src/stream-layout';
+import { transferCount } from '../../../contract/src/stream-layout';
+import type { IoModeName } from '../../../contract/src/io-modes';
+import type { StreamEndTally } from '../../../contract/src/protocol';
 
 /**
  * One end's one-line JSON result, as the C programs print it (bench/src/bench-result.c): the

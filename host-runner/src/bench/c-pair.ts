@@ -2,12 +2,12 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { infraError } from '../cli/exit-codes';
-import { cacheRoot } from '../util/cache-dir';
-import { BuildLock } from '../util/build-lock';
+import { infraError } from '../../../contract/src/exit-codes';
+import { cacheRoot } from '../../../host-util/src/cache-dir';
+import { BuildLock } from '../../../host-util/src/build-lock';
 import { firstUntrusted } from '../util/trusted-dir';
-import { commandOutput, runCommand } from '../util/exec';
-import { ensurePackages, type Requirement } from '../util/prerequisites';
+import { commandOutput, runCommand } from '../../../host-util/src/exec';
+import { ensurePackages, type Requirement } from '../../../host-util/src/prerequisites';
 
 /** The repository root (this file is dist/host-runner/src/bench/c-pair.js). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');

@@ -1,4 +1,4 @@
-import { ExitCode, LabError } from './exit-codes';
+import { ExitCode, LabError } from '../../../contract/src/exit-codes';
 import { parseVerbArgs, verbHelp, type Verb } from './options';
 import { labVerb } from './verbs/lab-verb';
 import { kernelVerb } from './verbs/kernel-verb';

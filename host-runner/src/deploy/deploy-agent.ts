@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { launchAgent } from '../agent/agent-launch';
-import { infraError, usageError } from '../cli/exit-codes';
+import { infraError, usageError } from '../../../contract/src/exit-codes';
 import type { Target } from '../run/target';
 import { installDirOf } from '../run/target';
 import { SshTransport } from '../transport/ssh-transport';
 import { settlesWithin } from '../transport/process-lifecycle';
-import { Progress, formatDuration } from '../util/progress';
+import { Progress, formatDuration } from '../../../host-util/src/progress';
 import { deployFiles } from './deploy-files';
 import { installDirProblem } from './install-dir';
 import { prepareInstallDir } from './remote-install-dir';

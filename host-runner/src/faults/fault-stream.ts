@@ -1,7 +1,7 @@
 import type { AgentClient } from '../agent/agent-client';
-import type { StreamReport } from '../../../gadget-agent/src/protocol';
-import { transferCount, type StreamShape } from '../../../gadget-agent/src/stream-layout';
-import type { IoModeName } from '../../../native/lib/endpoint-io';
+import type { StreamReport } from '../../../contract/src/protocol';
+import { transferCount, type StreamShape } from '../../../contract/src/stream-layout';
+import type { IoModeName } from '../../../contract/src/io-modes';
 import { streamIn, streamOut, type HostStreamReport } from '../usb/usb-stream';
 import type { UsbFunctionHandle } from '../usb/usb-function-handle';
 

@@ -6,8 +6,8 @@ import type { TargetConfig } from '../config/lab-config';
 import { runOnTarget } from '../run/run-on-target';
 import { targetOf } from '../run/target';
 import { selectSuites } from '../suite-runner/suite-catalog';
-import { ExitCode } from '../cli/exit-codes';
-import { checkRunningKernel, KERNEL_CHECK_FILE } from './guest-kernel-check';
+import { ExitCode } from '../../../contract/src/exit-codes';
+import { checkRunningKernel, KERNEL_CHECK_FILE } from '../../../fixtures/kernel/src/guest-kernel-check';
 
 /** The repository root inside the VM (same path as on the host). */
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExitCode, LabError } from '../cli/exit-codes';
+import { ExitCode, LabError } from '../../../contract/src/exit-codes';
 import type { RunResults } from '../results/results';
-import { checkLabHost, runLab, type LabRunOptions } from '../../../fixtures/lab/src/lab-run';
+import { checkLabHost, runLab, type LabRunOptions } from '../lab/lab-run';
 import { kernelLabel, type KernelChoice } from '../../../fixtures/lab/src/lab-kernel';
 import { buildMatrix, failedColumn, kernelColumn, type MatrixKernel, type MatrixReport } from './matrix-report';
 import { matrixHtml } from './matrix-html';
-import { formatDuration } from '../util/progress';
+import { formatDuration } from '../../../host-util/src/progress';
 
 /** Options of a matrix run: the lab options of every run, minus the kernel and report dir. */
 export interface MatrixOptions extends Omit<LabRunOptions, 'kernel' | 'reportDir' | 'shell'> {

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GADGET_PREFIX, GADGET_ROOT } from '../../../gadget-agent/src/configfs-gadget';
-import type { KernelFeatures } from '../../../gadget-agent/src/protocol';
+import { GADGET_PREFIX, GADGET_ROOT } from '../../../contract/src/gadget-names';
+import type { KernelFeatures } from '../../../contract/src/protocol';
 import { launchAgent } from '../agent/agent-launch';
 import { KernelMonitor } from '../kernel/kernel-monitor';
-import { ExitCode, infraError } from '../cli/exit-codes';
+import { ExitCode, infraError } from '../../../contract/src/exit-codes';
 import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
 import { exitCodeOf, totalsOf, type RunResults, type TestResult } from '../results/results';
 import { writeReports } from '../results/write-reports';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { usageError } from '../cli/exit-codes';
+import { usageError } from '../../../contract/src/exit-codes';
 
 /** dist/suites/ (suites are compiled next to the runner). */
 export const SUITES_DIR = path.resolve(__dirname, '..', '..', '..', 'suites');

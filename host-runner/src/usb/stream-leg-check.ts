@@ -1,4 +1,4 @@
-import type { StreamReport } from '../../../gadget-agent/src/protocol';
+import type { StreamReport } from '../../../contract/src/protocol';
 
 /** One end's tally of a stream (what it sent, or what it received and checked). */
 export type EndTally = StreamReport['sent'];

@@ -1,9 +1,9 @@
 import * as usb from 'usb';
 import { native } from '../../../native/lib/bindings';
-import { patternTable } from '../oracle/pattern';
-import type { StreamEndTally } from '../../../gadget-agent/src/protocol';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, type StreamShape } from '../../../gadget-agent/src/stream-layout';
-import { StreamTally } from '../../../gadget-agent/src/stream-tally';
+import { patternTable } from '../../../contract/src/pattern';
+import type { StreamEndTally } from '../../../contract/src/protocol';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, type StreamShape } from '../../../contract/src/stream-layout';
+import { StreamTally } from '../../../contract/src/stream-tally';
 
 /** Options of {@link streamIn} and {@link streamOut}; the shape must equal the agent's stream. */
 export interface HostStreamOptions extends StreamShape {

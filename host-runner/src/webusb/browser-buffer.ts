@@ -1,6 +1,6 @@
 /**
  * Browser stand-in for node's global `Buffer` in the page bundle (esbuild injects it), with just
- * what the pattern oracle (oracle/pattern.ts) calls: `Buffer.from(arrayBuffer, offset, length)`
+ * what the pattern oracle (contract/src/pattern.ts) calls: `Buffer.from(arrayBuffer, offset, length)`
  * (a view, no copy), `copy` and ranged `compare`, with node's semantics. Written here rather than
  * taken from the `buffer` package because that one copies the whole target on every ranged
  * compare, which would copy the 1 MiB pattern table once per checked chunk; this compare reads

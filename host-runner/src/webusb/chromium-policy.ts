@@ -14,8 +14,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheRoot } from '../util/cache-dir';
-import { runCommand } from '../util/exec';
+import { cacheRoot } from '../../../host-util/src/cache-dir';
+import { runCommand } from '../../../host-util/src/exec';
 
 /** Debian's Chromium (Google Chrome reads /etc/opt/chrome/policies/managed instead). */
 export const CHROMIUM_POLICY_DIR = '/etc/chromium/policies/managed';
@@ -80,7 +80,7 @@ export interface PolicyInstallOptions {
   allowMount?: boolean;
   /**
    * Where install records the directories it creates, so a run killed before remove() is
-   * cleaned up by the next one. Default `<cache>/state` (util/cache-dir.ts).
+   * cleaned up by the next one. Default `<cache>/state` (host-util/src/cache-dir.ts).
    */
   stateDir?: string;
 }

@@ -6,10 +6,10 @@
  * queued by the shared transfer pipeline, and every received byte is checked by the pattern
  * oracle (StreamTally -> verifyPattern); sent bytes are made by fillPattern.
  */
-import { fillPattern } from '../oracle/pattern';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset } from '../../../gadget-agent/src/stream-layout';
-import { StreamTally } from '../../../gadget-agent/src/stream-tally';
-import { runPipeline, type PipelineHooks } from '../../../gadget-agent/src/transfer-pipeline';
+import { fillPattern } from '../../../contract/src/pattern';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset } from '../../../contract/src/stream-layout';
+import { StreamTally } from '../../../contract/src/stream-tally';
+import { runPipeline, type PipelineHooks } from '../../../contract/src/transfer-pipeline';
 import { asCodedError, codedError, openFunction, type OpenedFunction } from './webusb-function';
 import type { WebUsbStreamReport, WebUsbStreamRequest } from './webusb-request';
 

@@ -7,8 +7,8 @@
  */
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { fillPattern, verifyPattern } from '../../src/oracle/pattern';
-import { expectedLength, transferOffset, type StreamShape } from '../../../gadget-agent/src/stream-layout';
+import { fillPattern, verifyPattern } from '../../../contract/src/pattern';
+import { expectedLength, transferOffset, type StreamShape } from '../../../contract/src/stream-layout';
 import type { WebUsbStreamRequest } from '../../src/webusb/webusb-request';
 
 /** The fake device's wMaxPacketSize. */

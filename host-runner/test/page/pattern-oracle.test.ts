@@ -1,12 +1,12 @@
 /**
- * The pattern oracle (oracle/pattern.ts) and the stream tally (stream-tally.ts) as the page runs
+ * The pattern oracle (contract/src/pattern.ts) and the stream tally (stream-tally.ts) as the page runs
  * them, against the bytes and reports node computed (node-vectors.ts). In node they run on node's
  * Buffer and zlib; in Chromium (playwright-test) on the page's stand-ins.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { PATTERN_PERIOD, fillPattern, patternByte, verifyPattern } from '../../src/oracle/pattern';
+import { PATTERN_PERIOD, fillPattern, patternByte, verifyPattern } from '../../../contract/src/pattern';
 import { NODE_VECTORS } from './node-vectors';
 import { PATTERN_SEED, patternPrefix, patternSamples, runTallyCase } from './vector-cases';
 

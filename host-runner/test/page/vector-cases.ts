@@ -3,9 +3,9 @@
  * node-vectors test, with node's Buffer and zlib) and by the code under test in node and in
  * Chromium (the page tests, with the page's stand-ins there). No node API here.
  */
-import { PATTERN_PERIOD, fillPattern } from '../../src/oracle/pattern';
-import { StreamTally } from '../../../gadget-agent/src/stream-tally';
-import type { StreamEndTally } from '../../../gadget-agent/src/protocol';
+import { PATTERN_PERIOD, fillPattern } from '../../../contract/src/pattern';
+import { StreamTally } from '../../../contract/src/stream-tally';
+import type { StreamEndTally } from '../../../contract/src/protocol';
 import { hex, vectorBytes } from './vector-data';
 
 /** crc32 over vectorBytes(CRC_SEED, CRC_BYTES)[offset, offset + length), from `initial`. */

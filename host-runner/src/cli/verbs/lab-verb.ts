@@ -1,5 +1,5 @@
 import type { Verb } from '../options';
-import { runLab } from '../../../../fixtures/lab/src/lab-run';
+import { runLab } from '../../lab/lab-run';
 import { positiveInt } from './verb-args';
 import { bootArgsOf, KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ExitCode, usageError } from '../exit-codes';
+import { ExitCode, usageError } from '../../../../contract/src/exit-codes';
 import type { Verb } from '../options';
 import { positiveInt } from './verb-args';
 import { parseKernelChoice } from '../../../../fixtures/lab/src/lab-kernel';

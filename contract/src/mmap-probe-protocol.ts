@@ -6,7 +6,8 @@
  * `shutdown` and the agent's teardown.
  */
 
-import type { Protection } from '../../native/lib/bindings';
+/** A mapping's protection: PROT_READ|PROT_WRITE, PROT_READ, PROT_WRITE or PROT_NONE. */
+export type Protection = 'rw' | 'r' | 'w' | 'none';
 
 /** A FunctionFS mount the probes use: an `mmap.mount` id, or `function` (the mount of `function.create`). */
 export type ProbeMountRef = number | 'function';

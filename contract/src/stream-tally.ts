@@ -1,5 +1,5 @@
 import * as zlib from 'node:zlib';
-import { patternByte, patternTable, verifyPattern } from '../../host-runner/src/oracle/pattern';
+import { patternByte, patternTable, verifyPattern } from './pattern';
 import { expectedLength, transferOffset, type StreamShape } from './stream-layout';
 import type { StreamEndTally } from './protocol';
 

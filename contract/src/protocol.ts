@@ -3,13 +3,12 @@
  * per line. Every request gets exactly one reply with the same id. The runner imports these types,
  * so both sides agree at compile time; PROTOCOL_VERSION guards against mismatched deployments.
  */
-import type { FunctionSpec, Speed, TransferType } from '../../native/lib/descriptors';
-import type { IoModeName } from '../../native/lib/endpoint-io';
+import type { FunctionSpec, Speed, TransferType } from './function-spec';
+import type { IoModeName } from './io-modes';
 import type { StreamShape } from './stream-layout';
 import { DMABUF_METHOD_NAMES, type DmabufMethods } from './dmabuf-protocol';
 import { FAULT_METHOD_NAMES, type FaultMethods } from './fault-protocol';
-import type { MmapRaceParams, MmapRaceResult, PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState } from './mmap-probe-protocol';
-import type { Protection } from '../../native/lib/bindings';
+import type { MmapRaceParams, MmapRaceResult, PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState, Protection } from './mmap-probe-protocol';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -96,3 +96,10 @@ export function effectiveDepth(depth: number, transfers: number, slotSize: numbe
   const byBudget = slotSize > 0 ? Math.floor(maxBytesInFlight / slotSize) : depth;
   return Math.max(1, Math.min(depth, transfers, byBudget));
 }
+
+/** Most transfers in flight a stream may ask for. */
+export const MAX_DEPTH = 256;
+/** Default stream deadline (ms). */
+export const DEFAULT_STREAM_TIMEOUT_MS = 120_000;
+/** Longest stream deadline (ms): one hour. */
+export const MAX_STREAM_TIMEOUT_MS = 3_600_000;

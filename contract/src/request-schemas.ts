@@ -1,10 +1,9 @@
-import { IO_MODES } from '../../native/lib/endpoint-io';
-import { validateFunction, type FunctionSpec } from '../../native/lib/descriptors';
+import { IO_MODES } from './io-modes';
+import { validateFunction, type FunctionSpec } from './function-spec';
 import type { MethodName, Methods } from './protocol';
 import { FAULT_SIGNALS } from './fault-protocol';
 import { PEEK_VIA } from './mmap-probe-protocol';
-import { MAX_TRANSFER_SIZE, MAX_TOTAL_BYTES, MAX_ZLP_TRANSFERS, shapeProblems } from './stream-layout';
-import { MAX_DEPTH, MAX_STREAM_TIMEOUT_MS } from './stream-params';
+import { MAX_DEPTH, MAX_STREAM_TIMEOUT_MS, MAX_TRANSFER_SIZE, MAX_TOTAL_BYTES, MAX_ZLP_TRANSFERS, shapeProblems } from './stream-layout';
 import { arrayOf, bool, either, int, object, oneOf, optional, recordOf, refined, str, type Schema } from './schema';
 
 /**

@@ -12,7 +12,7 @@
  * Messages to the parent: 'waiting <ownerPid>', 'acquired', 'held', 'double <why>', 'done'.
  */
 import * as fs from 'node:fs';
-import { BuildLock } from '../src/util/build-lock';
+import { BuildLock } from '../src/build-lock';
 
 const [lockPath, marker, rounds, holdMs, slowWrites, mode] = process.argv.slice(2) as [string, string, string, string, string, string | undefined];
 
