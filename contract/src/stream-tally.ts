@@ -64,7 +64,7 @@ export class StreamTally {
 
   /** Count transfer k as sent: `data` is exactly what went out. */
   sent(data: Uint8Array): void {
-    this.crc = zlib.crc32(data, this.crc);
+    this.crc = crc32(data, this.crc);
     this.bytes += data.length;
     this.transfers++;
   }
@@ -76,7 +76,7 @@ export class StreamTally {
   received(k: number, data: Uint8Array): boolean {
     const expected = expectedLength(this.shape, k);
     const offset = transferOffset(this.shape, k);
-    this.crc = zlib.crc32(data, this.crc);
+    this.crc = crc32(data, this.crc);
     this.bytes += data.length;
     this.transfers++;
     let ok = true;
@@ -93,6 +93,15 @@ export class StreamTally {
     if (!ok) this.badTransfers++;
     return ok;
   }
+}
+
+/**
+ * zlib.crc32 of `data` continuing `crc`. Empty data leaves `crc` as it is: an empty Buffer may have
+ * no memory behind it, and zlib's crc32 of a NULL buffer is its initial value 0, so node's would
+ * reset the checksum of a stream at its first zero-length transfer.
+ */
+function crc32(data: Uint8Array, crc: number): number {
+  return data.length === 0 ? crc : zlib.crc32(data, crc);
 }
 
 function hex(b: number): string {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { native } from '../lib/bindings';
 import { fillPattern, patternTable, PATTERN_PERIOD } from '../../contract/src/pattern';
 import { StreamTally } from '../../contract/src/stream-tally';
+import { deliveredBytes, TALLY_CASES, tallyLine, tallyVectors } from '../../contract/src/golden-vectors';
 import { expectedLength, transferCount, transferOffset, type StreamShape } from '../../contract/src/stream-layout';
 
 /** The addon's Tally (what the host's node usb streams use) against stream-tally.ts, call for call. */
@@ -71,6 +72,39 @@ describe('native Tally', () => {
       mirrored.mirror(t.report());
       assert.deepEqual(mirrored.report(), js.report(), name);
     }
+  });
+
+  it('agrees with the contract\'s golden tally vectors: counts, CRC-32, first bad offset, bad transfers, fault text', () => {
+    const vectors = tallyVectors();
+    TALLY_CASES.forEach(([shape, caseSeed, deliveries], i) => {
+      const make_ = () => new (native().Tally)({ transferSize: shape.transferSize, totalBytes: shape.totalBytes, transfers: transferCount(shape), maxPacketSize: MPS, pattern: patternTable(caseSeed) });
+      const received = make_();
+      const sent = make_();
+      let refused = false;
+      for (const d of deliveries) {
+        const data = deliveredBytes(shape, caseSeed, d);
+        const slot = Buffer.alloc(Math.max(data.length, 1));
+        data.copy(slot);
+        received.received(slot, d[0], data.length);
+        // A sender knows what it wrote: the addon refuses to count a transfer of the wrong length.
+        const error = sent.sent(slot, d[0], data.length);
+        if (data.length === expectedLength(shape, d[0])) {
+          assert.equal(error, undefined);
+        } else {
+          refused = true;
+          assert.match(error ?? '', new RegExp(`^transfer ${d[0]}: wrote ${data.length} of `));
+        }
+      }
+      const [want, wantSent] = vectors[i]!.expected.split('; sent ');
+      const js = new StreamTally(shape, caseSeed);
+      js.mirror(received.report());
+      assert.equal(tallyLine(js.report(), '').split('; sent ')[0], want, vectors[i]!.input);
+      if (!refused) {
+        const sentJs = new StreamTally(shape, caseSeed);
+        sentJs.mirror(sent.report());
+        assert.equal(sentJs.checksum, wantSent, `${vectors[i]!.input}: sent`);
+      }
+    });
   });
 
   it('refuses a bad shape with a TypeError, not a crash', () => {
