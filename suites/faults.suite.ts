@@ -11,7 +11,7 @@ import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
 import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
 import { fillPattern, verifyPattern } from '../contract/src/pattern';
 import type { IoModeName } from '../contract/src/io-modes';
-import { FfsFunction } from '../gadget-agent/src/ffs-function';
+import { FfsFunction } from '../gadget-agent/src/gadget/ffs-function';
 import type { Ep0Event } from '../native/lib/ep0';
 import { native } from '../native/lib/bindings';
 

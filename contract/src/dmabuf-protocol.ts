@@ -1,5 +1,5 @@
 /**
- * Protocol types of the agent's DMABUF methods (`dmabuf.*`, see dmabuf-lab.ts): raw
+ * Protocol types of the agent's DMABUF methods (`dmabuf.*`, see gadget-agent/src/probes/dmabuf-handlers.ts): raw
  * FUNCTIONFS_DMABUF_* ioctls on the agent's own function, addressed by small integer handles, so
  * a suite can drive every error and ordering case from the host. Errors come back as the ioctl's
  * errno name (EINVAL, EPERM...), like every agent error.

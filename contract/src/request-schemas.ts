@@ -23,7 +23,7 @@ const MAX_REQUEST_TIMEOUT_MS = MAX_STREAM_TIMEOUT_MS;
 const HANDLE = int(1, Number.MAX_SAFE_INTEGER);
 /** Largest probe buffer (bytes): probe-memory.ts's MAX_PROBE_BUFFER. */
 const PROBE_BYTES = 1 << 30;
-/** Largest DMABUF buffer (bytes): dmabuf-lab.ts's bound. */
+/** Largest DMABUF buffer (bytes): gadget-agent/src/probes/dmabuf-handlers.ts's bound. */
 const DMABUF_BYTES = 64 << 20;
 /** A pid on Linux (PID_MAX_LIMIT is 2^22). */
 const PID = int(1, 2 ** 22);

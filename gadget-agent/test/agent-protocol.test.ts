@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { parseRequest } from '../src/agent-main';
+import { parseRequest } from '../src/session/agent-main';
 import { PROTOCOL_VERSION } from '../../contract/src/protocol';
-import { mountOptionString } from '../src/functionfs-mount';
-import { validateSpec } from '../src/configfs-gadget';
+import { mountOptionString } from '../src/gadget/functionfs-mount';
+import { validateSpec } from '../src/gadget/configfs-gadget';
 
 test('malformed requests become error replies with a code', () => {
   const code = (line: string) => {

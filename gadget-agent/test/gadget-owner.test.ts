@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { forgetOwner, liveOwner, processStartTime, recordedGadgets, recordOwner } from '../src/gadget-owner';
+import { forgetOwner, liveOwner, processStartTime, recordedGadgets, recordOwner } from '../src/gadget/gadget-owner';
 
 describe('gadget owner records', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-owner-'));

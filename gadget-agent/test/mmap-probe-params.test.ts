@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ProbeParams } from '../src/probe-params';
+import { ProbeParams } from '../src/probes/probe-params';
 import { METHOD_NAMES } from '../../contract/src/protocol';
 
 const badRequest = (re: RegExp) => (e: unknown) => (e as { code?: string }).code === 'BAD_REQUEST' && re.test((e as Error).message);

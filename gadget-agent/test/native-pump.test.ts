@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { fillPattern, verifyPattern } from '../../contract/src/pattern';
-import { runNativePump } from '../src/native-pump';
+import { runNativePump } from '../src/streams/native-pump';
 import { StreamTally } from '../../contract/src/stream-tally';
 import { transferCount, type StreamShape } from '../../contract/src/stream-layout';
 
@@ -155,7 +155,7 @@ describe('native pump (AIO on a FIFO)', () => {
   const blocked = (engine: 'aio' | 'copy', write: boolean, interruptOnStop: boolean) => {
     const script = `
       const fs = require('fs');
-      const { runNativePump } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'native-pump.js'))});
+      const { runNativePump } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'streams', 'native-pump.js'))});
       const fd = fs.openSync(${JSON.stringify(fifo)}, fs.constants.O_RDWR);
       if (${write}) { fs.writeSync(fd, Buffer.alloc(65536)); } // full: the next write blocks
       const shape = { transferSize: 4096, totalBytes: 65536 };

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { verifyPattern } from '../../contract/src/pattern';
-import { ProbeMemory, TMPFS_MAGIC } from '../src/probe-memory';
+import { ProbeMemory, TMPFS_MAGIC } from '../src/probes/probe-memory';
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
 

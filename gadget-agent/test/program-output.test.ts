@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ProgramOutput } from '../src/program-output';
+import { ProgramOutput } from '../src/programs/program-output';
 
 test('a line written in pieces is kept whole, per stream', () => {
   const out = new ProgramOutput();

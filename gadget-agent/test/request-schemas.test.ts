@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { answer } from '../src/agent-main';
-import { AgentSession } from '../src/agent-session';
+import { answer } from '../src/session/agent-main';
+import { AgentSession } from '../src/session/agent-session';
 import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName } from '../../contract/src/protocol';
 import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
 import { problemsOf } from '../../contract/src/schema';

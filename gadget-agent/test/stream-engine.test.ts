@@ -4,11 +4,11 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fillPattern } from '../../contract/src/pattern';
-import { AgentError } from '../src/agent-error';
-import { validateFunctionParams } from '../src/function-params';
+import { AgentError } from '../src/session/agent-error';
+import { validateFunctionParams } from '../src/gadget/function-params';
 import { PROTOCOL_VERSION } from '../../contract/src/protocol';
 import { effectiveDepth, expectedLength, receiveLength, shapeProblems, slotBytes, transferCount, transferOffset } from '../../contract/src/stream-layout';
-import { validateStreamParams } from '../src/stream-params';
+import { validateStreamParams } from '../src/streams/stream-params';
 import { StreamTally } from '../../contract/src/stream-tally';
 import { runPipeline } from '../../contract/src/transfer-pipeline';
 

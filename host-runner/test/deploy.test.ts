@@ -179,7 +179,7 @@ describe('what deploy uploads', () => {
     assert.deepEqual(pkg.dependencies, { a: '1' });
     assert.deepEqual(pkg.devDependencies, { b: '2' }, 'kept, or npm ci would find package.json and the lock out of sync');
     const files = deployFiles(REPO).map((f) => f.rel);
-    for (const f of ['package.json', 'package-lock.json', 'bin/ffs-lab-agent.js', 'dist/gadget-agent/src/agent-main.js']) assert.ok(files.includes(f), f);
+    for (const f of ['package.json', 'package-lock.json', 'bin/ffs-lab-agent.js', 'dist/gadget-agent/src/session/agent-main.js']) assert.ok(files.includes(f), f);
     assert.ok(!files.some((f) => /(^|\/)(build|node_modules)\//.test(f) || f.endsWith('.node')), 'no build outputs');
     assert.deepEqual(directoriesOf([{ rel: 'a/b/c.js', content: Buffer.alloc(0), mode: 0o644 }, { rel: 'd.js', content: Buffer.alloc(0), mode: 0o644 }]), ['a', 'a/b']);
   });
@@ -232,7 +232,7 @@ describe('ffs-lab deploy against a real sshd (slow: runs npm ci)', () => {
     assert.ok(fs.existsSync(path.join(install, 'node_modules', 'ssh2')), 'dependencies installed');
     assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'typescript')), '--omit=dev');
     assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'playwright-core')), '--omit=optional: no browser driver on the board');
-    assert.ok(fs.existsSync(path.join(install, 'dist', 'gadget-agent', 'src', 'agent-main.js')), 'dist survived npm ci (no prepare script)');
+    assert.ok(fs.existsSync(path.join(install, 'dist', 'gadget-agent', 'src', 'session', 'agent-main.js')), 'dist survived npm ci (no prepare script)');
     assert.equal(fs.statSync(path.join(install, 'bin', 'ffs-lab-agent.js')).mode & 0o111, fs.statSync(path.join(REPO, 'bin', 'ffs-lab-agent.js')).mode & 0o111);
   });
 

@@ -72,7 +72,7 @@ export interface NativeTally {
   report(): NativeTallyReport;
 }
 
-/** Options of {@link NativeBindings.StreamPump}; gadget-agent/src/native-pump.ts documents the semantics. */
+/** Options of {@link NativeBindings.StreamPump}; gadget-agent/src/streams/native-pump.ts documents the semantics. */
 export interface NativeStreamPumpOptions extends NativeStreamShape {
   fd: number;
   /** true: a source (PWRITE, IN); false: a sink (PREAD, OUT). */

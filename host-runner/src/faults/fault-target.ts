@@ -9,7 +9,7 @@ import { FaultStream, streamProblems } from './fault-stream';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const VID = 0x1d6b;
-/** Where the agent mounts FunctionFS (gadget-agent/src/functionfs-mount.ts): a mapping of a file below it is ours. */
+/** Where the agent mounts FunctionFS (gadget-agent/src/gadget/functionfs-mount.ts): a mapping of a file below it is ours. */
 const FFS_MOUNT_ROOT = '/run/ffs-lab/ffs/';
 
 /**
