@@ -23,13 +23,15 @@ const MAX_REQUEST_TIMEOUT_MS = MAX_STREAM_TIMEOUT_MS;
 const HANDLE = int(1, Number.MAX_SAFE_INTEGER);
 /** Largest probe buffer (bytes): probe-memory.ts's MAX_PROBE_BUFFER. */
 const PROBE_BYTES = 1 << 30;
-/** Largest DMABUF buffer (bytes): gadget-agent/src/probes/dmabuf-handlers.ts's bound. */
+/** Largest DMABUF buffer (bytes): udmabuf's default size_limit_mb is 64. */
 const DMABUF_BYTES = 64 << 20;
 /** A pid on Linux (PID_MAX_LIMIT is 2^22). */
 const PID = int(1, 2 ** 22);
 
 const timeout = (max = MAX_REQUEST_TIMEOUT_MS, min = 1) => int(min, max);
 const NONE = object({});
+/** Longest a fault method may keep a process stopped and running in turns (ms). */
+const MAX_FAULT_WAIT_MS = 600_000;
 
 /** A program to run, as an absolute path. */
 const PROGRAM_PATH = str({ max: 4096, pattern: /^\/./, expects: 'an absolute path (no NUL, at most 4096 characters)' });
@@ -143,11 +145,19 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'gadget.remove': NONE,
   'kernel.log': object({ kmemleakScan: optional(bool()) }),
   'kernel.messages': object({ afterSeq: optional(int(-1, Number.MAX_SAFE_INTEGER)) }),
-  'function.create': object({
-    gadget: GADGET_SPEC,
-    function: optional(FUNCTION_SPEC),
-    strings: optional(arrayOf(refined(str({ max: 126 }), (s) => (Buffer.byteLength(s) > 126 ? ['must be at most 126 bytes in UTF-8'] : [])), { max: 16 })),
-  }),
+  'function.create': refined(
+    object({
+      gadget: GADGET_SPEC,
+      function: optional(FUNCTION_SPEC),
+      strings: optional(arrayOf(refined(str({ max: 126 }), (s) => (Buffer.byteLength(s) > 126 ? ['must be at most 126 bytes in UTF-8'] : [])), { max: 16 })),
+    }),
+    // Without strings, the agent gives the gadget's product name as the one string.
+    (p) => {
+      const strings = p.strings?.length ?? 1;
+      const iString = p.function?.interfaceString ?? 1;
+      return iString > strings ? [`function.interfaceString ${iString} is past the ${strings} string(s) given`] : [];
+    },
+  ),
   'function.status': object({ waitEnabledMs: optional(timeout(MAX_REQUEST_TIMEOUT_MS, 0)) }),
   'stream.start': STREAM_START,
   'stream.status': object({ id: HANDLE }),
@@ -162,15 +172,18 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.meminfo': NONE,
   'mmap.dup': object({ fd: HANDLE }),
   'mmap.close': object({ fd: HANDLE }),
-  'mmap.buffer': object({
-    kind: oneOf(['mapping', 'anonymous'] as const),
-    fd: optional(HANDLE),
-    bytes: int(1, PROBE_BYTES),
-    private: optional(bool()),
-    offset: optional(int(0, PROBE_BYTES)),
-    tailBytes: optional(int(0, PROBE_BYTES)),
-    prot: optional(PROT),
-  }),
+  'mmap.buffer': refined(
+    object({
+      kind: oneOf(['mapping', 'anonymous'] as const),
+      fd: optional(HANDLE),
+      bytes: int(1, PROBE_BYTES),
+      private: optional(bool()),
+      offset: optional(int(0, PROBE_BYTES)),
+      tailBytes: optional(int(0, PROBE_BYTES)),
+      prot: optional(PROT),
+    }),
+    (p) => (p.kind === 'mapping' && p.fd === undefined ? ['a mapping needs fd (from mmap.open)'] : []),
+  ),
   'mmap.fill': object({ fd: HANDLE, maxChunkBytes: optional(int(1, PROBE_BYTES)) }),
   'mmap.release': object({ buffer: HANDLE }),
   'mmap.mremap': object({ buffer: HANDLE, newBytes: int(1, PROBE_BYTES) }),
@@ -190,7 +203,7 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.reset': NONE,
   shutdown: NONE,
   'dmabuf.open': object({ endpoint: int(1, 30), nonBlocking: optional(bool()) }),
-  'dmabuf.create': object({ size: int(4096, DMABUF_BYTES) }),
+  'dmabuf.create': refined(object({ size: int(4096, DMABUF_BYTES) }), (p) => (p.size % 4096 ? ['size must be a multiple of 4096 (whole pages)'] : [])),
   'dmabuf.attach': object({ handle: HANDLE, buffer: HANDLE }),
   'dmabuf.detach': object({ handle: HANDLE, buffer: HANDLE }),
   'dmabuf.transfer': object({
@@ -208,7 +221,9 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'dmabuf.probe': NONE,
   'fault.signal': object({ pid: int(2, 2 ** 22), signal: oneOf(FAULT_SIGNALS), of: optional(oneOf(['agent', 'ssh-session'] as const)) }),
   'fault.process': object({ pid: PID, threads: optional(bool()) }),
-  'fault.stopLoop': object({ pid: int(2, 2 ** 22), rounds: int(1, 100_000), stopMs: int(0, 10_000), runMs: int(0, 10_000) }),
+  'fault.stopLoop': refined(object({ pid: int(2, 2 ** 22), rounds: int(1, 100_000), stopMs: int(0, 10_000), runMs: int(0, 10_000) }), (p) =>
+    p.rounds * (p.stopMs + p.runMs) > MAX_FAULT_WAIT_MS ? [`rounds x (stopMs + runMs) must be at most ${MAX_FAULT_WAIT_MS} ms`] : [],
+  ),
   'fault.cancelStorm': object({
     mode: oneOf(['aio', 'mmap'] as const),
     depth: int(1, 256),

@@ -4,48 +4,51 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fillPattern } from '../../contract/src/pattern';
-import { AgentError } from '../src/session/agent-error';
-import { validateFunctionParams } from '../src/gadget/function-params';
+import { withFunctionDefaults } from '../src/gadget/function-params';
 import { PROTOCOL_VERSION } from '../../contract/src/protocol';
 import { effectiveDepth, expectedLength, receiveLength, shapeProblems, slotBytes, transferCount, transferOffset } from '../../contract/src/stream-layout';
-import { validateStreamParams } from '../src/streams/stream-params';
+import { withStreamDefaults } from '../src/streams/stream-params';
+import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
+import { problemsOf } from '../../contract/src/schema';
+import type { MethodName } from '../../contract/src/protocol';
 import { StreamTally } from '../../contract/src/stream-tally';
 import { runPipeline } from '../../contract/src/transfer-pipeline';
 
-const GOOD = { kind: 'source', mode: 'aio', transferSize: 512, totalBytes: 4096, depth: 8, seed: 7 };
+const GOOD = { kind: 'source', mode: 'aio', transferSize: 512, totalBytes: 4096, depth: 8, seed: 7 } as const;
 
-function badRequest(fn: () => unknown, ...fields: RegExp[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof AgentError, `not an AgentError: ${String(e)}`);
-    assert.equal(e.code, 'BAD_REQUEST');
-    for (const f of fields) assert.match(e.message, f);
-    return true;
-  });
+/** The agent answers BAD_REQUEST with these problems before any handler runs. */
+function refused(method: MethodName, params: unknown, ...fields: RegExp[]): void {
+  const problems = problemsOf(REQUEST_SCHEMAS[method], params, method);
+  assert.ok(problems, `${method} took ${JSON.stringify(params)}`);
+  for (const f of fields) assert.match(problems, f);
 }
 
-test('stream.start params: every malformed field is named in one BAD_REQUEST', () => {
-  badRequest(() => validateStreamParams(undefined), /params must be an object/);
-  badRequest(() => validateStreamParams([1]), /params must be an object/);
-  badRequest(
-    () => validateStreamParams({ kind: 'loop', mode: 'zerocopy', transferSize: -1, totalBytes: 1.5, depth: 0, seed: 2 ** 32, extra: 1 }),
+test('stream.start params: the contract\'s schema names every malformed field in one message', () => {
+  refused('stream.start', undefined, /must be an object/);
+  refused('stream.start', [1], /must be an object/);
+  refused(
+    'stream.start',
+    { kind: 'loop', mode: 'zerocopy', transferSize: -1, totalBytes: 1.5, depth: 0, seed: 2 ** 32, extra: 1 },
     /kind must be/, /mode must be/, /transferSize must be/, /totalBytes must be/, /depth must be/, /seed must be/, /unknown field 'extra'/,
   );
-  badRequest(() => validateStreamParams({ ...GOOD, transferSize: 8 << 20 }), /transferSize must be an integer 0\.\.4194304/);
-  badRequest(() => validateStreamParams({ ...GOOD, transferSize: '512' }), /must be numbers/);
-  badRequest(() => validateStreamParams({ ...GOOD, timeoutMs: 0 }), /timeoutMs/);
-  badRequest(() => validateStreamParams({ ...GOOD, kind: 'echo', endpoint: 1 }), /endpoint is not used by echo/);
+  refused('stream.start', { ...GOOD, transferSize: 8 << 20 }, /transferSize must be an integer 0\.\.4194304/);
+  refused('stream.start', { ...GOOD, transferSize: '512' }, /transferSize must be an integer/);
+  refused('stream.start', { ...GOOD, timeoutMs: 0 }, /timeoutMs/);
+  refused('stream.start', { ...GOOD, kind: 'echo', endpoint: 1 }, /endpoint is not used by echo/);
   // Zero-length-packet streams give a transfer count, not bytes.
-  badRequest(() => validateStreamParams({ ...GOOD, transferSize: 0, totalBytes: 0 }), /transfers must be/);
-  badRequest(() => validateStreamParams({ ...GOOD, transferSize: 0, totalBytes: 10, transfers: 3 }), /totalBytes must be 0/);
-  badRequest(() => validateStreamParams({ ...GOOD, transfers: 3 }), /transfers is only for/);
+  refused('stream.start', { ...GOOD, transferSize: 0, totalBytes: 0 }, /transfers must be/);
+  refused('stream.start', { ...GOOD, transferSize: 0, totalBytes: 10, transfers: 3 }, /totalBytes must be 0/);
+  refused('stream.start', { ...GOOD, transfers: 3 }, /transfers is only for/);
+  assert.equal(problemsOf(REQUEST_SCHEMAS['stream.start'], GOOD), undefined);
 });
 
 test('stream.start params: defaults are filled in', () => {
-  const p = validateStreamParams(GOOD);
+  const p = withStreamDefaults(GOOD);
   assert.equal(p.timeoutMs, 120_000);
   assert.equal(p.maxBytesInFlight, 16 << 20);
   assert.equal(p.endpoint, undefined);
-  assert.deepEqual(validateStreamParams({ ...GOOD, transferSize: 0, totalBytes: 0, transfers: 5 }).transfers, 5);
+  assert.deepEqual(withStreamDefaults({ ...GOOD, transferSize: 0, totalBytes: 0, transfers: 5 }).transfers, 5);
+  assert.equal(withStreamDefaults({ ...GOOD, timeoutMs: 5 }).timeoutMs, 5);
 });
 
 test('stream layout: lengths, receive lengths and ZLP streams follow the documented semantics', () => {
@@ -214,19 +217,20 @@ test('pipeline: stop() aborts with the given reason', async () => {
   assert.equal(out.abandoned, 0);
 });
 
-test('function.create params: gadget, descriptors and strings are checked before anything touches configfs', () => {
+test('function.create params: gadget, descriptors and strings are checked by the contract before anything touches configfs', () => {
   const gadget = { name: 'x', vendorId: 0x1d6b, productId: 0x110, manufacturer: 'm', product: 'p', serial: 's', function: 'f' };
-  const ok = validateFunctionParams({ gadget });
+  assert.equal(problemsOf(REQUEST_SCHEMAS['function.create'], { gadget }), undefined);
+  const ok = withFunctionDefaults({ gadget });
   assert.equal(ok.function.endpoints.length, 2);
   assert.deepEqual(ok.strings, ['p']);
-  badRequest(() => validateFunctionParams(null), /params must be an object/);
-  badRequest(() => validateFunctionParams({ gadget: { ...gadget, vendorId: -1 } }), /vendorId must be/);
-  badRequest(() => validateFunctionParams({ gadget, function: { endpoints: [{ number: 1, direction: 'in', type: 'bulk', maxPacket: { hs: 64 } }] } }), /high-speed bulk maxPacket must be 512/);
-  badRequest(() => validateFunctionParams({ gadget, function: { endpoints: 'ep1' } }), /non-empty array/);
-  badRequest(() => validateFunctionParams({ gadget, function: { endpoints: [null] } }), /non-empty array/);
-  badRequest(() => validateFunctionParams({ gadget, strings: [1] }), /strings must be/);
-  badRequest(() => validateFunctionParams({ gadget, strings: [] }), /interfaceString 1 is past/);
-  badRequest(() => validateFunctionParams({ gadget, functions: {} }), /unknown field 'functions'/);
+  refused('function.create', null, /must be an object/);
+  refused('function.create', { gadget: { ...gadget, vendorId: -1 } }, /vendorId must be/);
+  refused('function.create', { gadget, function: { endpoints: [{ number: 1, direction: 'in', type: 'bulk', maxPacket: { hs: 64 } }] } }, /high-speed bulk maxPacket must be 512/);
+  refused('function.create', { gadget, function: { endpoints: 'ep1' } }, /endpoints must be an array of 1\.\.30/);
+  refused('function.create', { gadget, function: { endpoints: [null] } }, /endpoints\[0\] must be an object/);
+  refused('function.create', { gadget, strings: [1] }, /strings\[0\] must be a string/);
+  refused('function.create', { gadget, strings: [] }, /interfaceString 1 is past/);
+  refused('function.create', { gadget, functions: {} }, /unknown field 'functions'/);
 });
 
 test('the real agent answers malformed stream requests with BAD_REQUEST and stream requests without a function with BAD_STATE', async () => {

@@ -6,8 +6,7 @@ import type { AgentFunction } from '../gadget/agent-function';
 import { cancelStorm } from './fault-cancel-storm';
 import { openCloseDuringTeardown } from './fault-open-close';
 import { processState, signalFaultTarget, stopLoop } from './fault-process';
-import { FAULT_SIGNALS, type FaultMethods } from '../../../contract/src/fault-protocol';
-import { ProbeParams } from '../probes/probe-params';
+import type { FaultMethods } from '../../../contract/src/fault-protocol';
 
 type Handler<M extends keyof FaultMethods> = (params: FaultMethods[M]['params']) => Promise<FaultMethods[M]['result']> | FaultMethods[M]['result'];
 
@@ -19,12 +18,9 @@ export interface FaultSession {
   removeFunction(): Promise<void>;
 }
 
-/** Longest single wait a fault method accepts (ms). */
-const MAX_WAIT_MS = 600_000;
-
 /**
- * The `fault.*` methods (fault-protocol.ts): params checked field by field (BAD_REQUEST names the
- * method and field), state checked next (BAD_STATE), then the fault. Holds no state between calls:
+ * The `fault.*` methods (contract/src/fault-protocol.ts): the state checked first (BAD_STATE),
+ * then the fault. Holds no state between calls:
  * each method releases what it made before it returns.
  */
 export class FaultHandlers {
@@ -33,32 +29,15 @@ export class FaultHandlers {
 
   constructor(private readonly session: FaultSession) {}
 
+  /** Params arrive checked against the method's schema (contract/src/request-schemas.ts); defaults are filled in here. */
   readonly handlers: { [M in keyof FaultMethods]: Handler<M> } = {
-    'fault.signal': (raw) => {
-      const p = new ProbeParams(raw, 'fault.signal');
-      return signalFaultTarget(p.int('pid', 2, 2 ** 22), p.choice('signal', FAULT_SIGNALS), p.choice('of', ['agent', 'ssh-session'] as const, 'agent'));
-    },
-    'fault.process': (raw) => {
-      const p = new ProbeParams(raw, 'fault.process');
-      return processState(p.int('pid', 1, 2 ** 22), p.flag('threads'));
-    },
-    'fault.stopLoop': (raw) => {
-      const p = new ProbeParams(raw, 'fault.stopLoop');
-      const pid = p.int('pid', 2, 2 ** 22);
-      const rounds = p.int('rounds', 1, 100_000);
-      const stopMs = p.int('stopMs', 0, 10_000);
-      const runMs = p.int('runMs', 0, 10_000);
-      if (rounds * (stopMs + runMs) > MAX_WAIT_MS) throw new AgentError('BAD_REQUEST', `fault.stopLoop: rounds x (stopMs + runMs) must be at most ${MAX_WAIT_MS} ms`);
-      return stopLoop(pid, rounds, stopMs, runMs);
-    },
-    'fault.cancelStorm': (raw) => {
-      const p = new ProbeParams(raw, 'fault.cancelStorm');
-      const mode = p.choice('mode', ['aio', 'mmap'] as const);
-      const depth = p.int('depth', 1, 256);
-      const transferSize = p.int('transferSize', 1, 4 << 20);
-      const rounds = p.int('rounds', 1, 1000);
-      const disconnect = p.choice('disconnect', ['soft', 'unbind'] as const, 'soft');
-      const enableTimeoutMs = p.int('enableTimeoutMs', 1, 120_000, 15_000);
+    'fault.signal': (p) => signalFaultTarget(p.pid, p.signal, p.of ?? 'agent'),
+    'fault.process': (p) => processState(p.pid, p.threads ?? false),
+    'fault.stopLoop': (p) => stopLoop(p.pid, p.rounds, p.stopMs, p.runMs),
+    'fault.cancelStorm': (p) => {
+      const { mode, depth, transferSize, rounds } = p;
+      const disconnect = p.disconnect ?? 'soft';
+      const enableTimeoutMs = p.enableTimeoutMs ?? 15_000;
       const fn = this.requireBoundFunction('fault.cancelStorm');
       const inIdx = fn.params.function.endpoints.findIndex((e) => e.direction === 'in');
       const outIdx = fn.params.function.endpoints.findIndex((e) => e.direction === 'out');
@@ -87,13 +66,9 @@ export class FaultHandlers {
         return { ...r, liveMappings: native().liveMappings() };
       });
     },
-    'fault.openCloseTeardown': (raw) => {
-      const p = new ProbeParams(raw, 'fault.openCloseTeardown');
-      const workers = p.int('workers', 1, 16);
-      const leadMs = p.int('leadMs', 0, 60_000);
-      const tailMs = p.int('tailMs', 0, 60_000);
-      const mmap = p.flag('mmap');
-      const dataFilesOnly = p.flag('dataFilesOnly');
+    'fault.openCloseTeardown': (p) => {
+      const { workers, leadMs, tailMs, mmap } = p;
+      const dataFilesOnly = p.dataFilesOnly ?? false;
       const fn = this.requireFunction('fault.openCloseTeardown');
       const mount = fn.gadget.mountPoint!;
       const files = fn.params.function.endpoints.map((_, i) => `ep${i + 1}`);

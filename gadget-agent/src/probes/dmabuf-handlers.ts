@@ -3,17 +3,16 @@ import { fillPattern, verifyPattern } from '../../../contract/src/pattern';
 import { native, type NativeFdWatcher } from '../../../native/lib/bindings';
 import { EndpointFile } from '../../../native/lib/endpoint-file';
 import { AgentError } from '../session/agent-error';
-import type { DmabufFenceState, DmabufLoopParams, DmabufLoopReport, DmabufOpenParams, DmabufTransferParams, DmabufVerifyParams } from '../../../contract/src/dmabuf-protocol';
+import type { DmabufFenceState, DmabufLoopReport, DmabufMethods } from '../../../contract/src/dmabuf-protocol';
+
+/** A method's params, already checked against its schema (contract/src/request-schemas.ts). */
+type Params<M extends keyof DmabufMethods> = DmabufMethods[M]['params'];
 
 const PAGE = 4096;
-/** Largest buffer the methods create (udmabuf's default size_limit_mb is 64). */
-const MAX_BUFFER = 64 << 20;
 /** How often `dmabuf.wait` reads a fence (ms). */
 const FENCE_POLL_MS = 2;
 /** Transfers whose fences are kept for `dmabuf.wait`; the oldest go first. */
 const KEEP_TRANSFERS = 1024;
-const MAX_CYCLES = 1_000_000;
-const MAX_TIMEOUT_MS = 3_600_000;
 
 /** Where endpoint file N of the agent's function is, and its direction as declared. */
 export type EndpointResolver = (n: number) => { path: string; direction: 'in' | 'out' };
@@ -47,47 +46,36 @@ export class DmabufHandlers {
 
   constructor(private readonly endpoint: EndpointResolver) {}
 
-  open(raw: unknown): { handle: number } {
-    const p = params<DmabufOpenParams>(raw, 'dmabuf.open', ['endpoint', 'nonBlocking']);
-    int(p, 'endpoint', 1, 30, 'dmabuf.open');
-    if (p.nonBlocking !== undefined && typeof p.nonBlocking !== 'boolean') throw bad('dmabuf.open: nonBlocking must be a boolean');
+  open(p: Params<'dmabuf.open'>): { handle: number } {
     const file = new EndpointFile(this.endpoint(p.endpoint).path, p.nonBlocking ?? true);
     const handle = this.nextId++;
     this.files.set(handle, file);
     return { handle };
   }
 
-  create(raw: unknown): { buffer: number } {
-    const p = params<{ size: number }>(raw, 'dmabuf.create', ['size']);
-    int(p, 'size', PAGE, MAX_BUFFER, 'dmabuf.create');
-    if (p.size % PAGE) throw bad(`dmabuf.create: size must be a multiple of ${PAGE}`);
+  create(p: Params<'dmabuf.create'>): { buffer: number } {
     const made = native().udmabufCreate(p.size);
     const buffer = this.nextId++;
     this.buffers.set(buffer, { fd: made.fd, memfd: made.memfd, data: made.buffer });
     return { buffer };
   }
 
-  attach(raw: unknown): Record<string, never> {
-    const { file, buf } = this.pair(raw, 'dmabuf.attach');
+  attach(p: Params<'dmabuf.attach'>): Record<string, never> {
+    const { file, buf } = this.pair(p, 'dmabuf.attach');
     native().dmabufAttach(file.fd, buf.fd);
     return {};
   }
 
-  detach(raw: unknown): Record<string, never> {
-    const { file, buf } = this.pair(raw, 'dmabuf.detach');
+  detach(p: Params<'dmabuf.detach'>): Record<string, never> {
+    const { file, buf } = this.pair(p, 'dmabuf.detach');
     native().dmabufDetach(file.fd, buf.fd);
     return {};
   }
 
-  transfer(raw: unknown): { transfer: number } {
-    const p = params<DmabufTransferParams>(raw, 'dmabuf.transfer', ['handle', 'buffer', 'length', 'flags', 'fill']);
-    const { file, buf } = this.pair({ handle: p.handle, buffer: p.buffer }, 'dmabuf.transfer');
-    int(p, 'length', 0, Number.MAX_SAFE_INTEGER, 'dmabuf.transfer');
-    if (p.flags !== undefined) int(p, 'flags', 0, 0xffffffff, 'dmabuf.transfer');
+  transfer(p: Params<'dmabuf.transfer'>): { transfer: number } {
+    const { file, buf } = this.pair(p, 'dmabuf.transfer');
     if (p.fill !== undefined) {
-      int(p.fill as unknown as Record<string, unknown>, 'seed', 0, 0xffffffff, 'dmabuf.transfer fill');
-      int(p.fill as unknown as Record<string, unknown>, 'offset', 0, Number.MAX_SAFE_INTEGER, 'dmabuf.transfer fill');
-      if (p.fill.length !== undefined) int(p.fill as unknown as Record<string, unknown>, 'length', 0, buf.data.byteLength, 'dmabuf.transfer fill');
+      if (p.fill.length !== undefined && p.fill.length > buf.data.byteLength) throw bad(`dmabuf.transfer: fill.length ${p.fill.length} is past buffer ${p.buffer} (${buf.data.byteLength} bytes)`);
       fillPattern(new Uint8Array(buf.data, 0, Math.min(p.fill.length ?? p.length, buf.data.byteLength)), p.fill.seed, p.fill.offset);
     }
     const started = process.hrtime.bigint();
@@ -102,9 +90,7 @@ export class DmabufHandlers {
    * Read the fence every few ms until it signals or `timeoutMs` passes (then `pending`). Without
    * a sync_file (no CONFIG_SYNC_FILE), poll the dma-buf instead: all its fences, no error.
    */
-  async wait(raw: unknown): Promise<DmabufFenceState> {
-    const p = params<{ transfer: number; timeoutMs: number }>(raw, 'dmabuf.wait', ['transfer', 'timeoutMs']);
-    int(p, 'timeoutMs', 0, MAX_TIMEOUT_MS, 'dmabuf.wait');
+  async wait(p: Params<'dmabuf.wait'>): Promise<DmabufFenceState> {
     const t = this.transfers.get(p.transfer);
     if (!t) throw bad(`dmabuf.wait: no transfer ${String(p.transfer)}`);
     const until = Date.now() + p.timeoutMs;
@@ -124,21 +110,16 @@ export class DmabufHandlers {
     return { state: 'signaled', ...(status < 0 ? { error: native().errnoName(-status) } : {}), errorKnown, elapsedMs };
   }
 
-  verify(raw: unknown): { firstBadOffset: number | null } {
-    const p = params<DmabufVerifyParams>(raw, 'dmabuf.verify', ['buffer', 'length', 'seed', 'offset', 'from']);
+  verify(p: Params<'dmabuf.verify'>): { firstBadOffset: number | null } {
     const buf = this.buffer(p.buffer, 'dmabuf.verify');
     const from = p.from ?? 0;
-    if (p.from !== undefined) int(p, 'from', 0, buf.data.byteLength, 'dmabuf.verify');
-    int(p, 'length', 0, buf.data.byteLength - from, 'dmabuf.verify');
-    int(p, 'seed', 0, 0xffffffff, 'dmabuf.verify');
-    int(p, 'offset', 0, Number.MAX_SAFE_INTEGER, 'dmabuf.verify');
-    const bad = verifyPattern(new Uint8Array(buf.data, from, p.length), p.seed, p.offset);
-    return { firstBadOffset: bad < 0 ? null : from + bad };
+    if (from + p.length > buf.data.byteLength) throw bad(`dmabuf.verify: from + length (${from + p.length}) is past buffer ${p.buffer} (${buf.data.byteLength} bytes)`);
+    const wrong = verifyPattern(new Uint8Array(buf.data, from, p.length), p.seed, p.offset);
+    return { firstBadOffset: wrong < 0 ? null : from + wrong };
   }
 
   /** Close an endpoint file as it is: the kernel dequeues its transfers and drops its attachments. */
-  close(raw: unknown): Record<string, never> {
-    const p = params<{ handle: number }>(raw, 'dmabuf.close', ['handle']);
+  close(p: Params<'dmabuf.close'>): Record<string, never> {
     const file = this.file(p.handle, 'dmabuf.close');
     file.close();
     this.files.delete(p.handle);
@@ -150,14 +131,7 @@ export class DmabufHandlers {
    * fence with libuv's poll on the dma-buf, and end the cycle at once: DETACH, or close the
    * endpoint file (reopened next cycle). OUT cycles check their bytes. Stops at the first failure.
    */
-  async loop(raw: unknown): Promise<DmabufLoopReport> {
-    const p = params<DmabufLoopParams>(raw, 'dmabuf.loop', ['endpoint', 'cycles', 'size', 'seed', 'end', 'timeoutMs']);
-    int(p, 'endpoint', 1, 30, 'dmabuf.loop');
-    int(p, 'cycles', 1, MAX_CYCLES, 'dmabuf.loop');
-    int(p, 'size', 1, MAX_BUFFER, 'dmabuf.loop');
-    int(p, 'seed', 0, 0xffffffff, 'dmabuf.loop');
-    int(p, 'timeoutMs', 1, MAX_TIMEOUT_MS, 'dmabuf.loop');
-    if (p.end !== 'detach' && p.end !== 'close') throw bad("dmabuf.loop: end must be 'detach' or 'close'");
+  async loop(p: Params<'dmabuf.loop'>): Promise<DmabufLoopReport> {
     const ep = this.endpoint(p.endpoint);
     const made = native().udmabufCreate(Math.ceil(p.size / PAGE) * PAGE);
     const view = new Uint8Array(made.buffer, 0, p.size);
@@ -229,8 +203,7 @@ export class DmabufHandlers {
     this.buffers.clear();
   }
 
-  private pair(raw: unknown, method: string): { file: EndpointFile; buf: LabBuffer } {
-    const p = params<{ handle: number; buffer: number }>(raw, method, ['handle', 'buffer']);
+  private pair(p: { handle: number; buffer: number }, method: string): { file: EndpointFile; buf: LabBuffer } {
     return { file: this.file(p.handle, method), buf: this.buffer(p.buffer, method) };
   }
 
@@ -311,15 +284,4 @@ function closeQuietly(fd: number): void {
 
 function bad(message: string): AgentError {
   return new AgentError('BAD_REQUEST', message);
-}
-
-function params<T>(raw: unknown, method: string, keys: readonly string[]): T {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad(`${method}: params must be an object`);
-  for (const k of Object.keys(raw)) if (!keys.includes(k)) throw bad(`${method}: unknown field '${k}'`);
-  return raw as T;
-}
-
-function int(p: object, key: string, min: number, max: number, method: string): void {
-  const v = (p as Record<string, unknown>)[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw bad(`${method}: ${key} must be an integer ${min}..${max}`);
 }

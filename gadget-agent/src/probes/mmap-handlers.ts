@@ -1,10 +1,8 @@
 import * as path from 'node:path';
 import { AgentError } from '../session/agent-error';
-import { MAX_PROBE_BUFFER, ProbeMemory } from './probe-memory';
+import { ProbeMemory } from './probe-memory';
 import { memInfo, ProbeMounts, probeSystemState } from './probe-mounts';
-import { ProbeParams } from './probe-params';
 import { killRaceChildren, raceMmap } from './mmap-race';
-import { PEEK_VIA } from '../../../contract/src/mmap-probe-protocol';
 import type { Methods } from '../../../contract/src/protocol';
 
 type MmapMethod = Extract<keyof Methods, `mmap.${string}`>;
@@ -15,15 +13,12 @@ export interface ProbeFunctionView {
   mountPoint(): string | undefined;
 }
 
-/** Every mapping protection, for param checks. */
-const PROTECTIONS = ['rw', 'r', 'w', 'none'] as const;
-
 /** Mount key of a probe mount in ProbeMemory. */
 const key = (ref: number | 'function') => (ref === 'function' ? 'function' : `m${ref}`);
 
 /**
- * The `mmap.*` methods (probes of the mapping, limit and zero-copy rules): their params checked, on probe mounts of their
- * own or on the function of `function.create`. Lifecycle: releaseFunction() before the function
+ * The `mmap.*` methods (probes of the mapping, limit and zero-copy rules), on probe mounts of
+ * their own or on the function of `function.create`. Lifecycle: releaseFunction() before the function
  * goes; reset() releases everything; teardown() for exit paths.
  */
 export class MmapHandlers {
@@ -32,102 +27,53 @@ export class MmapHandlers {
 
   constructor(private readonly fn: ProbeFunctionView, private readonly log: (line: string) => void) {}
 
+  /** Params arrive checked against the method's schema (contract/src/request-schemas.ts); defaults are filled in here. */
   readonly handlers: { [M in MmapMethod]: Handler<M> } = {
-    'mmap.mount': (raw) => this.mounts.create(new ProbeParams(raw, 'mmap.mount').mountOptions('mountOptions')),
-    'mmap.unmount': (raw) => {
-      const id = new ProbeParams(raw, 'mmap.unmount').int('id', 1, Number.MAX_SAFE_INTEGER);
-      this.memory.releaseMount(key(id));
-      this.mounts.remove(id);
+    'mmap.mount': (p) => this.mounts.create(p.mountOptions),
+    'mmap.unmount': (p) => {
+      this.memory.releaseMount(key(p.id));
+      this.mounts.remove(p.id);
       return {};
     },
-    'mmap.remount': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.remount');
-      return this.mounts.remount(p.int('id', 1, Number.MAX_SAFE_INTEGER), p.mountOptions('mountOptions'));
-    },
+    'mmap.remount': (p) => this.mounts.remount(p.id, p.mountOptions),
     'mmap.mounts': () => probeSystemState(),
     'mmap.meminfo': () => memInfo(),
-    'mmap.open': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.open');
-      const ref = p.mount('mount');
-      const file = p.endpointFile('file');
-      if (file === 'ep0') {
+    'mmap.open': (p) => {
+      if (p.file === 'ep0') {
         // ep0 is open once, by the mount's owner: take a dup of its descriptor.
-        if (ref === 'function') throw new AgentError('BAD_REQUEST', "mmap.open: ep0 only on probe mounts (the function's ep0 serves the host)");
-        return { fd: this.memory.adoptDup(this.mounts.ep0Fd(ref), key(ref)) };
+        if (p.mount === 'function') throw new AgentError('BAD_REQUEST', "mmap.open: ep0 only on probe mounts (the function's ep0 serves the host)");
+        return { fd: this.memory.adoptDup(this.mounts.ep0Fd(p.mount), key(p.mount)) };
       }
-      return { fd: this.memory.open(path.join(this.mountPoint(ref), file), key(ref), p.choice('access', ['rw', 'r', 'w'] as const, 'rw')) };
+      return { fd: this.memory.open(path.join(this.mountPoint(p.mount), p.file), key(p.mount), p.access ?? 'rw') };
     },
-    'mmap.dup': (raw) => ({ fd: this.memory.dup(new ProbeParams(raw, 'mmap.dup').int('fd', 1, Number.MAX_SAFE_INTEGER)) }),
-    'mmap.close': (raw) => {
-      this.memory.close(new ProbeParams(raw, 'mmap.close').int('fd', 1, Number.MAX_SAFE_INTEGER));
+    'mmap.dup': (p) => ({ fd: this.memory.dup(p.fd) }),
+    'mmap.close': (p) => {
+      this.memory.close(p.fd);
       return {};
     },
-    'mmap.buffer': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.buffer');
-      const kind = p.choice('kind', ['mapping', 'anonymous'] as const);
-      const bytes = p.int('bytes', 1, MAX_PROBE_BUFFER);
-      const prot = p.choice('prot', PROTECTIONS, 'rw');
-      if (kind === 'anonymous') return this.memory.buffer({ kind, bytes, prot });
-      return this.memory.buffer({
-        kind,
-        bytes,
-        fd: p.int('fd', 1, Number.MAX_SAFE_INTEGER),
-        private: p.flag('private'),
-        offset: p.int('offset', 0, MAX_PROBE_BUFFER, 0),
-        tailBytes: p.int('tailBytes', 0, MAX_PROBE_BUFFER, 0),
-        prot,
-      });
+    'mmap.buffer': (p) => {
+      const prot = p.prot ?? 'rw';
+      if (p.kind === 'anonymous') return this.memory.buffer({ kind: p.kind, bytes: p.bytes, prot });
+      return this.memory.buffer({ kind: p.kind, bytes: p.bytes, fd: p.fd!, private: p.private ?? false, offset: p.offset ?? 0, tailBytes: p.tailBytes ?? 0, prot });
     },
-    'mmap.protect': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.protect');
-      this.memory.protect(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.choice('prot', PROTECTIONS));
+    'mmap.protect': (p) => {
+      this.memory.protect(p.buffer, p.prot);
       return {};
     },
-    'mmap.fill': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.fill');
-      return this.memory.fill(p.int('fd', 1, Number.MAX_SAFE_INTEGER), p.int('maxChunkBytes', 1, MAX_PROBE_BUFFER, 4 << 20));
-    },
-    'mmap.release': (raw) => {
-      this.memory.release(new ProbeParams(raw, 'mmap.release').int('buffer', 1, Number.MAX_SAFE_INTEGER));
+    'mmap.fill': (p) => this.memory.fill(p.fd, p.maxChunkBytes ?? 4 << 20),
+    'mmap.release': (p) => {
+      this.memory.release(p.buffer);
       return {};
     },
-    'mmap.mremap': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.mremap');
-      return { errno: this.memory.mremap(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('newBytes', 1, MAX_PROBE_BUFFER)) };
-    },
-    'mmap.poke': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.poke');
-      this.memory.poke(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, MAX_PROBE_BUFFER), p.int('seed', 0, 0xffffffff), p.int('streamOffset', 0, Number.MAX_SAFE_INTEGER, 0));
+    'mmap.mremap': (p) => ({ errno: this.memory.mremap(p.buffer, p.newBytes) }),
+    'mmap.poke': (p) => {
+      this.memory.poke(p.buffer, p.offset, p.length, p.seed, p.streamOffset ?? 0);
       return {};
     },
-    'mmap.peek': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.peek');
-      return { base64: this.memory.peek(p.int('buffer', 1, Number.MAX_SAFE_INTEGER), p.int('offset', 0, MAX_PROBE_BUFFER), p.int('length', 0, 1 << 20), p.choice('via', PEEK_VIA, 'load'), p.directory('dir')) };
-    },
-    'mmap.submit': async (raw) => {
-      const p = new ProbeParams(raw, 'mmap.submit');
-      const io = await this.memory.submit({
-        fd: p.int('fd', 1, Number.MAX_SAFE_INTEGER),
-        buffer: p.int('buffer', 1, Number.MAX_SAFE_INTEGER),
-        offset: p.int('offset', 0, MAX_PROBE_BUFFER),
-        length: p.int('length', 0, MAX_PROBE_BUFFER),
-        direction: p.choice('direction', ['in', 'out'] as const),
-        syscall: p.choice('syscall', ['aio', 'plain'] as const),
-        settleMs: p.int('settleMs', 0, 10_000, 300),
-      });
-      return { io };
-    },
-    'mmap.wait': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.wait');
-      return this.memory.wait(p.int('io', 1, Number.MAX_SAFE_INTEGER), p.int('timeoutMs', 1, 600_000, 30_000));
-    },
-    'mmap.race': (raw) => {
-      const p = new ProbeParams(raw, 'mmap.race');
-      const ref = p.mount('mount');
-      const file = p.endpointFile('file');
-      const memoryMax = raw.memoryMaxBytes === undefined ? undefined : p.int('memoryMaxBytes', 1 << 20, MAX_PROBE_BUFFER);
-      return raceMmap(path.join(this.mountPoint(ref), file), p.int('processes', 1, 64), p.int('bytes', 1, MAX_PROBE_BUFFER), p.int('timeoutMs', 1, 600_000, 60_000), memoryMax);
-    },
+    'mmap.peek': (p) => ({ base64: this.memory.peek(p.buffer, p.offset, p.length, p.via ?? 'load', p.dir) }),
+    'mmap.submit': async (p) => ({ io: await this.memory.submit({ ...p, settleMs: p.settleMs ?? 300 }) }),
+    'mmap.wait': (p) => this.memory.wait(p.io, p.timeoutMs ?? 30_000),
+    'mmap.race': (p) => raceMmap(path.join(this.mountPoint(p.mount), p.file), p.processes, p.bytes, p.timeoutMs ?? 60_000, p.memoryMaxBytes),
     'mmap.reset': () => {
       this.reset();
       return {};

@@ -1,8 +1,8 @@
 import * as os from 'node:os';
 import { AgentError } from './agent-error';
 import { AgentFunction } from '../gadget/agent-function';
-import { validateFunctionParams } from '../gadget/function-params';
-import { optionalTimeout, streamId, validateStreamParams } from '../streams/stream-params';
+import { withFunctionDefaults } from '../gadget/function-params';
+import { withStreamDefaults } from '../streams/stream-params';
 import { ConfigfsGadget, removeStaleGadgets } from '../gadget/configfs-gadget';
 import { GadgetProgram } from '../programs/gadget-program';
 import { probeKernelFeatures } from '../probes/kernel-features';
@@ -95,7 +95,7 @@ export class AgentSession {
     'kernel.log': (p) => readKernelLog(p?.kmemleakScan === true),
     'kernel.messages': (p) => readKernelMessages(p?.afterSeq),
     'function.create': (p) => {
-      const params = validateFunctionParams(p);
+      const params = withFunctionDefaults(p);
       if (this.gadget) throw new AgentError('BAD_STATE', `a gadget exists already (${this.gadget.dir}); remove it first`);
       const fn = AgentFunction.create(params, this.log);
       this.fn = fn;
@@ -103,31 +103,16 @@ export class AgentSession {
       this.log(`function ${fn.gadget.dir} created, FunctionFS at ${fn.gadget.mountPoint}, descriptors written`);
       return fn.info();
     },
-    // Params are checked before state, so a malformed request is BAD_REQUEST in any state.
-    'function.status': (p) => {
-      const waitMs = optionalTimeout(p, 'waitEnabledMs', 'function.status', 0);
-      return this.requireFunction().status(waitMs);
-    },
+    'function.status': (p) => this.requireFunction().status(p.waitEnabledMs ?? 0),
     'stream.start': async (p) => {
       const { waitReady, ...rest } = p;
-      const params = validateStreamParams(rest);
-      const stream = this.requireFunction().startStream(params);
+      const stream = this.requireFunction().startStream(withStreamDefaults(rest));
       if (waitReady) await stream.ready;
       return { id: stream.id };
     },
-    'stream.status': (p) => {
-      const id = streamId(p, 'stream.status');
-      return this.requireFunction().stream(id).report();
-    },
-    'stream.wait': (p) => {
-      const id = streamId(p, 'stream.wait');
-      const waitMs = optionalTimeout(p, 'timeoutMs', 'stream.wait', 60_000);
-      return this.requireFunction().stream(id).wait(waitMs);
-    },
-    'stream.stop': (p) => {
-      const id = streamId(p, 'stream.stop');
-      return this.requireFunction().stream(id).stop();
-    },
+    'stream.status': (p) => this.requireFunction().stream(p.id).report(),
+    'stream.wait': (p) => this.requireFunction().stream(p.id).wait(p.timeoutMs ?? 60_000),
+    'stream.stop': (p) => this.requireFunction().stream(p.id).stop(),
     'dmabuf.open': (p) => this.dmabuf().open(p),
     'dmabuf.create': (p) => this.dmabuf().create(p),
     'dmabuf.attach': (p) => this.dmabuf().attach(p),
