@@ -112,7 +112,7 @@ const CASES: Case[] = [
  * overwrites the buffer (pattern B); the host then reads. Zero-copy: the controller reads the
  * shared pages at transfer time, so the host gets B. Copy: the kernel copied at submit, so the
  * host gets A. Each case records the path taken ("zero-copy taken", 1 or 0) and fails when it
- * differs from the spec. OUT cases check that every byte arrives on either path (the OUT path
+ * differs from docs/behaviour.md section 3. OUT cases check that every byte arrives on either path (the OUT path
  * leaves no trace outside the kernel).
  */
 describe('zero-copy: which transfers skip the copy, by the mutate-after-submit probe', function () {

@@ -1,5 +1,5 @@
 /**
- * Process exit codes shared by every ffs-lab command (DESIGN.md, "Results").
+ * Process exit codes shared by every ffs-lab command (README.md, "Exit codes").
  * CI systems read these, so they never change meaning.
  */
 export enum ExitCode {

@@ -1,5 +1,5 @@
 /**
- * Params and results of the agent's `fault.*` methods (issue 7; the races of README "Faults"): the gadget-side
+ * Params and results of the agent's `fault.*` methods (the races of README "Faults" and docs/behaviour.md section 5): the gadget-side
  * halves of the fault and race tests, run inside the agent where the timing must be tight (an
  * io_cancel storm at the instant of a soft disconnect, endpoint files opened and closed while the
  * function is torn down), and signals to another agent process (SIGKILL, a dropped SSH session,

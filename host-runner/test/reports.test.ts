@@ -12,7 +12,7 @@ const tests: TestResult[] = [
 ];
 const run: RunResults = { kernel: { release: '6.12.117-ffslab', features: { mmap: 'absent', dmabuf: 'present' } }, totals: totalsOf(tests), tests, startedAt: '2026-11-24T00:00:00.000Z', durationMs: 16 };
 
-test('totals and exit codes follow DESIGN.md', () => {
+test('totals and exit codes follow README.md, "Exit codes"', () => {
   assert.deepEqual(run.totals, { passed: 1, failed: 1, skipped: 1, errors: 1 });
   assert.equal(exitCodeOf(run.totals), 1);
   assert.equal(exitCodeOf({ passed: 0, failed: 0, skipped: 3, errors: 0 }), 4);

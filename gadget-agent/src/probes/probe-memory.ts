@@ -39,7 +39,7 @@ interface ProbeIo {
 
 /**
  * The files, buffers and transfers of the mmap probes, by handle. Mappings and transfers are made
- * exactly as the spec's cases need them (same file, dup'ed file, another open, straddling a
+ * exactly as the cases of docs/behaviour.md section 3 need them (same file, dup'ed file, another open, straddling a
  * mapping's end, anonymous memory; AIO or plain syscalls), with errors returned as errno codes.
  * Lifecycle: handles are made and released by the probe methods; releaseMount() before a mount
  * goes, releaseAll() on reset and teardown (it cancels what is in flight and waits for it).

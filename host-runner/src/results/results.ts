@@ -58,7 +58,7 @@ export function totalsOf(tests: readonly TestResult[]): Totals {
 }
 
 /**
- * Exit code of a run (DESIGN.md): 1 when anything failed or errored, 4 when everything was
+ * Exit code of a run (README.md, "Exit codes"): 1 when anything failed or errored, 4 when everything was
  * skipped, 0 otherwise. An empty run counts as an error (3): a run that tests nothing must not pass.
  */
 export function exitCodeOf(t: Totals): number {
