@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { crc32 as tableCrc32 } from './crc32';
 import { patternByte, patternTable, verifyPattern } from './pattern';
 import { expectedLength, transferOffset, type StreamShape } from './stream-layout';
 import type { StreamEndTally } from './protocol';
@@ -101,8 +102,11 @@ export class StreamTally {
  * reset the checksum of a stream at its first zero-length transfer.
  */
 function crc32(data: Uint8Array, crc: number): number {
-  return data.length === 0 ? crc : zlib.crc32(data, crc);
+  return data.length === 0 ? crc : zlibCrc32(data, crc);
 }
+
+/** zlib's, from Node 20.15 on; the table-driven one where there is none (Node 18, on boards). */
+const zlibCrc32: (data: Uint8Array, value: number) => number = typeof zlib.crc32 === 'function' ? zlib.crc32 : tableCrc32;
 
 function hex(b: number): string {
   return b.toString(16).padStart(2, '0');

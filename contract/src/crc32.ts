@@ -1,8 +1,8 @@
 /**
- * Browser stand-in for `node:zlib` in the page bundle: only `crc32`, with zlib's semantics
- * (CRC-32/ISO-HDLC, `value` = the CRC so far, result unsigned), which StreamTally uses to
- * checksum a stream. Slice-by-8 tables (about 1 GB/s in V8 on a desktop core, a fifth of zlib's).
- * browser-bundle.ts maps `node:zlib` here; node keeps zlib's.
+ * zlib's crc32 in TypeScript (CRC-32/ISO-HDLC, `value` = the CRC so far, result unsigned), for
+ * where `node:zlib` has none: the browser (host-runner/src/webusb/browser-bundle.ts maps
+ * `node:zlib` here) and Node 18, whose zlib lacks crc32 (StreamTally falls back to this).
+ * Slice-by-8 tables: about 1 GB/s in V8 on a desktop core, a fifth of zlib's.
  */
 const TABLES = makeTables();
 const T0 = TABLES.subarray(0, 256);
