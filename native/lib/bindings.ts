@@ -1,5 +1,5 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-
 import type { Protection } from '../../contract/src/mmap-probe-protocol';
 
 /** One AIO request for {@link NativeAioContext.submit}. */
@@ -180,14 +180,18 @@ export interface NativeBindings {
 
 let loaded: NativeBindings | undefined;
 
+/** The addon beside this module: where an agent bundle (ffs-lab pack-agent) keeps it. */
+const BUNDLED_ADDON = path.join(__dirname, 'ffs_native.node');
+
 /**
- * The compiled addon, loaded on first use: native/build/Release/ffs_native.node, or the file
- * FFS_LAB_NATIVE_ADDON names (the sanitizer build of `npm run test:native-sanitize`).
+ * The compiled addon, loaded on first use: the file FFS_LAB_NATIVE_ADDON names (the sanitizer
+ * build of `npm run test:native-sanitize`), else the one beside this module in an agent bundle,
+ * else native/build/Release/ffs_native.node of the checkout.
  */
 export function native(): NativeBindings {
   if (loaded) return loaded;
   if (process.platform !== 'linux') throw new Error(`ffs-lab native: FunctionFS is Linux-only (this is ${process.platform})`);
-  const file = process.env.FFS_LAB_NATIVE_ADDON || path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node');
+  const file = process.env.FFS_LAB_NATIVE_ADDON || (fs.existsSync(BUNDLED_ADDON) ? BUNDLED_ADDON : path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node'));
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a compiled addon at a path chosen at run time
     loaded = require(file) as NativeBindings;

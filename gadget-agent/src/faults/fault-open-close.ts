@@ -1,10 +1,14 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AgentError } from '../session/agent-error';
 import type { OpenCloseTeardownResult } from '../../../contract/src/fault-protocol';
 
-/** The addon's TypeScript surface in dist/, for the workers (they load the addon themselves). */
-const BINDINGS = path.resolve(__dirname, '..', '..', '..', 'native', 'lib', 'bindings.js');
+/**
+ * The addon's TypeScript surface, for the workers (they load the addon themselves): bindings.js
+ * beside the agent in a bundle (ffs-lab pack-agent), else the checkout's dist/native/lib/.
+ */
+const BINDINGS = fs.existsSync(path.join(__dirname, 'bindings.js')) ? path.join(__dirname, 'bindings.js') : path.resolve(__dirname, '..', '..', '..', 'native', 'lib', 'bindings.js');
 
 /**
  * One loop thread: opens each path in turn (O_RDWR|O_NONBLOCK), on data endpoints maps and unmaps

@@ -9,9 +9,10 @@ import { deployVerb } from './verbs/deploy-verb';
 import { compareVerb } from './verbs/compare-verb';
 import { benchVerb } from './verbs/bench-verb';
 import { matrixVerb } from './verbs/matrix-verb';
+import { packAgentVerb } from './verbs/pack-agent-verb';
 
 /** Every verb of the CLI, in help order. */
-export const VERBS: readonly Verb[] = [labVerb, matrixVerb, runVerb, deployVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, guestVerb];
+export const VERBS: readonly Verb[] = [labVerb, matrixVerb, runVerb, deployVerb, packAgentVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, guestVerb];
 
 /** Top-level help: every verb and where to find its options. */
 export function mainHelp(): string {

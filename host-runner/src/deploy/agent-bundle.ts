@@ -1,0 +1,116 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Plugin } from 'esbuild';
+import { infraError, usageError } from '../../../contract/src/exit-codes';
+import { commandOutput, runCommand } from '../../../host-util/src/exec';
+import { ensurePackages, type Requirement } from '../../../host-util/src/prerequisites';
+
+/** The repository root (this file is dist/host-runner/src/deploy/agent-bundle.js). */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+
+/** The architectures a bundle is built for, as `uname -m` names them on the board. */
+export const BUNDLE_ARCHES = ['x86_64', 'arm64', 'armhf'] as const;
+export type BundleArch = (typeof BUNDLE_ARCHES)[number];
+
+/** Each architecture's C++ compiler (Debian's cross compilers), its package and its ELF machine. */
+const TOOLCHAINS: Record<BundleArch, { cxx: string; pkg: string; elfMachine: number; elfClass: 1 | 2 }> = {
+  x86_64: { cxx: 'x86_64-linux-gnu-g++', pkg: 'g++', elfMachine: 62, elfClass: 2 },
+  arm64: { cxx: 'aarch64-linux-gnu-g++', pkg: 'g++-aarch64-linux-gnu', elfMachine: 183, elfClass: 2 },
+  armhf: { cxx: 'arm-linux-gnueabihf-g++', pkg: 'g++-arm-linux-gnueabihf', elfMachine: 40, elfClass: 1 },
+};
+
+/** The files of a bundle: the agent, the two modules it starts by path, the addon, the manifest. */
+export const BUNDLE_FILES = ['ffs-lab-agent.js', 'mmap-race-child.js', 'bindings.js', 'ffs_native.node', 'manifest.json'] as const;
+
+/** What `manifest.json` of a bundle says. */
+export interface BundleManifest {
+  name: 'ffs-lab-agent';
+  version: string;
+  arch: BundleArch;
+  /** Node.js versions the bundle runs on (N-API 8 and the JavaScript it is compiled to). */
+  node: '>=18';
+  /** File name to size (bytes) and SHA-256. */
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+/**
+ * The addon for `arch`, compiled against node-api-headers (N-API is ABI-stable: one build serves
+ * every Node.js from 18 on) with Debian's compiler for that architecture, into `out`. zlib is not
+ * linked: its symbols come from the node process, which has zlib in it on every distribution.
+ */
+export async function buildAddon(arch: BundleArch, out: string, log: (line: string) => void = () => undefined): Promise<void> {
+  const tc = TOOLCHAINS[arch];
+  const req: Requirement[] = [{ needs: tc.cxx, pkg: tc.pkg }];
+  await ensurePackages(req, `pack-agent (${arch})`, log);
+  const src = path.join(REPO_ROOT, 'native', 'src');
+  const sources = fs.readdirSync(src).filter((f) => f.endsWith('.cc')).sort().map((f) => path.join(src, f));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- node-addon-api publishes its include path from CommonJS only
+  const addonApi = require('node-addon-api') as { include_dir: string };
+  // The addon drives libuv (handles on the agent's loop), whose ABI is stable across 1.x: its headers come with node's.
+  const nodeInclude = path.resolve(process.execPath, '..', '..', 'include', 'node');
+  if (!fs.existsSync(path.join(nodeInclude, 'uv.h'))) throw usageError(`pack-agent: no libuv headers at ${nodeInclude}/uv.h (they come with Node.js's headers)`);
+  const includes = [path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include'), addonApi.include_dir, nodeInclude];
+  const args = ['-shared', '-fPIC', '-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', ...includes.map((i) => `-I${i}`), '-o', out, ...sources, '-lpthread'];
+  const r = await runCommand(tc.cxx, args);
+  if (r.code !== 0) throw infraError(`pack-agent: ${tc.cxx} failed (exit ${r.code ?? r.signal}): ${r.tail.slice(-5).join(' | ')}`);
+  checkElf(out, arch);
+}
+
+/** Refuse an addon that is not a shared object for `arch` (a wrong compiler would give one). */
+export function checkElf(file: string, arch: BundleArch): void {
+  const h = Buffer.alloc(20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, h, 0, 20, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const tc = TOOLCHAINS[arch];
+  const ok = h.readUInt32BE(0) === 0x7f454c46 && h[4] === tc.elfClass && h.readUInt16LE(16) === 3 && h.readUInt16LE(18) === tc.elfMachine;
+  if (!ok) throw infraError(`pack-agent: ${file} is not a ${arch} shared object (ELF class ${h[4]}, type ${h.readUInt16LE(16)}, machine ${h.readUInt16LE(18)})`);
+}
+
+/** `require` of package.json (the agent's version) resolves to the repository's, wherever the importer is. */
+const repoPackageJson: Plugin = {
+  name: 'ffs-lab-package-json',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)package\.json$/ }, () => ({ path: path.join(REPO_ROOT, 'package.json') }));
+  },
+};
+
+/**
+ * Build the agent bundle for `arch` into `dir` (created; must not exist or be empty): the agent
+ * and its helpers as single JavaScript files that need no node_modules, the addon, and a
+ * manifest with every file's size and SHA-256. Returns the manifest.
+ */
+export async function packAgent(arch: BundleArch, dir: string, log: (line: string) => void = () => undefined): Promise<BundleManifest> {
+  if (!(BUNDLE_ARCHES as readonly string[]).includes(arch)) throw usageError(`pack-agent: unknown architecture '${arch}' (one of ${BUNDLE_ARCHES.join(', ')})`);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw usageError(`pack-agent: ${dir} is not empty`, 'give a new directory: the bundle is exactly the files pack-agent writes');
+  fs.mkdirSync(dir, { recursive: true });
+  const esbuild = await import('esbuild');
+  const agentSrc = path.join(REPO_ROOT, 'gadget-agent', 'src');
+  const common = { bundle: true, platform: 'node' as const, target: 'node18', format: 'cjs' as const, legalComments: 'none' as const, logLevel: 'warning' as const, plugins: [repoPackageJson] };
+  log(`pack-agent: bundling the agent for Node 18+ into ${dir}`);
+  await esbuild.build({
+    ...common,
+    // agent-main starts the agent when it is the main module, as the bundle is.
+    entryPoints: [path.join(agentSrc, 'session', 'agent-main.ts')],
+    banner: { js: '#!/usr/bin/env node\n// ffs-lab gadget agent: JSON-line requests on stdin, replies on stdout (contract/src/protocol.ts).' },
+    outfile: path.join(dir, 'ffs-lab-agent.js'),
+  });
+  await esbuild.build({ ...common, entryPoints: [path.join(agentSrc, 'probes', 'mmap-race-child.ts')], outfile: path.join(dir, 'mmap-race-child.js') });
+  await esbuild.build({ ...common, entryPoints: [path.join(REPO_ROOT, 'native', 'lib', 'bindings.ts')], outfile: path.join(dir, 'bindings.js') });
+  fs.chmodSync(path.join(dir, 'ffs-lab-agent.js'), 0o755);
+  log(`pack-agent: compiling the addon for ${arch} with ${TOOLCHAINS[arch].cxx} ${(await commandOutput(TOOLCHAINS[arch].cxx, ['-dumpfullversion'])) ?? ''}`);
+  await buildAddon(arch, path.join(dir, 'ffs_native.node'), log);
+  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const files: BundleManifest['files'] = {};
+  for (const f of BUNDLE_FILES.filter((n) => n !== 'manifest.json')) {
+    const data = fs.readFileSync(path.join(dir, f));
+    files[f] = { bytes: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
+  }
+  const manifest: BundleManifest = { name: 'ffs-lab-agent', version, arch, node: '>=18', files };
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
