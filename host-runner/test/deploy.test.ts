@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { deployFiles, deployPackageJson, directoriesOf } from '../src/deploy/deploy-files';
+import { BUNDLE_FILES, packAgent } from '../src/deploy/agent-bundle';
+import { bundleArchOf, bundleDeployFiles, directoriesOf } from '../src/deploy/deploy-files';
 import { INSTALL_MARKER, INSTALL_MARKER_TEXT } from '../src/deploy/install-dir';
 import { uploadFiles } from '../src/deploy/sftp-upload';
 import { SshTransport } from '../src/transport/ssh-transport';
@@ -67,7 +68,7 @@ describe('deploy refuses install dirs that are not its own, before connecting', 
 
 /**
  * Against a real sshd, install dirs deploy did not make are refused on the target before
- * anything there is removed or written (no npm ci: these stop early).
+ * anything there is removed or written (and before a bundle is packed: these stop early).
  */
 describe('deploy checks the install dir on the target (real sshd)', () => {
   let sshd: Sshd;
@@ -78,7 +79,7 @@ describe('deploy checks the install dir on the target (real sshd)', () => {
     sshd = await startSshd();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-deploy-chk-'));
     const kh = sshd.knownHosts('known_hosts', `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
-    args = (install) => ['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', install, '--install-timeout', '60'];
+    args = (install) => ['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', install];
   });
   after(async () => {
     await sshd?.stop();
@@ -173,24 +174,34 @@ describe('deploy checks the install dir on the target (real sshd)', () => {
 });
 
 describe('what deploy uploads', () => {
-  it('package.json keeps its dependencies but only install scripts; no build outputs are uploaded', () => {
-    const pkg = JSON.parse(deployPackageJson(JSON.stringify({ name: 'x', scripts: { prepare: 'tsc', install: 'node-gyp rebuild', test: 't' }, dependencies: { a: '1' }, devDependencies: { b: '2' } })));
-    assert.deepEqual(pkg.scripts, { install: 'node-gyp rebuild' });
-    assert.deepEqual(pkg.dependencies, { a: '1' });
-    assert.deepEqual(pkg.devDependencies, { b: '2' }, 'kept, or npm ci would find package.json and the lock out of sync');
-    const files = deployFiles(REPO).map((f) => f.rel);
-    for (const f of ['package.json', 'package-lock.json', 'bin/ffs-lab-agent.js', 'dist/gadget-agent/src/session/agent-main.js']) assert.ok(files.includes(f), f);
-    assert.ok(!files.some((f) => /(^|\/)(build|node_modules)\//.test(f) || f.endsWith('.node')), 'no build outputs');
+  let dir: string;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-deploy-files-'));
+    await packAgent('x86_64', path.join(dir, 'bundle'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('the bundle\'s files, into bin/, the agent executable; a directory that is no bundle, or a file that does not match the manifest, is exit 2', () => {
+    const { manifest, files } = bundleDeployFiles(path.join(dir, 'bundle'));
+    assert.equal(manifest.arch, 'x86_64');
+    assert.deepEqual(files.map((f) => f.rel).sort(), BUNDLE_FILES.map((f) => `bin/${f}`).sort());
+    assert.equal(files.find((f) => f.rel === 'bin/ffs-lab-agent.js')!.mode, 0o755);
+    assert.deepEqual(directoriesOf(files), ['bin']);
+    assert.throws(() => bundleDeployFiles(path.join(dir, 'nothing')), (e: { exitCode?: number; message?: string }) => e.exitCode === 2 && /is not an agent bundle: manifest.json: ENOENT/.test(e.message ?? ''));
+    fs.cpSync(path.join(dir, 'bundle'), path.join(dir, 'tampered'), { recursive: true });
+    fs.appendFileSync(path.join(dir, 'tampered', 'bindings.js'), '\n// changed\n');
+    assert.throws(() => bundleDeployFiles(path.join(dir, 'tampered')), (e: { exitCode?: number; message?: string }) => e.exitCode === 2 && /bindings\.js does not match the bundle's manifest/.test(e.message ?? ''));
     assert.deepEqual(directoriesOf([{ rel: 'a/b/c.js', content: Buffer.alloc(0), mode: 0o644 }, { rel: 'd.js', content: Buffer.alloc(0), mode: 0o644 }]), ['a', 'a/b']);
+    assert.deepEqual(['x64', 'arm64', 'arm', 'ia32'].map(bundleArchOf), ['x86_64', 'arm64', 'armhf', undefined]);
   });
 });
 
 /**
- * SLOW (tens of seconds; bounded at 10 minutes): a real deploy over SSH+SFTP to an OpenSSH sshd
- * on 127.0.0.1, into a temp install dir, with a real `npm ci --omit=dev` (from the npm cache when
- * it has the packages), then the agent started from there answers hello.
+ * SLOW (about a minute): a real deploy over SSH+SFTP to an OpenSSH sshd on 127.0.0.1, into a
+ * temp install dir that an npm-based deploy had used, then the agent started from there answers
+ * hello; a second deploy takes a bundle packed beforehand.
  */
-describe('ffs-lab deploy against a real sshd (slow: runs npm ci)', () => {
+describe('ffs-lab deploy against a real sshd (slow: packs the bundle)', () => {
   let sshd: Sshd;
   let dir: string;
 
@@ -203,12 +214,18 @@ describe('ffs-lab deploy against a real sshd (slow: runs npm ci)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('uploads, installs, and the deployed agent answers hello; a second deploy works too, and writes nothing through links planted in the install', { timeout: 600_000 }, async () => {
+  it('installs only the bundle, and the deployed agent answers hello; a second deploy works too, and writes nothing through links planted in the install', { timeout: 600_000 }, async () => {
     const kh = sshd.knownHosts('known_hosts', `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
     const install = path.join(dir, 'opt', 'ffs lab'); // a space: paths go through argv, never a pasted shell string
-    const args = ['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', install, '--install-timeout', '540'];
+    // What the npm-based deploy left: deploy removes it.
+    fs.mkdirSync(path.join(install, 'node_modules', 'ssh2'), { recursive: true });
+    fs.mkdirSync(path.join(install, 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(install, 'package.json'), '{}');
+    fs.writeFileSync(path.join(install, INSTALL_MARKER), `${INSTALL_MARKER_TEXT}\n`);
+    const args = ['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', install];
     const victim = path.join(dir, 'victim');
     for (const round of [1, 2]) {
+      const extra: string[] = [];
       if (round === 2) {
         // Links planted in our install: the redeploy replaces them and writes nothing through them.
         fs.mkdirSync(victim);
@@ -216,24 +233,38 @@ describe('ffs-lab deploy against a real sshd (slow: runs npm ci)', () => {
         fs.writeFileSync(path.join(dir, 'victim.json'), 'precious');
         fs.rmSync(path.join(install, 'bin'), { recursive: true });
         fs.symlinkSync(victim, path.join(install, 'bin'));
-        fs.rmSync(path.join(install, 'package.json'));
         fs.symlinkSync(path.join(dir, 'victim.json'), path.join(install, 'package.json'));
+        await packAgent('x86_64', path.join(dir, 'packed'));
+        extra.push('--bundle', path.join(dir, 'packed'));
       }
-      const r = await cli(args);
+      const r = await cli([...args, ...extra]);
       assert.equal(r.code, 0, `round ${round}:\n${r.stderr}`);
-      assert.match(r.stderr, /deploy: uploading \d+ files/);
-      assert.match(r.stderr, /deploy: npm ci --omit=dev --omit=optional/);
+      assert.match(r.stderr, /deploy: uploading the agent bundle \(5 files, 0\.\d\d MB\)/);
+      if (round === 1) assert.match(r.stderr, /pack-agent: compiling the addon for x86_64/);
+      else assert.doesNotMatch(r.stderr, /pack-agent:/);
+      assert.doesNotMatch(r.stderr, /npm/);
       assert.match(r.stderr, new RegExp(`deploy: agent \\S+ answers on ssh://root@127\\.0\\.0\\.1:${sshd.port} \\(protocol 1, kernel ${os.release().replace(/[.+]/g, '\\$&')}`));
+      assert.deepEqual(fs.readdirSync(install).sort(), [INSTALL_MARKER, 'bin'].sort(), `round ${round}: only the bundle and the marker`);
+      assert.deepEqual(fs.readdirSync(path.join(install, 'bin')).sort(), [...BUNDLE_FILES].sort());
     }
     assert.deepEqual(snapshot(victim), { '.': 'dir', keep: 'file precious' }, 'nothing written into the planted bin link\'s target');
     assert.equal(fs.readFileSync(path.join(dir, 'victim.json'), 'utf8'), 'precious', 'nothing written through the planted package.json link');
-    assert.ok(fs.lstatSync(path.join(install, 'bin')).isDirectory() && fs.lstatSync(path.join(install, 'package.json')).isFile());
+    assert.ok(fs.lstatSync(path.join(install, 'bin')).isDirectory());
     assert.equal(fs.readFileSync(path.join(install, INSTALL_MARKER), 'utf8'), `${INSTALL_MARKER_TEXT}\n`);
-    assert.ok(fs.existsSync(path.join(install, 'node_modules', 'ssh2')), 'dependencies installed');
-    assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'typescript')), '--omit=dev');
-    assert.ok(!fs.existsSync(path.join(install, 'node_modules', 'playwright-core')), '--omit=optional: no browser driver on the board');
-    assert.ok(fs.existsSync(path.join(install, 'dist', 'gadget-agent', 'src', 'session', 'agent-main.js')), 'dist survived npm ci (no prepare script)');
-    assert.equal(fs.statSync(path.join(install, 'bin', 'ffs-lab-agent.js')).mode & 0o111, fs.statSync(path.join(REPO, 'bin', 'ffs-lab-agent.js')).mode & 0o111);
+    assert.equal(fs.statSync(path.join(install, 'bin', 'ffs-lab-agent.js')).mode & 0o111, 0o111);
+  });
+
+  it('a bundle for another architecture is refused before anything on the target changes (exit 2)', { timeout: 120_000 }, async () => {
+    const kh = sshd.knownHosts('known_hosts2', `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
+    const other = path.join(dir, 'arm64-bundle');
+    fs.cpSync(path.join(dir, 'packed'), other, { recursive: true });
+    const m = JSON.parse(fs.readFileSync(path.join(other, 'manifest.json'), 'utf8')) as { arch: string };
+    fs.writeFileSync(path.join(other, 'manifest.json'), JSON.stringify({ ...m, arch: 'arm64' }));
+    const install = path.join(dir, 'other-install');
+    const r = await cli(['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', install, '--bundle', other]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /the bundle .* is for arm64, and ssh:\/\/root@127\.0\.0\.1:\d+ is x86_64/);
+    assert.ok(!fs.existsSync(install), 'nothing made on the target');
   });
 
   it('deploy to a local target is a usage error', async () => {

@@ -1,19 +1,17 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { launchAgent } from '../agent/agent-launch';
 import { infraError, usageError } from '../../../contract/src/exit-codes';
 import type { Target } from '../run/target';
 import { installDirOf } from '../run/target';
 import { SshTransport } from '../transport/ssh-transport';
-import { settlesWithin } from '../transport/process-lifecycle';
 import { Progress, formatDuration } from '../../../host-util/src/progress';
-import { deployFiles } from './deploy-files';
+import { BUNDLE_ARCHES, packAgent } from './agent-bundle';
+import { bundleArchOf, bundleDeployFiles } from './deploy-files';
 import { installDirProblem } from './install-dir';
-import { prepareInstallDir } from './remote-install-dir';
+import { checkInstallDir } from './remote-install-dir';
 import { uploadFiles } from './sftp-upload';
-
-/** This checkout (the file is dist/host-runner/src/deploy/deploy-agent.js). */
-const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 
 /** Options of {@link deployAgent}. */
 export interface DeployOptions {
@@ -23,50 +21,63 @@ export interface DeployOptions {
    * pass {@link installDirProblem}, and on the target be new, empty, or marked by an earlier deploy.
    */
   installDir?: string;
-  /** Limit for `npm ci` on the target: ms. Default 900000 (building an addon on a small board takes minutes). */
-  installTimeoutMs?: number;
+  /** An agent bundle made by `ffs-lab pack-agent` for the target's architecture. Default: pack one now. */
+  bundle?: string;
   /** Progress lines. Default stderr. */
   log?: (line: string) => void;
-  /** The checkout to deploy. Default this one. */
-  repo?: string;
 }
 
-/** Node.js major version the agent needs (package.json engines). */
-const MIN_NODE_MAJOR = 20;
+/** Node.js major version the agent needs (the bundle is compiled for it). */
+const MIN_NODE_MAJOR = 18;
 
 /**
- * `ffs-lab deploy`: put the agent on an ssh target that has Node.js. Uploads package.json,
- * package-lock.json, bin/, dist/ and native/ sources with SFTP, runs `npm ci --omit=dev --omit=optional` there
- * (which builds native code for the target's architecture), then starts the agent and checks
- * that it answers `hello`. Returns the exit code (0); failures are LabErrors (2 usage, 3 target).
+ * `ffs-lab deploy`: put the agent on an ssh target that has Node.js. Asks the target's Node
+ * version and architecture, packs the agent bundle for it (or takes `bundle`), uploads its files
+ * into the install dir's bin/ with SFTP, then starts the agent and checks that it answers
+ * `hello`. Nothing is built or fetched on the target. Returns the exit code (0); failures are
+ * LabErrors (2 usage, 3 target).
  */
 export async function deployAgent(o: DeployOptions): Promise<number> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const t = o.target;
-  if (t.config.transport.type !== 'ssh') throw usageError(`deploy needs an ssh target; '${t.name}' is ${t.config.transport.type} (on this machine, run npm ci in the checkout)`);
+  if (t.config.transport.type !== 'ssh') throw usageError(`deploy needs an ssh target; '${t.name}' is ${t.config.transport.type} (on this machine the checkout's agent runs as it is)`);
   const dir = o.installDir ?? installDirOf(t.config);
   const problem = installDirProblem(dir);
-  if (problem) throw usageError(`install dir ${JSON.stringify(dir)} is refused: ${problem}`, 'deploy replaces bin/, dist/ and native/ there: give it a directory of its own, e.g. /opt/ffs-lab');
+  if (problem) throw usageError(`install dir ${JSON.stringify(dir)} is refused: ${problem}`, 'deploy replaces bin/ there: give it a directory of its own, e.g. /opt/ffs-lab');
+  const given = o.bundle ? bundleDeployFiles(o.bundle) : undefined;
   const node = t.config.agent?.command?.[0] ?? t.config.agent?.node ?? 'node';
   const started = Date.now();
-  const files = deployFiles(o.repo ?? REPO);
 
   const transport = t.makeTransport() as SshTransport;
   log(`deploy: connecting to ${t.description}`);
   await transport.connect();
+  let packed: string | undefined;
   try {
     const v = await transport.exec([node, '-p', 'process.versions.node + " " + process.arch'], { timeoutMs: t.commandTimeoutMs });
     if (v.code === 127) throw infraError(`'${node}' not found on ${t.description}: install Node.js >= ${MIN_NODE_MAJOR} there (or set agent.node)`);
     if (v.code !== 0) throw infraError(`'${node} -p' failed on ${t.description} (exit ${v.code ?? v.signal}): ${lastLine(v.stderr)}`);
-    const [version, arch] = v.stdout.trim().split(' ');
+    const [version, nodeArch] = v.stdout.trim().split(' ');
     if (Number(version?.split('.')[0]) < MIN_NODE_MAJOR) throw infraError(`Node.js ${version} on ${t.description} is too old: the agent needs >= ${MIN_NODE_MAJOR}`);
+    const arch = bundleArchOf(nodeArch ?? '');
+    if (!arch) throw infraError(`no agent bundle for ${t.description}'s architecture (node's process.arch is ${nodeArch}): pack-agent builds ${BUNDLE_ARCHES.join(', ')}`);
     log(`deploy: target has Node.js ${version} (${arch}); installing into ${dir}`);
 
-    // Old trees go first, so files removed from the project do not linger; node_modules stays (npm ci replaces it).
-    await prepareInstallDir(transport, dir, t.commandTimeoutMs);
+    const prepareInstallDir = await checkInstallDir(transport, dir, t.commandTimeoutMs);
+    let bundle = given;
+    if (!bundle) {
+      packed = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-lab-bundle-'));
+      await packAgent(arch, path.join(packed, 'bundle'), log);
+      bundle = bundleDeployFiles(path.join(packed, 'bundle'));
+    } else if (bundle.manifest.arch !== arch) {
+      throw usageError(`the bundle ${o.bundle} is for ${bundle.manifest.arch}, and ${t.description} is ${arch}`, `pack one with ffs-lab pack-agent --arch ${arch}`);
+    }
 
+    // The old install goes first (bin/, and what an npm-based deploy left), so nothing lingers.
+    await prepareInstallDir();
+
+    const { files } = bundle;
     const bytes = files.reduce((n, f) => n + f.content.length, 0);
-    log(`deploy: uploading ${files.length} files (${(bytes / 1e6).toFixed(1)} MB) over SFTP`);
+    log(`deploy: uploading the agent bundle (${files.length} files, ${(bytes / 1e6).toFixed(2)} MB) over SFTP`);
     const progress = new Progress(process.stderr, 2_000);
     const sftp = await transport.sftp();
     try {
@@ -76,41 +87,15 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
     }
     progress.done(`deploy: uploaded ${files.length} files`);
 
-    log(`deploy: npm ci --omit=dev --omit=optional in ${dir} (builds native code on the target; may take minutes)`);
-    await npmCi(transport, dir, o.installTimeoutMs ?? 900_000, log);
-
     const h = await launchAgent(() => t.makeTransport(), { argv: t.config.agent?.command ?? [node, path.posix.join(dir, 'bin', 'ffs-lab-agent.js')], targetName: t.name, timeoutMs: t.commandTimeoutMs });
     const hello = h.agent.hello!;
     await h.close();
     log(`deploy: agent ${hello.agentVersion} answers on ${t.description} (protocol ${hello.protocol}, kernel ${hello.kernelRelease}, UDCs: ${hello.udcs.join(', ') || 'none'}) after ${formatDuration((Date.now() - started) / 1000)}`);
     return 0;
   } finally {
+    if (packed) fs.rmSync(packed, { recursive: true, force: true });
     await transport.close();
   }
-}
-
-/** Run npm ci in `dir`, forwarding its output as progress lines; bounded by `timeoutMs`. */
-async function npmCi(transport: SshTransport, dir: string, timeoutMs: number, log: (line: string) => void): Promise<void> {
-  // --prefer-offline: a board re-deployed nightly gets its packages from its npm cache.
-  const proc = await transport.spawn(['sh', '-c', 'cd -- "$1" && exec npm ci --omit=dev --omit=optional --no-audit --no-fund --prefer-offline', 'sh', dir]);
-  proc.stdin.end();
-  const tail: string[] = [];
-  for (const s of [proc.stdout, proc.stderr]) {
-    readline.createInterface({ input: s, crlfDelay: Infinity }).on('line', (l) => {
-      if (!l.trim()) return;
-      tail.push(l);
-      if (tail.length > 5) tail.shift();
-      log(`  npm: ${l}`);
-    });
-  }
-  if (!(await settlesWithin(proc.exited, timeoutMs))) {
-    proc.kill('TERM');
-    await settlesWithin(proc.exited, 10_000);
-    throw infraError(`npm ci did not finish within ${timeoutMs / 1000} s on ${transport.description}; it was killed`, 'raise --install-timeout (building native code on a small board is slow)');
-  }
-  const e = await proc.exited;
-  if (e.code === 127) throw infraError(`npm not found on ${transport.description}: install npm (it comes with Node.js) there`);
-  if (e.code !== 0) throw infraError(`npm ci failed on ${transport.description} (exit ${e.code ?? e.signal}): ${tail.slice(-1)[0] ?? 'no output'}`);
 }
 
 function lastLine(s: string): string {

@@ -1,58 +1,53 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { usageError } from '../../../contract/src/exit-codes';
+import { BUNDLE_ARCHES, BUNDLE_FILES, type BundleArch, type BundleManifest } from './agent-bundle';
 
 /** One file to put on the target. */
 export interface DeployFile {
   /** Path relative to the install dir, `/`-separated. */
   rel: string;
   content: Buffer;
-  /** Permission bits (executables keep their x bits). */
+  /** Permission bits (the agent keeps its x bits). */
   mode: number;
 }
 
-/** Top-level directories the agent needs; native/ (the addon's sources) may not exist yet. */
-const TREES = ['bin', 'dist', 'native'];
-/** Build outputs and caches never uploaded: the target builds its own (it is often arm64). */
-const SKIP_DIRS = new Set(['build', 'node_modules', '.git', 'prebuilds']);
-const SKIP_FILES = /\.(node|o|a|so)$/;
-/** The only lifecycle scripts that run on the target: those that build native code. */
-const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'];
-
 /**
- * What `ffs-lab deploy` uploads from a checkout: package.json (install scripts only),
- * package-lock.json, bin/, dist/, and native/ without build outputs. Throws when the checkout is
- * not built (no dist/).
+ * What `ffs-lab deploy` uploads: the files of an agent bundle (ffs-lab pack-agent) into the
+ * install dir's bin/, where the runner starts `bin/ffs-lab-agent.js`. Refuses (exit 2) a
+ * directory that is not a bundle, or one whose files do not match its manifest.
  */
-export function deployFiles(repo: string): DeployFile[] {
-  if (!fs.existsSync(path.join(repo, 'dist'))) throw new Error(`${repo} is not built (no dist/): run npm run build first`);
-  const files: DeployFile[] = [
-    { rel: 'package.json', content: Buffer.from(deployPackageJson(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'))), mode: 0o644 },
-    { rel: 'package-lock.json', content: fs.readFileSync(path.join(repo, 'package-lock.json')), mode: 0o644 },
-  ];
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(repo, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const r = `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) walk(r);
-      } else if (e.isFile() && !SKIP_FILES.test(e.name)) {
-        const abs = path.join(repo, r);
-        files.push({ rel: r, content: fs.readFileSync(abs), mode: fs.statSync(abs).mode & 0o777 });
-      }
+export function bundleDeployFiles(bundleDir: string): { manifest: BundleManifest; files: DeployFile[] } {
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(path.join(bundleDir, f));
+    } catch (e) {
+      throw usageError(`${bundleDir} is not an agent bundle: ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'make one with ffs-lab pack-agent --arch ARCH --out DIR');
     }
   };
-  for (const t of TREES) if (fs.existsSync(path.join(repo, t))) walk(t);
-  return files;
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(read('manifest.json').toString('utf8')) as BundleManifest;
+  } catch (e) {
+    if ((e as { exitCode?: number }).exitCode !== undefined) throw e;
+    throw usageError(`${bundleDir}/manifest.json is not JSON: ${(e as Error).message}`);
+  }
+  if (manifest.name !== 'ffs-lab-agent' || !(BUNDLE_ARCHES as readonly string[]).includes(manifest.arch)) throw usageError(`${bundleDir}/manifest.json is not an ffs-lab agent bundle's`);
+  const files = BUNDLE_FILES.map((f) => ({ rel: `bin/${f}`, content: read(f), mode: f === 'ffs-lab-agent.js' ? 0o755 : 0o644 }));
+  for (const f of files) {
+    const name = path.posix.basename(f.rel);
+    const want = manifest.files[name];
+    if (name !== 'manifest.json' && (!want || want.bytes !== f.content.length || crypto.createHash('sha256').update(f.content).digest('hex') !== want.sha256)) {
+      throw usageError(`${bundleDir}/${name} does not match the bundle's manifest: pack it again`);
+    }
+  }
+  return { manifest, files };
 }
 
-/**
- * package.json as deployed: the same dependencies (so `npm ci` accepts the lock file), but only
- * the install scripts. `prepare` would rebuild dist/ with TypeScript, which `--omit=dev` does not
- * install, and would delete the dist/ we uploaded.
- */
-export function deployPackageJson(text: string): string {
-  const pkg = JSON.parse(text) as { scripts?: Record<string, string> };
-  const scripts = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([k]) => INSTALL_SCRIPTS.includes(k)));
-  return `${JSON.stringify({ ...pkg, scripts }, null, 2)}\n`;
+/** The bundle architecture for a target's `process.arch`, or undefined when there is none. */
+export function bundleArchOf(nodeArch: string): BundleArch | undefined {
+  return ({ x64: 'x86_64', arm64: 'arm64', arm: 'armhf' } as Record<string, BundleArch>)[nodeArch];
 }
 
 /** Every directory the files need, parents first. */

@@ -13,8 +13,9 @@ import { INSTALL_MARKER, INSTALL_MARKER_TEXT, installDirProblem } from './instal
  *   between), so nothing is removed;
  * - `missing` (probe only), `empty`, `ours`: may be used. In `prep` mode, after the same checks, it
  *   creates the dir, (re)writes the marker with noclobber after removing the old one, removes
- *   bin/, dist/ and native/ (rm -rf never follows links: a planted `bin -> /x` loses only the
- *   link), and removes links planted in place of the files deploy writes, then prints `prepared`.
+ *   bin/ and what the npm-based deploys before the agent bundle left (dist/, native/,
+ *   node_modules/, package.json, package-lock.json; rm -rf never follows links: a planted
+ *   `bin -> /x` loses only the link), then prints `prepared`.
  */
 export const INSTALL_DIR_SCRIPT = `
 mode=$1 dir=$2 marker=$3 text=$4 seen=$5
@@ -41,19 +42,17 @@ if [ "$mode" = probe ]; then echo "$state $here"; exit 0; fi
 if [ -z "$created" ] && [ "$here" != "$seen" ]; then echo "moved $here"; exit 0; fi
 rm -f -- "$marker" || exit 1
 (set -C && printf '%s\\n' "$text" > "$marker") || exit 1
-rm -rf -- bin dist native || exit 1
-for e in package.json package-lock.json node_modules; do
-  if [ -L "$e" ]; then rm -f -- "$e" || exit 1; fi
-done
+rm -rf -- bin dist native node_modules package.json package-lock.json || exit 1
 echo "prepared $(pwd -P)"
 `;
 
 /**
- * Make `dir` on the target ready for an upload, or refuse it (exit 2) before anything there is
- * removed: it must be new, empty, or marked as ours, must not be a symbolic link, and its
- * physical path (after the parents' links) must pass the same rule as the path given.
+ * Check `dir` on the target, or refuse it (exit 2) before anything there is removed: it must be
+ * new, empty, or marked as ours, must not be a symbolic link, and its physical path (after the
+ * parents' links) must pass the same rule as the path given. Resolves with the step that makes
+ * it ready for an upload (removing the old install), to run once there is something to upload.
  */
-export async function prepareInstallDir(transport: Transport, dir: string, timeoutMs: number): Promise<void> {
+export async function checkInstallDir(transport: Transport, dir: string, timeoutMs: number): Promise<() => Promise<void>> {
   const where = `${dir} on ${transport.description}`;
   const run = async (mode: 'probe' | 'prep', seen = '') => {
     const r = await transport.exec(['sh', '-c', INSTALL_DIR_SCRIPT, 'sh', mode, dir, INSTALL_MARKER, INSTALL_MARKER_TEXT, seen], { timeoutMs });
@@ -92,5 +91,5 @@ export async function prepareInstallDir(transport: Transport, dir: string, timeo
   const probe = await run('probe');
   check(probe);
   // prep removes only if the dir still leads where the probe saw it.
-  check(await run('prep', probe.physical ?? ''));
+  return async () => check(await run('prep', probe.physical ?? ''));
 }
