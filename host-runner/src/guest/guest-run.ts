@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { SANITIZER_VARIANTS } from '../../../fixtures/kernel/src/kernel-variant';
 import type { GuestJob } from '../../../fixtures/lab/src/guest-job';
 import type { TargetConfig } from '../config/lab-config';
+import { deployAgent } from '../deploy/deploy-agent';
 import { runOnTarget } from '../run/run-on-target';
 import { targetOf } from '../run/target';
 import { selectSuites } from '../suite-runner/suite-catalog';
@@ -12,11 +13,15 @@ import { checkRunningKernel, KERNEL_CHECK_FILE } from '../../../fixtures/kernel/
 /** The repository root inside the VM (same path as on the host). */
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 
+/** Where `lab --agent-bundle` deploys the agent in the VM (tmpfs, like a board's fresh install dir). */
+export const BUNDLE_INSTALL_DIR = '/tmp/ffs-lab-agent';
+
 /**
  * The lab's target, as a lab config would describe it: ssh://root@127.0.0.1 with the key and
- * known_hosts init made for this boot (host key verified), and this checkout's agent.
+ * known_hosts init made for this boot (host key verified), and this checkout's agent, or with
+ * `--agent-bundle` the bundle deployed into {@link BUNDLE_INSTALL_DIR}.
  */
-export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'directIoDir'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
+export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'directIoDir' | 'agentBundle'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
   // --cpu-prof: node writes each agent's profile when it exits (the agent exits normally on shutdown).
   const prof = job.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${job.cpuProfDir}`] : [];
   return {
@@ -33,7 +38,7 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'd
       // the default.
       ...(job.kernel && SANITIZER_VARIANTS.includes(job.kernel.variant) ? { commandTimeoutMs: 240_000 } : {}),
     },
-    agent: { command: [process.execPath, ...prof, path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
+    agent: { command: [process.execPath, ...prof, job.agentBundle ? path.join(BUNDLE_INSTALL_DIR, 'bin', 'ffs-lab-agent.js') : path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
     udc: 'dummy_udc.0',
     ...(job.directIoDir ? { directIoDir: job.directIoDir } : {}),
   };
@@ -55,8 +60,13 @@ export async function runGuestJob(jobFile: string): Promise<number> {
     fs.writeFileSync(path.join(job.reportDir, KERNEL_CHECK_FILE), check.lacking.join('\n') + '\n');
     return ExitCode.Usage;
   }
+  const target = targetOf(labTargetConfig(job));
+  if (job.agentBundle) {
+    // As to a board: nothing of the checkout's agent is used past this point.
+    await deployAgent({ target, installDir: BUNDLE_INSTALL_DIR, bundle: job.agentBundle });
+  }
   return runOnTarget({
-    target: targetOf(labTargetConfig(job)),
+    target,
     suites: selectSuites(job.suites),
     ...(job.grep ? { grep: job.grep } : {}),
     reportDir: job.reportDir,

@@ -19,6 +19,7 @@ export const labVerb: Verb = {
     { name: 'shell', type: 'boolean', description: 'boot to an interactive shell on the serial console instead of running suites' },
     { name: 'verbose', type: 'boolean', description: 'show kernel messages on the console' },
     { name: 'cpu-prof', type: 'boolean', description: 'write V8 CPU profiles of the runner and of every agent into <report dir>/cpu-prof/' },
+    { name: 'agent-bundle', type: 'boolean', description: 'deploy the agent into the VM as a board gets it (ffs-lab deploy of the pack-agent bundle, to the VM\'s sshd) and run the suites against that agent' },
     { name: 'kernel-append', type: 'string', metavar: 'ARGS', description: 'more kernel command line arguments, space-separated (e.g. swiotlb=force with --kernel dma-debug)' },
   ],
   details: `The kernel is built on first use (about 5 minutes on 2 cores) and cached by a hash of its
@@ -42,6 +43,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
       shell: Boolean(args.values.shell),
       verbose: Boolean(args.values.verbose),
       cpuProf: Boolean(args.values['cpu-prof']),
+      agentBundle: Boolean(args.values['agent-bundle']),
       ...(typeof args.values['kernel-append'] === 'string' ? { bootArgs: bootArgsOf(args.values['kernel-append'] as string) } : {}),
     });
   },
