@@ -24,6 +24,8 @@ if [ ! -x "$dir/usr/bin/node" ]; then
   mkdir -p "$(dirname "$dir")"
   rm -rf "$dir"
   mv "$tmp/root" "$dir"
+  rm -rf "$tmp"
+  trap - EXIT
 fi
 export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if ! version=$("$dir/usr/bin/node" --version 2>&1); then

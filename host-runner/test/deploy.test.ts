@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUNDLE_FILES, packAgent } from '../src/deploy/agent-bundle';
+import { BUNDLE_FILES, packAgent, type BundleManifest } from '../src/deploy/agent-bundle';
 import { bundleArchOf, bundleDeployFiles, directoriesOf } from '../src/deploy/deploy-files';
 import { INSTALL_MARKER, INSTALL_MARKER_TEXT } from '../src/deploy/install-dir';
 import { uploadFiles } from '../src/deploy/sftp-upload';
@@ -252,6 +253,22 @@ describe('ffs-lab deploy against a real sshd (slow: packs the bundle)', () => {
     assert.ok(fs.lstatSync(path.join(install, 'bin')).isDirectory());
     assert.equal(fs.readFileSync(path.join(install, INSTALL_MARKER), 'utf8'), `${INSTALL_MARKER_TEXT}\n`);
     assert.equal(fs.statSync(path.join(install, 'bin', 'ffs-lab-agent.js')).mode & 0o111, 0o111);
+  });
+
+  it('an addon the board cannot load fails the deploy (exit 3), though the agent answers hello', { timeout: 120_000 }, async () => {
+    const kh = sshd.knownHosts('known_hosts3', `[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine}\n`);
+    const broken = path.join(dir, 'broken-bundle');
+    fs.cpSync(path.join(dir, 'packed'), broken, { recursive: true });
+    // A shared object for another machine, with a manifest that matches it: only loading it tells.
+    const junk = Buffer.concat([fs.readFileSync(path.join(broken, 'ffs_native.node')).subarray(0, 64), Buffer.alloc(4096)]);
+    junk.writeUInt16LE(183, 18);
+    fs.writeFileSync(path.join(broken, 'ffs_native.node'), junk);
+    const m = JSON.parse(fs.readFileSync(path.join(broken, 'manifest.json'), 'utf8')) as BundleManifest;
+    m.files['ffs_native.node'] = { bytes: junk.length, sha256: crypto.createHash('sha256').update(junk).digest('hex') };
+    fs.writeFileSync(path.join(broken, 'manifest.json'), JSON.stringify(m));
+    const r = await cli(['deploy', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey, '--known-hosts', kh, '--install-dir', path.join(dir, 'broken-install'), '--bundle', broken]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /the agent answers on ssh:\/\/root@127\.0\.0\.1:\d+, but its addon does not work there: /);
   });
 
   it('a bundle for another architecture is refused before anything on the target changes (exit 2)', { timeout: 120_000 }, async () => {

@@ -50,7 +50,7 @@ async function diagnoseMissingAgent(transport: Transport, launch: AgentLaunch): 
   if (r.stdout.includes('no-program')) {
     return infraError(
       `cannot start the agent on ${transport.description}: '${program}' not found there`,
-      program === 'node' || program!.endsWith('/node') ? `install Node.js >= 20 on the target (or set agent.node), then ${deploy}` : `check agent.command in the lab config, or ${deploy}`,
+      program === 'node' || program!.endsWith('/node') ? `install Node.js >= 18.15 on the target (or set agent.node), then ${deploy}` : `check agent.command in the lab config, or ${deploy}`,
     );
   }
   if (r.stdout.includes('no-script')) {

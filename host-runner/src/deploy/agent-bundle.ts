@@ -13,11 +13,11 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 export const BUNDLE_ARCHES = ['x86_64', 'arm64', 'armhf'] as const;
 export type BundleArch = (typeof BUNDLE_ARCHES)[number];
 
-/** Each architecture's C++ compiler (Debian's cross compilers), its package and its ELF machine. */
+/** Each architecture's C++ compiler (Debian's cross compilers; g++ itself on that architecture), its package and its ELF machine. */
 const TOOLCHAINS: Record<BundleArch, { cxx: string; pkg: string; elfMachine: number; elfClass: 1 | 2 }> = {
-  x86_64: { cxx: 'x86_64-linux-gnu-g++', pkg: 'g++', elfMachine: 62, elfClass: 2 },
-  arm64: { cxx: 'aarch64-linux-gnu-g++', pkg: 'g++-aarch64-linux-gnu', elfMachine: 183, elfClass: 2 },
-  armhf: { cxx: 'arm-linux-gnueabihf-g++', pkg: 'g++-arm-linux-gnueabihf', elfMachine: 40, elfClass: 1 },
+  x86_64: { cxx: 'x86_64-linux-gnu-g++', pkg: process.arch === 'x64' ? 'g++' : 'g++-x86-64-linux-gnu', elfMachine: 62, elfClass: 2 },
+  arm64: { cxx: 'aarch64-linux-gnu-g++', pkg: process.arch === 'arm64' ? 'g++' : 'g++-aarch64-linux-gnu', elfMachine: 183, elfClass: 2 },
+  armhf: { cxx: 'arm-linux-gnueabihf-g++', pkg: process.arch === 'arm' ? 'g++' : 'g++-arm-linux-gnueabihf', elfMachine: 40, elfClass: 1 },
 };
 
 /** The files of a bundle: the agent, the two modules it starts by path, the addon, the manifest. */
@@ -38,6 +38,7 @@ export interface BundleManifest {
  * The addon for `arch`, compiled against node-api-headers (N-API is ABI-stable: one build serves
  * every Node.js from 18 on) with Debian's compiler for that architecture, into `out`. zlib is not
  * linked: its symbols come from the node process, which has zlib in it on every distribution.
+ * Every symbol is bound at load (-z now), so a process that lacks one refuses the addon at once.
  */
 export async function buildAddon(arch: BundleArch, out: string, log: (line: string) => void = () => undefined): Promise<void> {
   const tc = TOOLCHAINS[arch];
@@ -51,7 +52,7 @@ export async function buildAddon(arch: BundleArch, out: string, log: (line: stri
   const nodeInclude = path.resolve(process.execPath, '..', '..', 'include', 'node');
   if (!fs.existsSync(path.join(nodeInclude, 'uv.h'))) throw usageError(`pack-agent: no libuv headers at ${nodeInclude}/uv.h (they come with Node.js's headers)`);
   const includes = [path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include'), addonApi.include_dir, nodeInclude];
-  const args = ['-shared', '-fPIC', '-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', ...includes.map((i) => `-I${i}`), '-o', out, ...sources, '-lpthread'];
+  const args = ['-shared', '-fPIC', '-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', ...includes.map((i) => `-I${i}`), '-o', out, ...sources, '-lpthread', '-Wl,-z,now'];
   const r = await runCommand(tc.cxx, args);
   if (r.code !== 0) throw infraError(`pack-agent: ${tc.cxx} failed (exit ${r.code ?? r.signal}): ${r.tail.slice(-5).join(' | ')}`);
   checkElf(out, arch);
@@ -88,6 +89,16 @@ export async function packAgent(arch: BundleArch, dir: string, log: (line: strin
   if (!(BUNDLE_ARCHES as readonly string[]).includes(arch)) throw usageError(`pack-agent: unknown architecture '${arch}' (one of ${BUNDLE_ARCHES.join(', ')})`);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw usageError(`pack-agent: ${dir} is not empty`, 'give a new directory: the bundle is exactly the files pack-agent writes');
   fs.mkdirSync(dir, { recursive: true });
+  try {
+    return await writeBundle(arch, dir, log);
+  } catch (e) {
+    // The directory was new or empty: leave it so, and the same command can run again.
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function writeBundle(arch: BundleArch, dir: string, log: (line: string) => void): Promise<BundleManifest> {
   const esbuild = await import('esbuild');
   const agentSrc = path.join(REPO_ROOT, 'gadget-agent', 'src');
   const common = { bundle: true, platform: 'node' as const, target: 'node18', format: 'cjs' as const, legalComments: 'none' as const, logLevel: 'warning' as const, plugins: [repoPackageJson] };

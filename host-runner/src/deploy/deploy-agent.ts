@@ -27,8 +27,8 @@ export interface DeployOptions {
   log?: (line: string) => void;
 }
 
-/** Node.js major version the agent needs (the bundle is compiled for it). */
-const MIN_NODE_MAJOR = 18;
+/** Oldest Node.js the agent runs on: the bundle is compiled for 18, and fs.statfs came in 18.15. */
+const MIN_NODE: readonly [number, number] = [18, 15];
 
 /**
  * `ffs-lab deploy`: put the agent on an ssh target that has Node.js. Asks the target's Node
@@ -54,10 +54,11 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
   let packed: string | undefined;
   try {
     const v = await transport.exec([node, '-p', 'process.versions.node + " " + process.arch'], { timeoutMs: t.commandTimeoutMs });
-    if (v.code === 127) throw infraError(`'${node}' not found on ${t.description}: install Node.js >= ${MIN_NODE_MAJOR} there (or set agent.node)`);
+    if (v.code === 127) throw infraError(`'${node}' not found on ${t.description}: install Node.js >= ${MIN_NODE.join('.')} there (or set agent.node)`);
     if (v.code !== 0) throw infraError(`'${node} -p' failed on ${t.description} (exit ${v.code ?? v.signal}): ${lastLine(v.stderr)}`);
     const [version, nodeArch] = v.stdout.trim().split(' ');
-    if (Number(version?.split('.')[0]) < MIN_NODE_MAJOR) throw infraError(`Node.js ${version} on ${t.description} is too old: the agent needs >= ${MIN_NODE_MAJOR}`);
+    const [major = 0, minor = 0] = (version ?? '').split('.').map(Number);
+    if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) throw infraError(`Node.js ${version} on ${t.description} is too old: the agent needs >= ${MIN_NODE.join('.')}`);
     const arch = bundleArchOf(nodeArch ?? '');
     if (!arch) throw infraError(`no agent bundle for ${t.description}'s architecture (node's process.arch is ${nodeArch}): pack-agent builds ${BUNDLE_ARCHES.join(', ')}`);
     log(`deploy: target has Node.js ${version} (${arch}); installing into ${dir}`);
@@ -89,7 +90,16 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
 
     const h = await launchAgent(() => t.makeTransport(), { argv: t.config.agent?.command ?? [node, path.posix.join(dir, 'bin', 'ffs-lab-agent.js')], targetName: t.name, timeoutMs: t.commandTimeoutMs });
     const hello = h.agent.hello!;
-    await h.close();
+    try {
+      // hello needs no addon: load it (every symbol is bound at load), so a board whose C library
+      // or node cannot take this build fails here, not in the middle of the suites.
+      await h.agent.call('mmap.buffer', { kind: 'anonymous', bytes: 4096 }, t.commandTimeoutMs);
+      await h.agent.call('mmap.reset', {}, t.commandTimeoutMs);
+    } catch (e) {
+      throw infraError(`the agent answers on ${t.description}, but its addon does not work there: ${(e as Error).message}`, 'the bundle is built with Debian 12\'s toolchains (glibc 2.36, ARMv7 for armhf): the board needs that C library or newer');
+    } finally {
+      await h.close();
+    }
     log(`deploy: agent ${hello.agentVersion} answers on ${t.description} (protocol ${hello.protocol}, kernel ${hello.kernelRelease}, UDCs: ${hello.udcs.join(', ') || 'none'}) after ${formatDuration((Date.now() - started) / 1000)}`);
     return 0;
   } finally {

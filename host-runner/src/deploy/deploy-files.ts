@@ -33,7 +33,10 @@ export function bundleDeployFiles(bundleDir: string): { manifest: BundleManifest
     if ((e as { exitCode?: number }).exitCode !== undefined) throw e;
     throw usageError(`${bundleDir}/manifest.json is not JSON: ${(e as Error).message}`);
   }
-  if (manifest.name !== 'ffs-lab-agent' || !(BUNDLE_ARCHES as readonly string[]).includes(manifest.arch)) throw usageError(`${bundleDir}/manifest.json is not an ffs-lab agent bundle's`);
+  const m = manifest as Partial<BundleManifest> | null;
+  if (!m || typeof m !== 'object' || m.name !== 'ffs-lab-agent' || !(BUNDLE_ARCHES as readonly string[]).includes(m.arch ?? '') || !m.files || typeof m.files !== 'object') {
+    throw usageError(`${bundleDir}/manifest.json is not an ffs-lab agent bundle's`, 'make one with ffs-lab pack-agent --arch ARCH --out DIR');
+  }
   const files = BUNDLE_FILES.map((f) => ({ rel: `bin/${f}`, content: read(f), mode: f === 'ffs-lab-agent.js' ? 0o755 : 0o644 }));
   for (const f of files) {
     const name = path.posix.basename(f.rel);
