@@ -12,8 +12,12 @@
  *
  * host-runner and gadget-agent never import each other: what they share is in contract/.
  */
+const fs = require('node:fs');
+const path = require('node:path');
+
 const pkg = (names) => `^(${names.join('|')})/`;
 const ALL = ['contract', 'native', 'gadget-agent', 'host-util', 'fixtures', 'host-runner', 'suites', 'bench'];
+/** The drawing above: what each package may depend on. */
 const below = {
   contract: [],
   native: ['contract'],
@@ -25,14 +29,39 @@ const below = {
   bench: ['contract', 'native', 'host-util', 'host-runner'],
 };
 
+/**
+ * What each package declares in its package.json (`@ffs-lab/<name>` dependencies). A declaration
+ * the drawing does not allow stops the check here, before any import is looked at, so a package
+ * cannot climb by declaring the climb.
+ */
+const declared = Object.fromEntries(
+  ALL.map((name) => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, name, 'package.json'), 'utf8'));
+    if (manifest.name !== `@ffs-lab/${name}`) throw new Error(`${name}/package.json: name is ${manifest.name}, not @ffs-lab/${name}`);
+    const deps = Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.devDependencies })
+      .filter((d) => d.startsWith('@ffs-lab/'))
+      .map((d) => d.slice('@ffs-lab/'.length));
+    const climbing = deps.filter((d) => !below[name].includes(d));
+    if (climbing.length > 0) throw new Error(`${name}/package.json depends on ${climbing.join(', ')}, which is not below it (docs/architecture.md, "Packages")`);
+    return [name, deps];
+  }),
+);
+
 module.exports = {
   forbidden: [
-    ...Object.entries(below).map(([from, allowed]) => ({
-      name: `${from}-imports-only-below`,
-      comment: `${from} may import only ${allowed.length ? allowed.join(', ') : 'itself'} (docs/architecture.md, "Packages")`,
+    ...ALL.map((from) => ({
+      name: `${from}-imports-only-what-it-declares`,
+      comment: `${from} may import only ${declared[from].length ? declared[from].join(', ') : 'itself'}: the @ffs-lab packages in ${from}/package.json, all below it (docs/architecture.md, "Packages")`,
       severity: 'error',
       from: { path: `^${from}/` },
-      to: { path: pkg(ALL.filter((p) => p !== from && !allowed.includes(p))) },
+      to: { path: pkg(ALL.filter((p) => p !== from && !declared[from].includes(p))) },
+    })),
+    ...ALL.map((from) => ({
+      name: `${from}-imports-packages-by-name`,
+      comment: `another package is imported as @ffs-lab/<name>/..., never by a relative path into its folder`,
+      severity: 'error',
+      from: { path: `^${from}/` },
+      to: { path: pkg(ALL.filter((p) => p !== from)), dependencyTypesNot: ['aliased-workspace'] },
     })),
     {
       name: 'contract-has-no-dependencies',
@@ -72,9 +101,10 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|native/build|test-results|results)/' },
+    exclude: { path: '(^|/)dist/|^(native/build|test-results|results)/' },
     tsPreCompilationDeps: true,
+    combinedDependencies: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.cjs', '.mjs', '.json', '.node'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['source', 'import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.cjs', '.mjs', '.json', '.node'] },
   },
 };

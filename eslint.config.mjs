@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // Build output and reports (what .gitignore lists, and the README's `--report-dir results`).
-  { ignores: ['dist/', 'native/build/', 'native/build-sanitize/', 'test-results/', 'bench-results/', 'results/'] },
+  { ignores: ['**/dist/', 'native/build/', 'native/build-sanitize/', 'test-results/', 'bench-results/', 'results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   comments.recommended,
@@ -26,7 +26,7 @@ export default tseslint.config(
   },
   {
     // Plain CommonJS entry points and scripts.
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

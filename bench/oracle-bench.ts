@@ -1,9 +1,9 @@
 /**
  * Integrity-oracle throughput on this host: fill and verify of the stream pattern, per core.
  * Prints GB/s; the goal is >= 4 GB/s per core for verify so checking never limits a USB link.
- * Usage: node dist/bench/oracle-bench.js [MiB per pass, default 64] [passes, default 8]
+ * Usage: node bench/dist/oracle-bench.js [MiB per pass, default 64] [passes, default 8]
  */
-import { fillPattern, verifyPattern } from '../contract/src/pattern';
+import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
 
 const size = Number(process.argv[2] ?? 64) << 20;
 const passes = Number(process.argv[3] ?? 8);

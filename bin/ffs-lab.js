@@ -2,7 +2,7 @@
 'use strict';
 // Thin launcher: the CLI is compiled TypeScript (npm install runs `prepare`, which builds it).
 const path = require('path');
-const entry = path.join(__dirname, '..', 'dist', 'host-runner', 'src', 'cli', 'main.js');
+const entry = path.join(__dirname, '..', 'host-runner', 'dist', 'src', 'cli', 'main.js');
 if (!require('fs').existsSync(entry)) {
   process.stderr.write('ffs-lab: not built yet; run `npm install` (or `npm run build`) in ' +
     path.join(__dirname, '..') + '\n');

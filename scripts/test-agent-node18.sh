@@ -33,4 +33,4 @@ if ! version=$("$dir/usr/bin/node" --version 2>&1); then
   exit 2
 fi
 echo "test-agent-node18: the agent's and the contract's unit tests under Node $version"
-exec "$dir/usr/bin/node" --test --test-reporter=spec dist/contract/test dist/gadget-agent/test
+exec "$dir/usr/bin/node" --test --test-reporter=spec contract/dist/test gadget-agent/dist/test

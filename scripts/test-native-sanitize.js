@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the native unit tests (dist/native/test, and the agent's pump tests that drive the addon)
+// Runs the native unit tests (native/dist/test, and the agent's pump tests that drive the addon)
 // against the AddressSanitizer + UBSan build of the addon (FFS_LAB_NATIVE_SANITIZE=1 node
 // native/build.js). node is not built with ASan, so libasan is preloaded; node leaks at exit by
 // design, so leak detection is off. Any ASan or UBSan report aborts the test process, which fails
@@ -21,7 +21,7 @@ if (!libasan || !path.isAbsolute(libasan) || !fs.existsSync(libasan)) {
   process.stderr.write('test-native-sanitize: libasan.so not found (gcc -print-file-name=libasan.so); install gcc\'s libasan\n');
   process.exit(3);
 }
-const tests = ['dist/native/test', 'dist/gadget-agent/test/native-pump.test.js'];
+const tests = ['native/dist/test', 'gadget-agent/dist/test/native-pump.test.js'];
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...tests], {
   cwd: root,
   stdio: 'inherit',

@@ -1,15 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
-import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { waitForUsbDevice } from '../host-runner/src/usb/usb-device-wait';
-import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
-import { runPairedStream } from '../host-runner/src/usb/paired-stream';
-import { cacheRoot } from '../host-util/src/cache-dir';
-import { ensureCPair, findCPair, type CPair } from '../host-runner/src/bench/c-pair';
-import { runCPairStream } from '../host-runner/src/bench/c-pair-stream';
+import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { waitForUsbDevice } from '@ffs-lab/host-runner/usb/usb-device-wait';
+import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
+import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
+import { runPairedStream } from '@ffs-lab/host-runner/usb/paired-stream';
+import { cacheRoot } from '@ffs-lab/host-util/cache-dir';
+import { ensureCPair, findCPair, type CPair } from '@ffs-lab/host-runner/bench/c-pair';
+import { runCPairStream } from '@ffs-lab/host-runner/bench/c-pair-stream';
 import {
   BENCH_DEPTHS,
   BENCH_DIRECTIONS,
@@ -22,8 +22,8 @@ import {
   type BenchDirection,
   type BenchMetric,
   type BenchStack,
-} from '../host-runner/src/bench/bench-case';
-import type { GadgetSpec } from '../contract/src/protocol';
+} from '@ffs-lab/host-runner/bench/bench-case';
+import type { GadgetSpec } from '@ffs-lab/contract/protocol';
 import { mmapGate } from './mmap-gate';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';

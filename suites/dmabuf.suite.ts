@@ -1,14 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import { kernelCarriesPatch, labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { type UsbMatch } from '../host-runner/src/usb/usb-device-wait';
-import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
-import { streamIn, streamOut, type HostStreamReport } from '../host-runner/src/usb/usb-stream';
-import { fillPattern, verifyPattern } from '../contract/src/pattern';
-import type { DmabufFenceState, DmabufLoopReport } from '../contract/src/dmabuf-protocol';
-import type { AgentClient } from '../host-runner/src/agent/agent-client';
+import { kernelCarriesPatch, labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { type UsbMatch } from '@ffs-lab/host-runner/usb/usb-device-wait';
+import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
+import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
+import { streamIn, streamOut, type HostStreamReport } from '@ffs-lab/host-runner/usb/usb-stream';
+import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
+import type { DmabufFenceState, DmabufLoopReport } from '@ffs-lab/contract/dmabuf-protocol';
+import type { AgentClient } from '@ffs-lab/host-runner/agent/agent-client';
 import type { Device as UsbDevice } from 'usb';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';

@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as usb from 'usb';
-import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, measure } from '../host-runner/src/suite-runner/test-annotations';
-import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction, type OpenedFunction } from '../host-runner/src/usb/usb-function-open';
-import type { FunctionCreateParams, FunctionInfo } from '../contract/src/protocol';
-import type { Speed } from '../contract/src/function-spec';
+import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, measure } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
+import { openUsbFunction, type OpenedFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
+import type { FunctionCreateParams, FunctionInfo } from '@ffs-lab/contract/protocol';
+import type { Speed } from '@ffs-lab/contract/function-spec';
 
 const TYPE_NAMES: Record<number, string> = {
   [usb.usb.LIBUSB_TRANSFER_TYPE_BULK]: 'bulk',

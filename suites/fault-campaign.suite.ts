@@ -1,15 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { spawn } from 'node:child_process';
-import { labContext } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { FaultTarget } from '../host-runner/src/faults/fault-target';
-import type { FaultGadget } from '../host-runner/src/faults/fault-gadget';
-import type { RunnerChildJob } from '../host-runner/src/faults/runner-child';
-import type { IoModeName } from '../contract/src/io-modes';
-import { seededRandom } from '../contract/src/seeded-random';
+import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { FaultTarget } from '@ffs-lab/host-runner/faults/fault-target';
+import type { FaultGadget } from '@ffs-lab/host-runner/faults/fault-gadget';
+import type { RunnerChildJob } from '@ffs-lab/host-runner/faults/runner-child';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
+import { seededRandom } from '@ffs-lab/contract/seeded-random';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
 const MiB = 1024 * 1024;
@@ -27,8 +26,8 @@ const STRIKE_WINDOW = 8 * MiB;
 const NOTICE_MS = 20_000;
 const KINDS = ['agent SIGKILL', 'sshd session SIGKILL', 'runner SIGKILL', 'UDC unbind'] as const;
 type Kind = (typeof KINDS)[number];
-/** The compiled runner child (dist/host-runner/src/faults/runner-child.js). */
-const RUNNER_CHILD = path.resolve(__dirname, '..', 'host-runner', 'src', 'faults', 'runner-child.js');
+/** The compiled runner child (host-runner's faults/runner-child.js). */
+const RUNNER_CHILD = require.resolve('@ffs-lab/host-runner/faults/runner-child');
 
 /** One point of the campaign, all drawn from (SEED, index). */
 interface Point {

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import Mocha from 'mocha';
-import { labContext } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { parseKtap, type KtapCase, type KtapResult } from '../host-runner/src/results/ktap-parse';
-import type { ProgramRun } from '../contract/src/protocol';
+import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { parseKtap, type KtapCase, type KtapResult } from '@ffs-lab/host-runner/results/ktap-parse';
+import type { ProgramRun } from '@ffs-lab/contract/protocol';
 
 /** The self-test's own limit is 45 s per case (kselftest default); the whole run gets this: ms. */
 const RUN_TIMEOUT_MS = 240_000;

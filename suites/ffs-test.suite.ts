@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as usb from 'usb';
-import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction, type OpenedFunction } from '../host-runner/src/usb/usb-function-open';
-import type { GadgetSpec } from '../contract/src/protocol';
+import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
+import { openUsbFunction, type OpenedFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
+import type { GadgetSpec } from '@ffs-lab/contract/protocol';
 
 /** ffs-test's transfer size: it reads and writes 8 KiB buffers. */
 const CHUNK = 8 * 1024;

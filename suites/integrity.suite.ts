@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import { labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
-import { runPairedStream, type PairedStreamOptions, type PairedStreamResult } from '../host-runner/src/usb/paired-stream';
-import type { StreamKind } from '../contract/src/protocol';
-import type { IoModeName } from '../contract/src/io-modes';
-import type { StreamShape } from '../contract/src/stream-layout';
+import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
+import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
+import { runPairedStream, type PairedStreamOptions, type PairedStreamResult } from '@ffs-lab/host-runner/usb/paired-stream';
+import type { StreamKind } from '@ffs-lab/contract/protocol';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
+import type { StreamShape } from '@ffs-lab/contract/stream-layout';
 import { mmapGate } from './mmap-gate';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { labContext } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { isRaceElsewhere, scanKernelLog, scanKmemleak, type KernelReport, type KernelReportKind } from '../host-runner/src/kernel/dmesg-scan';
-import type { KernelLog } from '../contract/src/protocol';
+import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { isRaceElsewhere, scanKernelLog, scanKmemleak, type KernelReport, type KernelReportKind } from '@ffs-lab/host-runner/kernel/dmesg-scan';
+import type { KernelLog } from '@ffs-lab/contract/protocol';
 
 /**
  * Runs last: after every other suite, the target's kernel log must hold no KASAN, lockdep, WARN,

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { labContext } from '../host-runner/src/suite-runner/lab-context';
-import { attachLog, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
+import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
 
 /**
  * What the kernel under test offers, checked against what its build promises: our series adds

@@ -1,5 +1,5 @@
-import type { AgentClient } from '../host-runner/src/agent/agent-client';
-import { labContext } from '../host-runner/src/suite-runner/lab-context';
+import type { AgentClient } from '@ffs-lab/host-runner/agent/agent-client';
+import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
 
 /**
  * The one skip reason of every mmap-dependent case on a kernel without the feature. `ffs-lab

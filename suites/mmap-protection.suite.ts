@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import type { AgentClient } from '../host-runner/src/agent/agent-client';
-import { kernelCarriesPatch, labContext, type AgentHandle } from '../host-runner/src/suite-runner/lab-context';
-import { testBodySettled } from '../host-runner/src/suite-runner/test-body';
-import { attachLog, measure, skipWithReason } from '../host-runner/src/suite-runner/test-annotations';
-import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { fillPattern, verifyPattern } from '../contract/src/pattern';
-import type { Protection } from '../contract/src/mmap-probe-protocol';
-import type { ProbeIoResult } from '../contract/src/mmap-probe-protocol';
+import type { AgentClient } from '@ffs-lab/host-runner/agent/agent-client';
+import { kernelCarriesPatch, labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { testBodySettled } from '@ffs-lab/host-runner/suite-runner/test-body';
+import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
+import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
+import type { Protection } from '@ffs-lab/contract/mmap-probe-protocol';
+import type { ProbeIoResult } from '@ffs-lab/contract/mmap-probe-protocol';
 import { mmapGate, mmapPresence, observablePath } from './mmap-gate';
 import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 

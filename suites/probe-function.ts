@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
-import type { AgentClient } from '../host-runner/src/agent/agent-client';
-import { labContext } from '../host-runner/src/suite-runner/lab-context';
-import { UsbFunctionHandle } from '../host-runner/src/usb/usb-function-handle';
-import { openUsbFunction } from '../host-runner/src/usb/usb-function-open';
+import type { AgentClient } from '@ffs-lab/host-runner/agent/agent-client';
+import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
+import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
+import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
 
 /** What tells one suite's probe function from another's on the bus. */
 export interface ProbeFunctionSpec {

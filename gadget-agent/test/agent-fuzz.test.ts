@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { METHOD_NAMES, PROTOCOL_VERSION } from '../../contract/src/protocol';
-import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
-import type { Schema } from '../../contract/src/schema';
-import { seededRandom } from '../../contract/src/seeded-random';
+import { METHOD_NAMES, PROTOCOL_VERSION } from '@ffs-lab/contract/protocol';
+import { REQUEST_SCHEMAS } from '@ffs-lab/contract/request-schemas';
+import type { Schema } from '@ffs-lab/contract/schema';
+import { seededRandom } from '@ffs-lab/contract/seeded-random';
 
 /** Cases per run; the nightly profile (FFS_LAB_PROFILE=nightly) runs ten times as many. */
 const CASES = process.env.FFS_LAB_PROFILE === 'nightly' ? 30_000 : 3_000;

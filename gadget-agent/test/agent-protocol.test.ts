@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseRequest } from '../src/session/agent-main';
-import { PROTOCOL_VERSION } from '../../contract/src/protocol';
+import { PROTOCOL_VERSION } from '@ffs-lab/contract/protocol';
 import { mountOptionString } from '../src/gadget/functionfs-mount';
 import { validateSpec } from '../src/gadget/configfs-gadget';
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { PROTOCOL_VERSION } from '../../contract/src/protocol';
+import { PROTOCOL_VERSION } from '@ffs-lab/contract/protocol';
 
 type Reply = { v: number; id: number | null; ok: boolean; result?: unknown; error?: { code: string; message: string } };
 

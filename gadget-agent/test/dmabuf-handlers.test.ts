@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { DmabufHandlers } from '../src/probes/dmabuf-handlers';
-import { DMABUF_METHOD_NAMES } from '../../contract/src/dmabuf-protocol';
-import { METHOD_NAMES, type MethodName } from '../../contract/src/protocol';
-import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
-import { problemsOf } from '../../contract/src/schema';
+import { DMABUF_METHOD_NAMES } from '@ffs-lab/contract/dmabuf-protocol';
+import { METHOD_NAMES, type MethodName } from '@ffs-lab/contract/protocol';
+import { REQUEST_SCHEMAS } from '@ffs-lab/contract/request-schemas';
+import { problemsOf } from '@ffs-lab/contract/schema';
 
 // Requests are checked before anything touches the kernel, so these run anywhere.
 const lab = new DmabufHandlers(() => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { METHOD_NAMES, type MethodName } from '../../contract/src/protocol';
-import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
-import { problemsOf } from '../../contract/src/schema';
+import { METHOD_NAMES, type MethodName } from '@ffs-lab/contract/protocol';
+import { REQUEST_SCHEMAS } from '@ffs-lab/contract/request-schemas';
+import { problemsOf } from '@ffs-lab/contract/schema';
 import { FaultHandlers } from '../src/faults/fault-handlers';
 
 /** The problems the agent answers BAD_REQUEST with before any handler runs, or undefined. */

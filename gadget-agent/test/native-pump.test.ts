@@ -3,12 +3,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { crc32 } from '../../contract/src/crc32';
+import { crc32 } from '@ffs-lab/contract/crc32';
 import { after, before, describe, it } from 'node:test';
-import { fillPattern, verifyPattern } from '../../contract/src/pattern';
+import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
 import { runNativePump } from '../src/streams/native-pump';
-import { StreamTally } from '../../contract/src/stream-tally';
-import { transferCount, type StreamShape } from '../../contract/src/stream-layout';
+import { StreamTally } from '@ffs-lab/contract/stream-tally';
+import { transferCount, type StreamShape } from '@ffs-lab/contract/stream-layout';
 
 /*
  * The addon's pump on a FIFO instead of an endpoint file: Linux AIO on a pipe runs each request

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { verifyPattern } from '../../contract/src/pattern';
+import { verifyPattern } from '@ffs-lab/contract/pattern';
 import { ProbeMemory, TMPFS_MAGIC } from '../src/probes/probe-memory';
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { answer } from '../src/session/agent-main';
 import { AgentSession } from '../src/session/agent-session';
-import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName } from '../../contract/src/protocol';
-import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
-import { problemsOf } from '../../contract/src/schema';
+import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName } from '@ffs-lab/contract/protocol';
+import { REQUEST_SCHEMAS } from '@ffs-lab/contract/request-schemas';
+import { problemsOf } from '@ffs-lab/contract/schema';
 
 const refused = (method: MethodName, params: unknown, pattern: RegExp) => {
   const p = problemsOf(REQUEST_SCHEMAS[method], params);

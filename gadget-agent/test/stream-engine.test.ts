@@ -3,16 +3,16 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { fillPattern } from '../../contract/src/pattern';
+import { fillPattern } from '@ffs-lab/contract/pattern';
 import { withFunctionDefaults } from '../src/gadget/function-params';
-import { PROTOCOL_VERSION } from '../../contract/src/protocol';
-import { effectiveDepth, expectedLength, receiveLength, shapeProblems, slotBytes, transferCount, transferOffset } from '../../contract/src/stream-layout';
+import { PROTOCOL_VERSION } from '@ffs-lab/contract/protocol';
+import { effectiveDepth, expectedLength, receiveLength, shapeProblems, slotBytes, transferCount, transferOffset } from '@ffs-lab/contract/stream-layout';
 import { withStreamDefaults } from '../src/streams/stream-params';
-import { REQUEST_SCHEMAS } from '../../contract/src/request-schemas';
-import { problemsOf } from '../../contract/src/schema';
-import type { MethodName } from '../../contract/src/protocol';
-import { StreamTally } from '../../contract/src/stream-tally';
-import { runPipeline } from '../../contract/src/transfer-pipeline';
+import { REQUEST_SCHEMAS } from '@ffs-lab/contract/request-schemas';
+import { problemsOf } from '@ffs-lab/contract/schema';
+import type { MethodName } from '@ffs-lab/contract/protocol';
+import { StreamTally } from '@ffs-lab/contract/stream-tally';
+import { runPipeline } from '@ffs-lab/contract/transfer-pipeline';
 
 const GOOD = { kind: 'source', mode: 'aio', transferSize: 512, totalBytes: 4096, depth: 8, seed: 7 } as const;
 

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUNDLE_FILES, buildAddon, packAgent, type BundleManifest } from '../src/deploy/agent-bundle';
-import { fillPattern } from '../../contract/src/pattern';
-import { PROTOCOL_VERSION } from '../../contract/src/protocol';
-import { cacheRoot } from '../../host-util/src/cache-dir';
+import { fillPattern } from '@ffs-lab/contract/pattern';
+import { PROTOCOL_VERSION } from '@ffs-lab/contract/protocol';
+import { cacheRoot } from '@ffs-lab/host-util/cache-dir';
 
 let dir: string;
 let bundle: string;
@@ -53,7 +53,7 @@ function checkReplies(replies: ReturnType<typeof talk>): void {
 test('pack-agent x86_64: exactly the bundle\'s files, each as the manifest says', () => {
   assert.deepEqual(fs.readdirSync(path.join(dir, 'packed')).sort(), [...BUNDLE_FILES].sort());
   assert.equal(manifest.arch, 'x86_64');
-  assert.equal(manifest.node, '>=18');
+  assert.equal(manifest.node, '>=18.15');
   for (const [f, m] of Object.entries(manifest.files)) {
     const data = fs.readFileSync(path.join(dir, 'packed', f));
     assert.equal(data.length, m.bytes, f);

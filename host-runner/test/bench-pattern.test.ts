@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { C_PAIR_CFLAGS, C_PAIR_SOURCES } from '../src/bench/c-pair';
-import { fillPattern, verifyPattern, PATTERN_PERIOD } from '../../contract/src/pattern';
+import { fillPattern, verifyPattern, PATTERN_PERIOD } from '@ffs-lab/contract/pattern';
 
 // The C pair checks bytes with bench/src/pattern.c; it must make exactly the TypeScript oracle's bytes.
 let dir: string;

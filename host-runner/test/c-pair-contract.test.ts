@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { C_PAIR_CFLAGS, C_PAIR_SOURCES } from '../src/bench/c-pair';
-import { layoutVectors, tallyVectors, type GoldenVector } from '../../contract/src/golden-vectors';
+import { layoutVectors, tallyVectors, type GoldenVector } from '@ffs-lab/contract/golden-vectors';
 
 // The C pair keeps its own copy of the stream contract; the golden vectors say it is the same one.
 let dir: string;

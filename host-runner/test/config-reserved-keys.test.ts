@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ExitCode } from '../../contract/src/exit-codes';
+import { ExitCode } from '@ffs-lab/contract/exit-codes';
 
 const CLI = path.resolve(__dirname, '..', '..', '..', 'bin', 'ffs-lab.js');
 const RESERVED = ['__proto__', 'constructor', 'prototype'];

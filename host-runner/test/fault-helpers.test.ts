@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { countsLine, isOneLine, oneLine } from '../src/faults/one-line';
 import { leftovers } from '../src/faults/fault-gadget';
 import { streamProblems, type FaultStreamOptions } from '../src/faults/fault-stream';
-import type { StreamEndTally, StreamReport } from '../../contract/src/protocol';
+import type { StreamEndTally, StreamReport } from '@ffs-lab/contract/protocol';
 import type { HostStreamReport } from '../src/usb/usb-stream';
 
 test('oneLine keeps the first line of a message and puts the code in front when missing', () => {

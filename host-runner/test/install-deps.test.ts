@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** scripts/install-deps.sh of this checkout (the test runs from dist/host-runner/test). */
+/** scripts/install-deps.sh of this checkout (the test runs from host-runner/dist/test). */
 const SCRIPT = path.resolve(__dirname, '..', '..', '..', 'scripts', 'install-deps.sh');
 const MARKER = '# ffs-lab install-deps: temporary, removed when the install ends';
 

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExitCode, LabError } from '../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import { ConfigError, loadLabConfig, parseLabConfig } from '../src/config/load-config';
 import { didYouMean } from '../src/config/did-you-mean';
 import { selectTarget } from '../src/config/target-selection';

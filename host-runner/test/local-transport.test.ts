@@ -3,7 +3,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ExitCode, LabError } from '../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import { LocalTransport } from '../src/transport/local-transport';
 import { HOSTILE_ARGS } from './hostile-args';
 import { alive } from './sshd-fixture';

@@ -4,7 +4,7 @@
  * (page/node-vectors.ts). This test computes them again with node and requires the committed
  * file to match, so the vectors stay node's truth. After a deliberate change of the cases
  * (page/vector-cases.ts), `FFS_LAB_WRITE_NODE_VECTORS=1 node --test
- * dist/host-runner/test/node-vectors.test.js` rewrites the file.
+ * host-runner/dist/test/node-vectors.test.js` rewrites the file.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { NODE_VECTORS } from './page/node-vectors';
 import { BUFFER_BYTES, CRC_BYTES, CRC_SEED, bufferBytes, compareInputs, copyInputs, crcInputs, patternPrefix, patternSamples, runTallyCase, type NodeVectors } from './page/vector-cases';
 import { hex, vectorBytes } from './page/vector-data';
 
-/** The source file of the vectors (this test runs from dist/host-runner/test/). */
+/** The source file of the vectors (this test runs from host-runner/dist/test/). */
 const VECTORS_FILE = path.resolve(__dirname, '..', '..', '..', 'host-runner', 'test', 'page', 'node-vectors.ts');
 
 function nodeVectors(): NodeVectors {

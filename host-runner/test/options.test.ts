@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { parseVerbArgs, verbHelp, type Verb } from '../src/cli/options';
-import { ExitCode, LabError } from '../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import { VERBS, mainHelp } from '../src/cli/main';
 
 const verb: Verb = {

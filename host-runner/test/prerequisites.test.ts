@@ -3,9 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensurePackages, missingPackages, aptCommand } from '../../host-util/src/prerequisites';
-import { ExitCode, LabError } from '../../contract/src/exit-codes';
-import { applyPatches } from '../../fixtures/kernel/src/source-tree';
+import { ensurePackages, missingPackages, aptCommand } from '@ffs-lab/host-util/prerequisites';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
+import { applyPatches } from '@ffs-lab/fixtures/kernel/source-tree';
 
 test('a missing package without root is a usage error that prints the exact apt command', async () => {
   const reqs = [{ needs: '/nonexistent/ffs-lab-thing', pkg: 'ffs-lab-fake' }, { needs: 'sh', pkg: 'dash' }];

@@ -16,8 +16,10 @@ import { descendants, freePort, startSshd, type Sshd } from './sshd-fixture';
  * checkout's): the error paths as the user meets them (exit code, one line, no stack, no
  * secret), and the shared run path with suites written for the test.
  */
-const DIST = path.resolve(__dirname, '..', '..');
-const CLI = path.resolve(DIST, '..', 'bin', 'ffs-lab.js');
+/** host-runner/dist/src/: the compiled runner (this test runs from host-runner/dist/test/). */
+const SRC = path.resolve(__dirname, '..', 'src');
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.resolve(REPO, 'bin', 'ffs-lab.js');
 
 interface CliRun {
   code: number | null;
@@ -110,7 +112,7 @@ describe('ffs-lab run against a real sshd', () => {
   /** A suite file for the shared path, using the runner's own modules. */
   function suiteFile(name: string, body: string): SuiteEntry {
     const file = path.join(tmp, `${name}.suite.js`);
-    const req = (m: string) => JSON.stringify(path.join(DIST, 'host-runner', 'src', m));
+    const req = (m: string) => JSON.stringify(path.join(SRC, m));
     fs.writeFileSync(file, `const { labContext } = require(${req('suite-runner/lab-context.js')});\nconst { waitForUsbDevice } = require(${req('usb/usb-device-wait.js')});\n${body}\n`);
     return { name, file, optIn: false };
   }
@@ -119,7 +121,7 @@ describe('ffs-lab run against a real sshd', () => {
     return {
       name: 'board',
       transport: { type: 'ssh', host: '127.0.0.1', port: sshd.port, user: 'root', identity: sshd.clientKey, knownHosts },
-      agent: { command: [process.execPath, path.resolve(DIST, '..', 'bin', 'ffs-lab-agent.js')] },
+      agent: { command: [process.execPath, path.resolve(REPO, 'bin', 'ffs-lab-agent.js')] },
       usb: { enumerateTimeoutMs: 300 },
     };
   }

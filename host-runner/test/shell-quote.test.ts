@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ExitCode, LabError } from '../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import { commandLine, shellQuote } from '../src/transport/shell-quote';
 import { HOSTILE_ARGS } from './hostile-args';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ExitCode, LabError } from '../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import { SshTransport, type SshTargetOptions } from '../src/transport/ssh-transport';
 import { HOSTILE_ARGS } from './hostile-args';
 import { alive, freePort, startBlackholeProxy, startSshd, type Sshd } from './sshd-fixture';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { AgentClient } from '../src/agent/agent-client';
-import type { StreamReport } from '../../contract/src/protocol';
+import type { StreamReport } from '@ffs-lab/contract/protocol';
 import { pairedProblems, runWebUsbPairedStream } from '../src/webusb/webusb-paired-stream';
 import type { WebUsbHost } from '../src/webusb/webusb-host';
 import type { WebUsbStreamReport, WebUsbStreamRequest } from '../src/webusb/webusb-request';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { crc32 } from '../../contract/src/crc32';
+import { crc32 } from '@ffs-lab/contract/crc32';
 import { Buffer as PageBuffer } from '../src/webusb/browser-buffer';
 
 // The page bundle's stand-ins for node's zlib.crc32 and Buffer must behave exactly like node's.

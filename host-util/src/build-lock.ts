@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { usageError } from '../../contract/src/exit-codes';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 
 /** Exit code flock(1) gives for "held by someone else" in non-blocking mode (its -E option). */
 const BUSY = 75;

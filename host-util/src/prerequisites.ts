@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCommand } from './exec';
-import { usageError, infraError } from '../../contract/src/exit-codes';
+import { usageError, infraError } from '@ffs-lab/contract/exit-codes';
 
 /** Something the machine must have, and the Debian package that provides it. */
 export interface Requirement {

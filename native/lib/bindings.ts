@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Protection } from '../../contract/src/mmap-probe-protocol';
+import type { Protection } from '@ffs-lab/contract/mmap-probe-protocol';
 
 /** One AIO request for {@link NativeAioContext.submit}. */
 export interface NativeAioRequest {
@@ -180,6 +180,12 @@ export interface NativeBindings {
 
 let loaded: NativeBindings | undefined;
 
+/**
+ * This module's compiled file, for worker threads that load the addon themselves. (Inlined in an
+ * agent bundle it names the bundle's file; the bundle's workers use bindings.js beside it.)
+ */
+export const BINDINGS_MODULE: string = __filename;
+
 /** The addon beside this module: where an agent bundle (ffs-lab pack-agent) keeps it. */
 const BUNDLED_ADDON = path.join(__dirname, 'ffs_native.node');
 
@@ -191,7 +197,7 @@ const BUNDLED_ADDON = path.join(__dirname, 'ffs_native.node');
 export function native(): NativeBindings {
   if (loaded) return loaded;
   if (process.platform !== 'linux') throw new Error(`ffs-lab native: FunctionFS is Linux-only (this is ${process.platform})`);
-  const file = process.env.FFS_LAB_NATIVE_ADDON || (fs.existsSync(BUNDLED_ADDON) ? BUNDLED_ADDON : path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'ffs_native.node'));
+  const file = process.env.FFS_LAB_NATIVE_ADDON || (fs.existsSync(BUNDLED_ADDON) ? BUNDLED_ADDON : path.resolve(__dirname, '..', '..', 'build', 'Release', 'ffs_native.node'));
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a compiled addon at a path chosen at run time
     loaded = require(file) as NativeBindings;

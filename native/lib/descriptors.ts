@@ -3,7 +3,7 @@
  * objects. Everything the kernel would reject is refused here first, with the reason.
  */
 
-import { defaultMaxPacket, validateFunction, type EndpointSpec, type FunctionSpec, type Speed, type TransferType } from '../../contract/src/function-spec';
+import { defaultMaxPacket, validateFunction, type EndpointSpec, type FunctionSpec, type Speed, type TransferType } from '@ffs-lab/contract/function-spec';
 
 const MAGIC_V2 = 3;
 const STRINGS_MAGIC = 2;

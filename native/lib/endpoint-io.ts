@@ -1,4 +1,4 @@
-import type { IoModeName } from '../../contract/src/io-modes';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
 import type { EndpointFile } from './endpoint-file';
 
 /**

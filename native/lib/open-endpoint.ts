@@ -3,7 +3,7 @@ import { CopyIo } from './copy-io';
 import { DmabufIo } from './dmabuf-io';
 import { EndpointFile } from './endpoint-file';
 import type { EndpointIo } from './endpoint-io';
-import type { IoModeName } from '../../contract/src/io-modes';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
 import { MmapIo } from './mmap-io';
 
 /** Options of {@link openEndpoint}. */

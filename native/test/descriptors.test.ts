@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildDescriptors, buildStrings, DescriptorError } from '../lib/descriptors';
-import { validateFunction, type FunctionSpec } from '../../contract/src/function-spec';
+import { validateFunction, type FunctionSpec } from '@ffs-lab/contract/function-spec';
 
 const BULK_PAIR: FunctionSpec = {
   endpoints: [

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { native, type NativeStreamPumpResult } from '../lib/bindings';
-import { patternTable } from '../../contract/src/pattern';
+import { patternTable } from '@ffs-lab/contract/pattern';
 
 /*
  * munmapBuffer on a mapping whose memory a running pump's thread still fills: the buffer is

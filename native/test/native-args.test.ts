@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { native } from '../lib/bindings';
-import { patternTable } from '../../contract/src/pattern';
+import { patternTable } from '@ffs-lab/contract/pattern';
 
 /*
  * Every numeric argument of every addon entry point, given every hostile value: a TypeError or a

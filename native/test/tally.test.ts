@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { native } from '../lib/bindings';
-import { fillPattern, patternTable, PATTERN_PERIOD } from '../../contract/src/pattern';
-import { StreamTally } from '../../contract/src/stream-tally';
-import { deliveredBytes, TALLY_CASES, tallyLine, tallyVectors } from '../../contract/src/golden-vectors';
-import { expectedLength, transferCount, transferOffset, type StreamShape } from '../../contract/src/stream-layout';
+import { fillPattern, patternTable, PATTERN_PERIOD } from '@ffs-lab/contract/pattern';
+import { StreamTally } from '@ffs-lab/contract/stream-tally';
+import { deliveredBytes, TALLY_CASES, tallyLine, tallyVectors } from '@ffs-lab/contract/golden-vectors';
+import { expectedLength, transferCount, transferOffset, type StreamShape } from '@ffs-lab/contract/stream-layout';
 
 /** The addon's Tally (what the host's node usb streams use) against stream-tally.ts, call for call. */
 describe('native Tally', () => {

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { native, type NativeAioContext } from '../../../native/lib/bindings';
-import { openEndpointFd } from '../../../native/lib/open-endpoint-fd';
+import { native, type NativeAioContext } from '@ffs-lab/native/bindings';
+import { openEndpointFd } from '@ffs-lab/native/open-endpoint-fd';
 import { AgentError } from '../session/agent-error';
-import type { CancelStormResult } from '../../../contract/src/fault-protocol';
+import type { CancelStormResult } from '@ffs-lab/contract/fault-protocol';
 import { pageSize } from '../probes/page-size';
 
 /** What the storm needs of the agent's function. */

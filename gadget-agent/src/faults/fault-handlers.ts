@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { native } from '../../../native/lib/bindings';
+import { native } from '@ffs-lab/native/bindings';
 import { AgentError } from '../session/agent-error';
 import type { AgentFunction } from '../gadget/agent-function';
 import { cancelStorm } from './fault-cancel-storm';
 import { openCloseDuringTeardown } from './fault-open-close';
 import { processState, signalFaultTarget, stopLoop } from './fault-process';
-import type { FaultMethods } from '../../../contract/src/fault-protocol';
+import type { FaultMethods } from '@ffs-lab/contract/fault-protocol';
 
 type Handler<M extends keyof FaultMethods> = (params: FaultMethods[M]['params']) => Promise<FaultMethods[M]['result']> | FaultMethods[M]['result'];
 

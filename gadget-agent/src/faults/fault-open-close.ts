@@ -2,13 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AgentError } from '../session/agent-error';
-import type { OpenCloseTeardownResult } from '../../../contract/src/fault-protocol';
+import type { OpenCloseTeardownResult } from '@ffs-lab/contract/fault-protocol';
+import { BINDINGS_MODULE } from '@ffs-lab/native/bindings';
 
 /**
  * The addon's TypeScript surface, for the workers (they load the addon themselves): bindings.js
- * beside the agent in a bundle (ffs-lab pack-agent), else the checkout's dist/native/lib/.
+ * beside the agent in a bundle (ffs-lab pack-agent), else the native package's.
  */
-const BINDINGS = fs.existsSync(path.join(__dirname, 'bindings.js')) ? path.join(__dirname, 'bindings.js') : path.resolve(__dirname, '..', '..', '..', 'native', 'lib', 'bindings.js');
+const BINDINGS = fs.existsSync(path.join(__dirname, 'bindings.js')) ? path.join(__dirname, 'bindings.js') : BINDINGS_MODULE;
 
 /**
  * One loop thread: opens each path in turn (O_RDWR|O_NONBLOCK), on data endpoints maps and unmaps

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { AgentError } from '../session/agent-error';
-import type { FaultProcessResult, FaultSignal, FaultSignalResult, FaultStopLoopResult } from '../../../contract/src/fault-protocol';
+import type { FaultProcessResult, FaultSignal, FaultSignalResult, FaultStopLoopResult } from '@ffs-lab/contract/fault-protocol';
 
 /** Marks an ffs-lab agent's command line (bin/ffs-lab-agent.js, or a deployed copy). */
 const AGENT_MARK = 'ffs-lab-agent';

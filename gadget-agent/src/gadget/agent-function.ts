@@ -1,10 +1,10 @@
-import { EndpointFile } from '../../../native/lib/endpoint-file';
+import { EndpointFile } from '@ffs-lab/native/endpoint-file';
 import { AgentError } from '../session/agent-error';
 import { AgentStream } from '../streams/agent-stream';
 import type { ConfigfsGadget } from './configfs-gadget';
 import { FfsFunction } from './ffs-function';
 import type { ValidFunctionParams } from './function-params';
-import type { FunctionEndpointInfo, FunctionInfo } from '../../../contract/src/protocol';
+import type { FunctionEndpointInfo, FunctionInfo } from '@ffs-lab/contract/protocol';
 import type { ValidStreamParams } from '../streams/stream-params';
 
 /** Finished streams whose reports are kept for stream.status/wait (the oldest go first). */

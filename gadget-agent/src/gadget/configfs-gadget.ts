@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentError } from '../session/agent-error';
-import type { GadgetSpec } from '../../../contract/src/protocol';
+import type { GadgetSpec } from '@ffs-lab/contract/protocol';
 import { functionfsMounts, mountFunctionfs, unmountFunctionfs, type KilledHolder } from './functionfs-mount';
 import { forgetOwner, liveOwner, recordedGadgets, recordOwner } from './gadget-owner';
 import { pickUdc } from './udc';
-import { GADGET_SPEC } from '../../../contract/src/request-schemas';
-import { problemsOf } from '../../../contract/src/schema';
-import { GADGET_PREFIX, GADGET_ROOT } from '../../../contract/src/gadget-names';
+import { GADGET_SPEC } from '@ffs-lab/contract/request-schemas';
+import { problemsOf } from '@ffs-lab/contract/schema';
+import { GADGET_PREFIX, GADGET_ROOT } from '@ffs-lab/contract/gadget-names';
 
 const CONFIG = 'configs/c.1';
 const LANG = 'strings/0x409';

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { Ep0, type Ep0Event } from '../../../native/lib/ep0';
-import { buildDescriptors, buildStrings } from '../../../native/lib/descriptors';
-import { type FunctionSpec } from '../../../contract/src/function-spec';
+import { Ep0, type Ep0Event } from '@ffs-lab/native/ep0';
+import { buildDescriptors, buildStrings } from '@ffs-lab/native/descriptors';
+import { type FunctionSpec } from '@ffs-lab/contract/function-spec';
 import { ConfigfsGadget } from './configfs-gadget';
-import type { GadgetSpec } from '../../../contract/src/protocol';
+import type { GadgetSpec } from '@ffs-lab/contract/protocol';
 
 /** Options of {@link FfsFunction.create}. */
 export interface FfsFunctionOptions {

@@ -1,5 +1,5 @@
-import type { FunctionSpec } from '../../../contract/src/function-spec';
-import type { FunctionCreateParams, GadgetSpec } from '../../../contract/src/protocol';
+import type { FunctionSpec } from '@ffs-lab/contract/function-spec';
+import type { FunctionCreateParams, GadgetSpec } from '@ffs-lab/contract/protocol';
 
 /** The function `function.create` makes when none is given: bulk IN ep1 and bulk OUT ep2, vendor class, every speed. */
 export const DEFAULT_STREAM_FUNCTION: FunctionSpec = {

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import { fillPattern, verifyPattern } from '../../../contract/src/pattern';
-import { native, type NativeFdWatcher } from '../../../native/lib/bindings';
-import { EndpointFile } from '../../../native/lib/endpoint-file';
+import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
+import { native, type NativeFdWatcher } from '@ffs-lab/native/bindings';
+import { EndpointFile } from '@ffs-lab/native/endpoint-file';
 import { AgentError } from '../session/agent-error';
-import type { DmabufFenceState, DmabufLoopReport, DmabufMethods } from '../../../contract/src/dmabuf-protocol';
+import type { DmabufFenceState, DmabufLoopReport, DmabufMethods } from '@ffs-lab/contract/dmabuf-protocol';
 
 /** A method's params, already checked against its schema (contract/src/request-schemas.ts). */
 type Params<M extends keyof DmabufMethods> = DmabufMethods[M]['params'];

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { native } from '../../../native/lib/bindings';
-import { EndpointFile } from '../../../native/lib/endpoint-file';
-import type { DmabufProbe } from '../../../contract/src/dmabuf-protocol';
+import { native } from '@ffs-lab/native/bindings';
+import { EndpointFile } from '@ffs-lab/native/endpoint-file';
+import type { DmabufProbe } from '@ffs-lab/contract/dmabuf-protocol';
 
 /** dummy_hcd's scatter-gather switch; only our lab-only dummy_hcd patch (0010) has it. */
 const DUMMY_SG_PARAM = '/sys/module/dummy_hcd/parameters/sg_supported';

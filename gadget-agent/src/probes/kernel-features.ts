@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { AgentError } from '../session/agent-error';
 import { ConfigfsGadget } from '../gadget/configfs-gadget';
-import type { KernelFeatures } from '../../../contract/src/protocol';
+import type { KernelFeatures } from '@ffs-lab/contract/protocol';
 
 interface ProbeOutcome {
   ok?: boolean;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { AgentError } from '../session/agent-error';
-import type { KernelLog } from '../../../contract/src/protocol';
+import type { KernelLog } from '@ffs-lab/contract/protocol';
 
 const KMEMLEAK = '/sys/kernel/debug/kmemleak';
 /** kmemleak reports only objects older than 5 s at scan time (MSECS_MIN_AGE); wait past it. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { AgentError } from '../session/agent-error';
-import type { KernelMessages } from '../../../contract/src/protocol';
+import type { KernelMessages } from '@ffs-lab/contract/protocol';
 
 /** Records returned by one call at most: a run's per-test slice is far smaller. */
 const MAX_RECORDS = 5_000;

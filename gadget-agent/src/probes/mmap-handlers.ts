@@ -3,7 +3,7 @@ import { AgentError } from '../session/agent-error';
 import { ProbeMemory } from './probe-memory';
 import { memInfo, ProbeMounts, probeSystemState } from './probe-mounts';
 import { killRaceChildren, raceMmap } from './mmap-race';
-import type { Methods } from '../../../contract/src/protocol';
+import type { Methods } from '@ffs-lab/contract/protocol';
 
 type MmapMethod = Extract<keyof Methods, `mmap.${string}`>;
 type Handler<M extends MmapMethod> = (params: Methods[M]['params']) => Promise<Methods[M]['result']> | Methods[M]['result'];

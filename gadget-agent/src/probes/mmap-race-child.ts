@@ -6,8 +6,8 @@
  * argv: <endpoint file> <bytes per mapping> <deadline ms>
  */
 import * as readline from 'node:readline';
-import { native } from '../../../native/lib/bindings';
-import { openEndpointFd } from '../../../native/lib/open-endpoint-fd';
+import { native } from '@ffs-lab/native/bindings';
+import { openEndpointFd } from '@ffs-lab/native/open-endpoint-fd';
 
 /** Most mappings a child makes: a safety net against a kernel that never refuses. */
 const CAP = 20_000;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { AgentError } from '../session/agent-error';
 import { MemoryCgroup } from './memory-cgroup';
-import type { MmapRaceResult } from '../../../contract/src/mmap-probe-protocol';
+import type { MmapRaceResult } from '@ffs-lab/contract/mmap-probe-protocol';
 
 /** The child's script, next to this file in dist/. */
 const CHILD = path.join(__dirname, 'mmap-race-child.js');

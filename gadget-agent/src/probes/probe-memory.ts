@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import { fillPattern } from '../../../contract/src/pattern';
-import { AioQueue } from '../../../native/lib/aio-queue';
-import { native } from '../../../native/lib/bindings';
-import { type Protection } from '../../../contract/src/mmap-probe-protocol';
-import { openEndpointFd } from '../../../native/lib/open-endpoint-fd';
+import { fillPattern } from '@ffs-lab/contract/pattern';
+import { AioQueue } from '@ffs-lab/native/aio-queue';
+import { native } from '@ffs-lab/native/bindings';
+import { type Protection } from '@ffs-lab/contract/mmap-probe-protocol';
+import { openEndpointFd } from '@ffs-lab/native/open-endpoint-fd';
 import { AgentError, toAgentError } from '../session/agent-error';
-import type { PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from '../../../contract/src/mmap-probe-protocol';
+import type { PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from '@ffs-lab/contract/mmap-probe-protocol';
 import { pageSize } from './page-size';
 
 /** Most transfers the probes keep in flight at once (one AIO context). */

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentError } from '../session/agent-error';
-import { GADGET_PREFIX, GADGET_ROOT } from '../../../contract/src/gadget-names';
+import { GADGET_PREFIX, GADGET_ROOT } from '@ffs-lab/contract/gadget-names';
 import { FfsFunction } from '../gadget/ffs-function';
 import { DEFAULT_STREAM_FUNCTION } from '../gadget/function-params';
 import { functionfsMounts, remountFunctionfs } from '../gadget/functionfs-mount';
-import type { ProbeMemInfo, ProbeMountInfo, ProbeSystemState } from '../../../contract/src/mmap-probe-protocol';
-import { native } from '../../../native/lib/bindings';
+import type { ProbeMemInfo, ProbeMountInfo, ProbeSystemState } from '@ffs-lab/contract/mmap-probe-protocol';
+import { native } from '@ffs-lab/native/bindings';
 
 /**
  * FunctionFS mounts made for mmap probes (`mmap.mount`): each is an unbound configfs gadget with

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentError } from '../session/agent-error';
 import { ProgramOutput } from './program-output';
-import type { ProgramStatus } from '../../../contract/src/protocol';
+import type { ProgramStatus } from '@ffs-lab/contract/protocol';
 
 /**
  * A user-space FunctionFS program (e.g. the kernel's tools/usb/ffs-test) run by the agent: it

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { AgentError } from '../session/agent-error';
-import type { ProgramRun } from '../../../contract/src/protocol';
+import type { ProgramRun } from '@ffs-lab/contract/protocol';
 
 /** Output kept per stream: bytes. A self-test's KTAP is a few KiB; this bounds a runaway program. */
 const OUTPUT_CAP = 4 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { AgentErrorCode } from '../../../contract/src/protocol';
+import type { AgentErrorCode } from '@ffs-lab/contract/protocol';
 
 /** An error the agent reports to the runner as `{ok: false, error: {code, message}}`. */
 export class AgentError extends Error {

@@ -2,9 +2,9 @@ import { AgentSession } from './agent-session';
 import { LineSplitter, type SplitLine } from './line-splitter';
 import { readStdin } from './stdin-reader';
 import { toAgentError, AgentError } from './agent-error';
-import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName, type Reply } from '../../../contract/src/protocol';
-import { REQUEST_SCHEMAS } from '../../../contract/src/request-schemas';
-import { problemsOf } from '../../../contract/src/schema';
+import { METHOD_NAMES, PROTOCOL_VERSION, type MethodName, type Reply } from '@ffs-lab/contract/protocol';
+import { REQUEST_SCHEMAS } from '@ffs-lab/contract/request-schemas';
+import { problemsOf } from '@ffs-lab/contract/schema';
 
 /** Longest request line accepted (bytes); longer lines get a BAD_REQUEST reply. */
 const MAX_LINE = 1 << 20;

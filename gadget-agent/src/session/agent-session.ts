@@ -9,7 +9,7 @@ import { probeKernelFeatures } from '../probes/kernel-features';
 import { killRunPrograms, runProgram } from '../programs/run-program';
 import { readKernelLog } from '../probes/kernel-log';
 import { readKernelMessages } from '../probes/kernel-messages';
-import { PROTOCOL_VERSION, type Methods, type MethodName } from '../../../contract/src/protocol';
+import { PROTOCOL_VERSION, type Methods, type MethodName } from '@ffs-lab/contract/protocol';
 import { listUdcs } from '../gadget/udc';
 import { MmapHandlers } from '../probes/mmap-handlers';
 import { DmabufHandlers } from '../probes/dmabuf-handlers';
@@ -211,9 +211,9 @@ export class AgentSession {
   }
 }
 
-/** The agent's version (from package.json). */
+/** The agent's version (its package's package.json, by self-reference: the same name in a checkout and a bundle). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside the compiled tree: read at run time
-export const AGENT_VERSION: string = (require('../../../../package.json') as { version: string }).version;
+export const AGENT_VERSION: string = (require('@ffs-lab/gadget-agent/package.json') as { version: string }).version;
 
 function requireString(p: unknown, key: string): void {
   if (!p || typeof (p as Record<string, unknown>)[key] !== 'string') throw new AgentError('BAD_REQUEST', `params.${key} must be a string`);

@@ -1,13 +1,13 @@
-import { openEndpoint } from '../../../native/lib/open-endpoint';
-import { DmabufIo } from '../../../native/lib/dmabuf-io';
-import type { EndpointIo } from '../../../native/lib/endpoint-io';
+import { openEndpoint } from '@ffs-lab/native/open-endpoint';
+import { DmabufIo } from '@ffs-lab/native/dmabuf-io';
+import type { EndpointIo } from '@ffs-lab/native/endpoint-io';
 import { AgentError, toAgentError } from '../session/agent-error';
-import type { StreamReport } from '../../../contract/src/protocol';
+import type { StreamReport } from '@ffs-lab/contract/protocol';
 import type { ValidStreamParams } from './stream-params';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount } from '../../../contract/src/stream-layout';
-import { StreamTally } from '../../../contract/src/stream-tally';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount } from '@ffs-lab/contract/stream-layout';
+import { StreamTally } from '@ffs-lab/contract/stream-tally';
 import { runNativePump, type NativePump } from './native-pump';
-import { runPipeline, type Pipeline, type PipelineHooks } from '../../../contract/src/transfer-pipeline';
+import { runPipeline, type Pipeline, type PipelineHooks } from '@ffs-lab/contract/transfer-pipeline';
 
 /** Endpoint files a stream uses (paths in the FunctionFS mount). */
 export interface StreamEndpoints {

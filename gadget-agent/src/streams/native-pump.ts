@@ -1,8 +1,8 @@
-import { patternTable } from '../../../contract/src/pattern';
-import { native, type NativeStreamPumpTally } from '../../../native/lib/bindings';
-import { errnoError } from '../../../native/lib/errno';
-import type { StreamShape } from '../../../contract/src/stream-layout';
-import type { Pipeline, PipelineOutcome } from '../../../contract/src/transfer-pipeline';
+import { patternTable } from '@ffs-lab/contract/pattern';
+import { native, type NativeStreamPumpTally } from '@ffs-lab/native/bindings';
+import { errnoError } from '@ffs-lab/native/errno';
+import type { StreamShape } from '@ffs-lab/contract/stream-layout';
+import type { Pipeline, PipelineOutcome } from '@ffs-lab/contract/transfer-pipeline';
 
 /** Options of {@link runNativePump}. */
 export interface NativePumpOptions {

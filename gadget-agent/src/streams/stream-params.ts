@@ -1,5 +1,5 @@
-import type { StreamParams } from '../../../contract/src/protocol';
-import { DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_STREAM_TIMEOUT_MS } from '../../../contract/src/stream-layout';
+import type { StreamParams } from '@ffs-lab/contract/protocol';
+import { DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_STREAM_TIMEOUT_MS } from '@ffs-lab/contract/stream-layout';
 
 /** Stream params with the defaults filled in. */
 export type ValidStreamParams = StreamParams & { timeoutMs: number; maxBytesInFlight: number };

@@ -1,9 +1,9 @@
 import * as readline from 'node:readline';
-import { infraError } from '../../../contract/src/exit-codes';
+import { infraError } from '@ffs-lab/contract/exit-codes';
 import type { RemoteProcess, Transport } from '../transport/transport';
-import { PROTOCOL_VERSION, type HelloResult, type MethodName, type Methods, type Reply } from '../../../contract/src/protocol';
-import { REQUEST_SCHEMAS } from '../../../contract/src/request-schemas';
-import { problemsOf } from '../../../contract/src/schema';
+import { PROTOCOL_VERSION, type HelloResult, type MethodName, type Methods, type Reply } from '@ffs-lab/contract/protocol';
+import { REQUEST_SCHEMAS } from '@ffs-lab/contract/request-schemas';
+import { problemsOf } from '@ffs-lab/contract/schema';
 
 /** An error reply from the agent, with its code (`EINVAL`, `BAD_STATE`, ...). */
 export class AgentCallError extends Error {

@@ -1,4 +1,4 @@
-import { infraError, LabError } from '../../../contract/src/exit-codes';
+import { infraError, LabError } from '@ffs-lab/contract/exit-codes';
 import type { AgentHandle } from '../suite-runner/lab-context';
 import type { Transport } from '../transport/transport';
 import { AgentClient } from './agent-client';

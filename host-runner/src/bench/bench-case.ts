@@ -1,4 +1,4 @@
-import type { IoModeName } from '../../../contract/src/io-modes';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
 
 /**
  * The benchmark's cases and how their figures are named in results.json. The suite records each

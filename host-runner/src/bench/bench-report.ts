@@ -1,5 +1,5 @@
 import type { RunResults } from '../results/results';
-import type { IoModeName } from '../../../contract/src/io-modes';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
 import {
   BENCH_DIRECTIONS,
   BENCH_MODES,

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import type { StreamShape } from '../../../contract/src/stream-layout';
-import { transferCount } from '../../../contract/src/stream-layout';
-import type { IoModeName } from '../../../contract/src/io-modes';
-import type { StreamEndTally } from '../../../contract/src/protocol';
+import type { StreamShape } from '@ffs-lab/contract/stream-layout';
+import { transferCount } from '@ffs-lab/contract/stream-layout';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
+import type { StreamEndTally } from '@ffs-lab/contract/protocol';
 
 /**
  * One end's one-line JSON result, as the C programs print it (bench/src/bench-result.c): the

@@ -2,14 +2,14 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { infraError } from '../../../contract/src/exit-codes';
-import { cacheRoot } from '../../../host-util/src/cache-dir';
-import { BuildLock } from '../../../host-util/src/build-lock';
+import { infraError } from '@ffs-lab/contract/exit-codes';
+import { cacheRoot } from '@ffs-lab/host-util/cache-dir';
+import { BuildLock } from '@ffs-lab/host-util/build-lock';
 import { firstUntrusted } from '../util/trusted-dir';
-import { commandOutput, runCommand } from '../../../host-util/src/exec';
-import { ensurePackages, type Requirement } from '../../../host-util/src/prerequisites';
+import { commandOutput, runCommand } from '@ffs-lab/host-util/exec';
+import { ensurePackages, type Requirement } from '@ffs-lab/host-util/prerequisites';
 
-/** The repository root (this file is dist/host-runner/src/bench/c-pair.js). */
+/** The repository root (this file is host-runner/dist/src/bench/c-pair.js). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 /** Sources of the C reference pair. */
 export const C_PAIR_SOURCES = path.join(REPO_ROOT, 'bench', 'src');

@@ -1,4 +1,4 @@
-import { ExitCode, LabError } from '../../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import { parseVerbArgs, verbHelp, type Verb } from './options';
 import { labVerb } from './verbs/lab-verb';
 import { kernelVerb } from './verbs/kernel-verb';
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === '--version') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is outside the compiled tree: read at run time
-    process.stdout.write(`${(require('../../../../package.json') as { version: string }).version}\n`);
+    process.stdout.write(`${(require('@ffs-lab/host-runner/package.json') as { version: string }).version}\n`);
     return ExitCode.Ok;
   }
   const verb = VERBS.find((v) => v.name === name);

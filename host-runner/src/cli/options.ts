@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { usageError } from '../../../contract/src/exit-codes';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 
 /** One command-line option of a verb, as shown by `--help`. */
 export interface OptionSpec {

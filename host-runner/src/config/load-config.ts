@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
-import { LabError, ExitCode } from '../../../contract/src/exit-codes';
+import { LabError, ExitCode } from '@ffs-lab/contract/exit-codes';
 import { formatPath, validate, type ConfigProblem, type KeyPath } from './config-schema';
 import { LAB_CONFIG_SCHEMA } from './lab-config-schema';
 import type { LabConfig, TargetConfig } from './lab-config';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { usageError } from '../../../contract/src/exit-codes';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 import { didYouMean } from './did-you-mean';
 import { DEFAULT_CONFIG_FILE, hostPath, loadLabConfig } from './load-config';
 import type { TargetConfig } from './lab-config';

@@ -1,12 +1,11 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Plugin } from 'esbuild';
-import { infraError, usageError } from '../../../contract/src/exit-codes';
-import { commandOutput, runCommand } from '../../../host-util/src/exec';
-import { ensurePackages, type Requirement } from '../../../host-util/src/prerequisites';
+import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
+import { commandOutput, runCommand } from '@ffs-lab/host-util/exec';
+import { ensurePackages, type Requirement } from '@ffs-lab/host-util/prerequisites';
 
-/** The repository root (this file is dist/host-runner/src/deploy/agent-bundle.js). */
+/** The repository root (this file is host-runner/dist/src/deploy/agent-bundle.js). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 /** The architectures a bundle is built for, as `uname -m` names them on the board. */
@@ -20,6 +19,9 @@ const TOOLCHAINS: Record<BundleArch, { cxx: string; pkg: string; elfMachine: num
   armhf: { cxx: 'arm-linux-gnueabihf-g++', pkg: process.arch === 'arm' ? 'g++' : 'g++-arm-linux-gnueabihf', elfMachine: 40, elfClass: 1 },
 };
 
+/** Oldest Node.js the agent runs on: the bundle is compiled for 18, and fs.statfs came in 18.15. */
+export const MIN_NODE: readonly [number, number] = [18, 15];
+
 /** The files of a bundle: the agent, the two modules it starts by path, the addon, the manifest. */
 export const BUNDLE_FILES = ['ffs-lab-agent.js', 'mmap-race-child.js', 'bindings.js', 'ffs_native.node', 'manifest.json'] as const;
 
@@ -28,10 +30,22 @@ export interface BundleManifest {
   name: 'ffs-lab-agent';
   version: string;
   arch: BundleArch;
-  /** Node.js versions the bundle runs on (N-API 8 and the JavaScript it is compiled to). */
-  node: '>=18';
+  /** Node.js versions the bundle runs on (N-API 8, the JavaScript it is compiled to, the APIs it calls): `>=18.15`. */
+  node: string;
   /** File name to size (bytes) and SHA-256. */
-  files: Record<string, { bytes: number; sha256: string }>;
+  files: Record<string, BundleFileEntry>;
+}
+
+/** One file of a bundle as its manifest lists it. */
+export interface BundleFileEntry {
+  bytes: number;
+  /** Lower-case hex. */
+  sha256: string;
+}
+
+/** The manifest entry for a file's content (what pack-agent writes, and deploy checks against). */
+export function bundleFileEntry(data: Buffer): BundleFileEntry {
+  return { bytes: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
 }
 
 /**
@@ -72,14 +86,6 @@ export function checkElf(file: string, arch: BundleArch): void {
   if (!ok) throw infraError(`pack-agent: ${file} is not a ${arch} shared object (ELF class ${h[4]}, type ${h.readUInt16LE(16)}, machine ${h.readUInt16LE(18)})`);
 }
 
-/** `require` of package.json (the agent's version) resolves to the repository's, wherever the importer is. */
-const repoPackageJson: Plugin = {
-  name: 'ffs-lab-package-json',
-  setup(build) {
-    build.onResolve({ filter: /(^|\/)package\.json$/ }, () => ({ path: path.join(REPO_ROOT, 'package.json') }));
-  },
-};
-
 /**
  * Build the agent bundle for `arch` into `dir` (created; must not exist or be empty): the agent
  * and its helpers as single JavaScript files that need no node_modules, the addon, and a
@@ -101,8 +107,8 @@ export async function packAgent(arch: BundleArch, dir: string, log: (line: strin
 async function writeBundle(arch: BundleArch, dir: string, log: (line: string) => void): Promise<BundleManifest> {
   const esbuild = await import('esbuild');
   const agentSrc = path.join(REPO_ROOT, 'gadget-agent', 'src');
-  const common = { bundle: true, platform: 'node' as const, target: 'node18', format: 'cjs' as const, legalComments: 'none' as const, logLevel: 'warning' as const, plugins: [repoPackageJson] };
-  log(`pack-agent: bundling the agent for Node 18+ into ${dir}`);
+  const common = { bundle: true, platform: 'node' as const, target: 'node18', format: 'cjs' as const, legalComments: 'none' as const, logLevel: 'warning' as const, conditions: ['source'] };
+  log(`pack-agent: bundling the agent for Node ${MIN_NODE.join('.')}+ into ${dir}`);
   await esbuild.build({
     ...common,
     // agent-main starts the agent when it is the main module, as the bundle is.
@@ -115,13 +121,13 @@ async function writeBundle(arch: BundleArch, dir: string, log: (line: string) =>
   fs.chmodSync(path.join(dir, 'ffs-lab-agent.js'), 0o755);
   log(`pack-agent: compiling the addon for ${arch} with ${TOOLCHAINS[arch].cxx} ${(await commandOutput(TOOLCHAINS[arch].cxx, ['-dumpfullversion'])) ?? ''}`);
   await buildAddon(arch, path.join(dir, 'ffs_native.node'), log);
-  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'gadget-agent', 'package.json'), 'utf8')) as { version: string }).version;
   const files: BundleManifest['files'] = {};
   for (const f of BUNDLE_FILES.filter((n) => n !== 'manifest.json')) {
     const data = fs.readFileSync(path.join(dir, f));
-    files[f] = { bytes: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
+    files[f] = bundleFileEntry(data);
   }
-  const manifest: BundleManifest = { name: 'ffs-lab-agent', version, arch, node: '>=18', files };
+  const manifest: BundleManifest = { name: 'ffs-lab-agent', version, arch, node: `>=${MIN_NODE.join('.')}`, files };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }

@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { launchAgent } from '../agent/agent-launch';
-import { infraError, usageError } from '../../../contract/src/exit-codes';
+import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Target } from '../run/target';
 import { installDirOf } from '../run/target';
 import { SshTransport } from '../transport/ssh-transport';
-import { Progress, formatDuration } from '../../../host-util/src/progress';
-import { BUNDLE_ARCHES, packAgent } from './agent-bundle';
+import { Progress, formatDuration } from '@ffs-lab/host-util/progress';
+import { BUNDLE_ARCHES, MIN_NODE, packAgent } from './agent-bundle';
 import { bundleArchOf, bundleDeployFiles } from './deploy-files';
 import { installDirProblem } from './install-dir';
 import { checkInstallDir } from './remote-install-dir';
@@ -26,9 +26,6 @@ export interface DeployOptions {
   /** Progress lines. Default stderr. */
   log?: (line: string) => void;
 }
-
-/** Oldest Node.js the agent runs on: the bundle is compiled for 18, and fs.statfs came in 18.15. */
-const MIN_NODE: readonly [number, number] = [18, 15];
 
 /**
  * `ffs-lab deploy`: put the agent on an ssh target that has Node.js. Asks the target's Node

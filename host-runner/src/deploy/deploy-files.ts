@@ -1,8 +1,7 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { usageError } from '../../../contract/src/exit-codes';
-import { BUNDLE_ARCHES, BUNDLE_FILES, type BundleArch, type BundleManifest } from './agent-bundle';
+import { usageError } from '@ffs-lab/contract/exit-codes';
+import { BUNDLE_ARCHES, BUNDLE_FILES, bundleFileEntry, type BundleArch, type BundleManifest } from './agent-bundle';
 
 /** One file to put on the target. */
 export interface DeployFile {
@@ -41,7 +40,8 @@ export function bundleDeployFiles(bundleDir: string): { manifest: BundleManifest
   for (const f of files) {
     const name = path.posix.basename(f.rel);
     const want = manifest.files[name];
-    if (name !== 'manifest.json' && (!want || want.bytes !== f.content.length || crypto.createHash('sha256').update(f.content).digest('hex') !== want.sha256)) {
+    const have = bundleFileEntry(f.content);
+    if (name !== 'manifest.json' && (!want || want.bytes !== have.bytes || want.sha256 !== have.sha256)) {
       throw usageError(`${bundleDir}/${name} does not match the bundle's manifest: pack it again`);
     }
   }

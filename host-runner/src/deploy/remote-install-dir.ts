@@ -1,4 +1,4 @@
-import { infraError, usageError } from '../../../contract/src/exit-codes';
+import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Transport } from '../transport/transport';
 import { INSTALL_MARKER, INSTALL_MARKER_TEXT, installDirProblem } from './install-dir';
 

@@ -1,5 +1,5 @@
 import type { SFTPWrapper } from 'ssh2';
-import { infraError } from '../../../contract/src/exit-codes';
+import { infraError } from '@ffs-lab/contract/exit-codes';
 import { directoriesOf, type DeployFile } from './deploy-files';
 
 /** Files in flight at once: enough to hide the round trips, few enough for small boards. */

@@ -1,5 +1,5 @@
 import type { AgentClient } from '../agent/agent-client';
-import type { ProbeSystemState } from '../../../contract/src/mmap-probe-protocol';
+import type { ProbeSystemState } from '@ffs-lab/contract/mmap-probe-protocol';
 import { waitForUsbDevice } from '../usb/usb-device-wait';
 import { UsbFunctionHandle } from '../usb/usb-function-handle';
 

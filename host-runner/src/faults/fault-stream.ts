@@ -1,7 +1,7 @@
 import type { AgentClient } from '../agent/agent-client';
-import type { StreamReport } from '../../../contract/src/protocol';
-import { transferCount, type StreamShape } from '../../../contract/src/stream-layout';
-import type { IoModeName } from '../../../contract/src/io-modes';
+import type { StreamReport } from '@ffs-lab/contract/protocol';
+import { transferCount, type StreamShape } from '@ffs-lab/contract/stream-layout';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
 import { streamIn, streamOut, type HostStreamReport } from '../usb/usb-stream';
 import type { UsbFunctionHandle } from '../usb/usb-function-handle';
 

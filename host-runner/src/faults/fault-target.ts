@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import type { ProbeSystemState } from '../../../contract/src/mmap-probe-protocol';
-import type { IoModeName } from '../../../contract/src/io-modes';
+import type { ProbeSystemState } from '@ffs-lab/contract/mmap-probe-protocol';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
 import { labContext, type AgentHandle } from '../suite-runner/lab-context';
 import { FaultGadget, leftovers } from './fault-gadget';
 import { FaultStream, streamProblems } from './fault-stream';

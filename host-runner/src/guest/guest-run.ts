@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SANITIZER_VARIANTS } from '../../../fixtures/kernel/src/kernel-variant';
-import type { GuestJob } from '../../../fixtures/lab/src/guest-job';
+import { SANITIZER_VARIANTS } from '@ffs-lab/fixtures/kernel/kernel-variant';
+import type { GuestJob } from '@ffs-lab/fixtures/lab/guest-job';
 import type { TargetConfig } from '../config/lab-config';
 import { deployAgent } from '../deploy/deploy-agent';
 import { runOnTarget } from '../run/run-on-target';
 import { targetOf } from '../run/target';
 import { selectSuites } from '../suite-runner/suite-catalog';
-import { ExitCode } from '../../../contract/src/exit-codes';
-import { checkRunningKernel, KERNEL_CHECK_FILE } from '../../../fixtures/kernel/src/guest-kernel-check';
+import { ExitCode } from '@ffs-lab/contract/exit-codes';
+import { checkRunningKernel, KERNEL_CHECK_FILE } from '@ffs-lab/fixtures/kernel/guest-kernel-check';
 
 /** The repository root inside the VM (same path as on the host). */
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');

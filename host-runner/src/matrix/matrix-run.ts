@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExitCode, LabError } from '../../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import type { RunResults } from '../results/results';
 import { checkLabHost, runLab, type LabRunOptions } from '../lab/lab-run';
-import { kernelLabel, type KernelChoice } from '../../../fixtures/lab/src/lab-kernel';
+import { kernelLabel, type KernelChoice } from '@ffs-lab/fixtures/lab/lab-kernel';
 import { buildMatrix, failedColumn, kernelColumn, type MatrixKernel, type MatrixReport } from './matrix-report';
 import { matrixHtml } from './matrix-html';
-import { formatDuration } from '../../../host-util/src/progress';
+import { formatDuration } from '@ffs-lab/host-util/progress';
 
 /** Options of a matrix run: the lab options of every run, minus the kernel and report dir. */
 export interface MatrixOptions extends Omit<LabRunOptions, 'kernel' | 'reportDir' | 'shell'> {

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GADGET_PREFIX, GADGET_ROOT } from '../../../contract/src/gadget-names';
-import type { KernelFeatures } from '../../../contract/src/protocol';
+import { GADGET_PREFIX, GADGET_ROOT } from '@ffs-lab/contract/gadget-names';
+import type { KernelFeatures } from '@ffs-lab/contract/protocol';
 import { launchAgent } from '../agent/agent-launch';
 import { KernelMonitor } from '../kernel/kernel-monitor';
-import { ExitCode, infraError } from '../../../contract/src/exit-codes';
+import { ExitCode, infraError } from '@ffs-lab/contract/exit-codes';
 import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
 import { exitCodeOf, totalsOf, type RunResults, type TestResult } from '../results/results';
 import { writeReports } from '../results/write-reports';

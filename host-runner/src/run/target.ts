@@ -4,7 +4,7 @@ import { LocalTransport } from '../transport/local-transport';
 import { SshTransport } from '../transport/ssh-transport';
 import type { Transport } from '../transport/transport';
 
-/** This checkout (the file is dist/host-runner/src/run/target.js). */
+/** This checkout (the file is host-runner/dist/src/run/target.js). */
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 
 /**

@@ -1,4 +1,4 @@
-import type { KernelFeatures } from '../../../contract/src/protocol';
+import type { KernelFeatures } from '@ffs-lab/contract/protocol';
 import type { AgentClient } from '../agent/agent-client';
 import type { TargetConfig } from '../config/lab-config';
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import Mocha from 'mocha';
-import { ExitCode, LabError } from '../../../contract/src/exit-codes';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import type { TestResult, TestStatus } from '../results/results';
 import { allowedKernelReportsOf, logOf, measurementsOf, skipReasonOf } from './test-annotations';
 import type { KernelMonitor } from '../kernel/kernel-monitor';

@@ -1,9 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { usageError } from '../../../contract/src/exit-codes';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 
-/** dist/suites/ (suites are compiled next to the runner). */
-export const SUITES_DIR = path.resolve(__dirname, '..', '..', '..', 'suites');
+/**
+ * suites/dist/: the compiled suites. They import the runner, not the other way round, so the
+ * runner finds them by place (this file is host-runner/dist/src/suite-runner/suite-catalog.js).
+ */
+export const SUITES_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'suites', 'dist');
 
 /** A suite: its name (file name without `.suite.js`) and compiled file. */
 export interface SuiteEntry {

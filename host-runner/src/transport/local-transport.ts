@@ -1,6 +1,6 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { infraError } from '../../../contract/src/exit-codes';
+import { infraError } from '@ffs-lab/contract/exit-codes';
 import { checkArgv, checkEnv } from './shell-quote';
 import { collect, settlesWithin, stopWithEscalation } from './process-lifecycle';
 import type { ExecResult, ProcessExit, RemoteProcess, SpawnOptions, Transport } from './transport';

@@ -1,4 +1,4 @@
-import { infraError } from '../../../contract/src/exit-codes';
+import { infraError } from '@ffs-lab/contract/exit-codes';
 import type { ExecResult, ProcessExit, RemoteProcess } from './transport';
 
 /** Exit reported when the connection carrying a process went away (see {@link RemoteProcess.exited}). */

@@ -1,4 +1,4 @@
-import { usageError } from '../../../contract/src/exit-codes';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 
 /** Environment variable names we pass through `env`: the portable POSIX set. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Client, utils as sshUtils, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
-import { LabError, infraError, usageError } from '../../../contract/src/exit-codes';
+import { LabError, infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { checkHostKey, fingerprint, fingerprintsEqual, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyCheck, type KnownHostEntry } from './known-hosts';
 import { CONNECTION_LOST, collect, settlesWithin, stopWithEscalation } from './process-lifecycle';
 import { commandLine } from './shell-quote';

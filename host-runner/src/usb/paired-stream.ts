@@ -1,7 +1,7 @@
 import type { AgentClient } from '../agent/agent-client';
-import type { StreamKind, StreamReport } from '../../../contract/src/protocol';
-import type { IoModeName } from '../../../contract/src/io-modes';
-import { transferCount, type StreamShape } from '../../../contract/src/stream-layout';
+import type { StreamKind, StreamReport } from '@ffs-lab/contract/protocol';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
+import { transferCount, type StreamShape } from '@ffs-lab/contract/stream-layout';
 import { streamIn, streamOut, type HostStreamReport } from './usb-stream';
 import type { UsbFunctionHandle } from './usb-function-handle';
 import { legProblems } from './stream-leg-check';

@@ -1,4 +1,4 @@
-import type { StreamReport } from '../../../contract/src/protocol';
+import type { StreamReport } from '@ffs-lab/contract/protocol';
 
 /** One end's tally of a stream (what it sent, or what it received and checked). */
 export type EndTally = StreamReport['sent'];

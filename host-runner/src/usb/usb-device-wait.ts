@@ -1,5 +1,5 @@
 import * as usb from 'usb';
-import { infraError } from '../../../contract/src/exit-codes';
+import { infraError } from '@ffs-lab/contract/exit-codes';
 import { listSysfsDevices, type SysfsUsbDevice } from './sysfs-usb';
 
 /** Which device to wait for. */

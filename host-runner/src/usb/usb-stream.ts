@@ -1,9 +1,9 @@
 import * as usb from 'usb';
-import { native } from '../../../native/lib/bindings';
-import { patternTable } from '../../../contract/src/pattern';
-import type { StreamEndTally } from '../../../contract/src/protocol';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, type StreamShape } from '../../../contract/src/stream-layout';
-import { StreamTally } from '../../../contract/src/stream-tally';
+import { native } from '@ffs-lab/native/bindings';
+import { patternTable } from '@ffs-lab/contract/pattern';
+import type { StreamEndTally } from '@ffs-lab/contract/protocol';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, type StreamShape } from '@ffs-lab/contract/stream-layout';
+import { StreamTally } from '@ffs-lab/contract/stream-tally';
 
 /** Options of {@link streamIn} and {@link streamOut}; the shape must equal the agent's stream. */
 export interface HostStreamOptions extends StreamShape {

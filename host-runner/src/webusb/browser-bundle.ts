@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { PAGE_BUNDLE_FILE } from './webusb-page';
 
-/** The TypeScript sources of this directory (this file runs from dist/host-runner/src/webusb/). */
+/** The TypeScript sources of this directory (this file runs from host-runner/dist/src/webusb/). */
 const SRC = path.resolve(__dirname, '..', '..', '..', '..', 'host-runner', 'src', 'webusb');
 /** The table-driven CRC-32 the page takes for `node:zlib`'s (contract/src/crc32.ts). */
 const CRC32_SOURCE = path.resolve(__dirname, '..', '..', '..', '..', 'contract', 'src', 'crc32.ts');
@@ -35,6 +35,8 @@ export async function buildPageBundle(outfile = PAGE_BUNDLE_FILE): Promise<void>
     target: 'chrome110',
     inject: [path.join(SRC, 'browser-buffer.ts')],
     plugins: [browserStandIns],
+    // Workspace packages (the contract) from their TypeScript, like this directory's sources.
+    conditions: ['source'],
     legalComments: 'none',
     logLevel: 'warning',
   });

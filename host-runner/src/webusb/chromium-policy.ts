@@ -14,8 +14,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheRoot } from '../../../host-util/src/cache-dir';
-import { runCommand } from '../../../host-util/src/exec';
+import { cacheRoot } from '@ffs-lab/host-util/cache-dir';
+import { runCommand } from '@ffs-lab/host-util/exec';
 
 /** Debian's Chromium (Google Chrome reads /etc/opt/chrome/policies/managed instead). */
 export const CHROMIUM_POLICY_DIR = '/etc/chromium/policies/managed';

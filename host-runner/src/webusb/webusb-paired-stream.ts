@@ -4,9 +4,9 @@
  * compared with the plan, as runPairedStream does for the legacy node usb engine.
  */
 import type { AgentClient } from '../agent/agent-client';
-import type { StreamReport } from '../../../contract/src/protocol';
-import { transferCount, type StreamShape } from '../../../contract/src/stream-layout';
-import type { IoModeName } from '../../../contract/src/io-modes';
+import type { StreamReport } from '@ffs-lab/contract/protocol';
+import { transferCount, type StreamShape } from '@ffs-lab/contract/stream-layout';
+import type { IoModeName } from '@ffs-lab/contract/io-modes';
 import type { WebUsbHost } from './webusb-host';
 import type { WebUsbMatch, WebUsbStreamReport, WebUsbStreamRequest } from './webusb-request';
 import { failedStreamReport } from './webusb-stream';

@@ -3,8 +3,8 @@
  * request crosses into a Chromium page (page.evaluate) and the report crosses back, so nothing
  * here may hold a function, a class instance or a typed array.
  */
-import type { StreamEndTally } from '../../../contract/src/protocol';
-import type { StreamShape } from '../../../contract/src/stream-layout';
+import type { StreamEndTally } from '@ffs-lab/contract/protocol';
+import type { StreamShape } from '@ffs-lab/contract/stream-layout';
 
 /** Which device a WebUSB host opens (from `USB.getDevices()`, i.e. among the granted devices). */
 export interface WebUsbMatch {

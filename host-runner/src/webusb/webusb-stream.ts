@@ -6,10 +6,10 @@
  * queued by the shared transfer pipeline, and every received byte is checked by the pattern
  * oracle (StreamTally -> verifyPattern); sent bytes are made by fillPattern.
  */
-import { fillPattern } from '../../../contract/src/pattern';
-import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset } from '../../../contract/src/stream-layout';
-import { StreamTally } from '../../../contract/src/stream-tally';
-import { runPipeline, type PipelineHooks } from '../../../contract/src/transfer-pipeline';
+import { fillPattern } from '@ffs-lab/contract/pattern';
+import { effectiveDepth, expectedLength, receiveLength, slotBytes, transferCount, transferOffset } from '@ffs-lab/contract/stream-layout';
+import { StreamTally } from '@ffs-lab/contract/stream-tally';
+import { runPipeline, type PipelineHooks } from '@ffs-lab/contract/transfer-pipeline';
 import { asCodedError, codedError, openFunction, type OpenedFunction } from './webusb-function';
 import type { WebUsbStreamReport, WebUsbStreamRequest } from './webusb-request';
 

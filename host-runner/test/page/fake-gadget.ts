@@ -7,8 +7,8 @@
  */
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { fillPattern, verifyPattern } from '../../../contract/src/pattern';
-import { expectedLength, transferOffset, type StreamShape } from '../../../contract/src/stream-layout';
+import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
+import { expectedLength, transferOffset, type StreamShape } from '@ffs-lab/contract/stream-layout';
 import type { WebUsbStreamRequest } from '../../src/webusb/webusb-request';
 
 /** The fake device's wMaxPacketSize. */

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { PATTERN_PERIOD, fillPattern, patternByte, verifyPattern } from '../../../contract/src/pattern';
+import { PATTERN_PERIOD, fillPattern, patternByte, verifyPattern } from '@ffs-lab/contract/pattern';
 import { NODE_VECTORS } from './node-vectors';
 import { PATTERN_SEED, patternPrefix, patternSamples, runTallyCase } from './vector-cases';
 

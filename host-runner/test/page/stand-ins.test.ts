@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { crc32 } from '../../../contract/src/crc32';
+import { crc32 } from '@ffs-lab/contract/crc32';
 import { Buffer as PageBuffer } from '../../src/webusb/browser-buffer';
 import { NODE_VECTORS } from './node-vectors';
 import { CRC_BYTES, CRC_SEED, bufferBytes } from './vector-cases';

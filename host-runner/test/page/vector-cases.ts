@@ -3,9 +3,9 @@
  * node-vectors test, with node's Buffer and zlib) and by the code under test in node and in
  * Chromium (the page tests, with the page's stand-ins there). No node API here.
  */
-import { PATTERN_PERIOD, fillPattern } from '../../../contract/src/pattern';
-import { StreamTally } from '../../../contract/src/stream-tally';
-import type { StreamEndTally } from '../../../contract/src/protocol';
+import { PATTERN_PERIOD, fillPattern } from '@ffs-lab/contract/pattern';
+import { StreamTally } from '@ffs-lab/contract/stream-tally';
+import type { StreamEndTally } from '@ffs-lab/contract/protocol';
 import { hex, vectorBytes } from './vector-data';
 
 /** crc32 over vectorBytes(CRC_SEED, CRC_BYTES)[offset, offset + length), from `initial`. */

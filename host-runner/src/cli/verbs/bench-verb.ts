@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Verb } from '../options';
-import { infraError, usageError } from '../../../../contract/src/exit-codes';
+import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
 import { runLab } from '../../lab/lab-run';
 import { selectTarget } from '../../config/target-selection';

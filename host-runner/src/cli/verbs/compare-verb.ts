@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { ExitCode, LabError, usageError } from '../../../../contract/src/exit-codes';
+import { ExitCode, LabError, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Verb } from '../options';
 import { compareRuns, formatComparison, parseResults, ResultsFileError } from '../../results/compare';
 

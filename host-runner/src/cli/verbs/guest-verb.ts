@@ -1,5 +1,5 @@
 import type { Verb } from '../options';
-import { usageError } from '../../../../contract/src/exit-codes';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 import { runGuestJob } from '../../guest/guest-run';
 
 /** `ffs-lab guest`: internal; what the lab VM's init runs. */

@@ -1,6 +1,6 @@
-import { KERNEL_VARIANTS, type KernelVariant } from '../../../../fixtures/kernel/src/kernel-variant';
-import type { KernelChoice } from '../../../../fixtures/lab/src/lab-kernel';
-import { usageError } from '../../../../contract/src/exit-codes';
+import { KERNEL_VARIANTS, type KernelVariant } from '@ffs-lab/fixtures/kernel/kernel-variant';
+import type { KernelChoice } from '@ffs-lab/fixtures/lab/lab-kernel';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 import type { OptionSpec, ParsedArgs } from '../options';
 
 /** Options that pick the lab's kernel; shared by `lab` and `bench`. */

@@ -1,7 +1,7 @@
 import type { Verb } from '../options';
-import { KERNEL_VARIANTS, recipeFor, treeRecipe, type KernelVariant } from '../../../../fixtures/kernel/src/kernel-variant';
-import { ensureKernel } from '../../../../fixtures/kernel/src/kernel-build';
-import { ensureLabTools } from '../../../../fixtures/kernel/src/lab-tools';
+import { KERNEL_VARIANTS, recipeFor, treeRecipe, type KernelVariant } from '@ffs-lab/fixtures/kernel/kernel-variant';
+import { ensureKernel } from '@ffs-lab/fixtures/kernel/kernel-build';
+import { ensureLabTools } from '@ffs-lab/fixtures/kernel/lab-tools';
 
 /** `ffs-lab kernel`: build (or find in the cache) a lab kernel and the lab tools, print where. */
 export const kernelVerb: Verb = {

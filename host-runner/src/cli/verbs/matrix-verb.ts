@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { ExitCode, usageError } from '../../../../contract/src/exit-codes';
+import { ExitCode, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Verb } from '../options';
 import { positiveInt } from './verb-args';
-import { parseKernelChoice } from '../../../../fixtures/lab/src/lab-kernel';
-import { KERNEL_VARIANTS } from '../../../../fixtures/kernel/src/kernel-variant';
+import { parseKernelChoice } from '@ffs-lab/fixtures/lab/lab-kernel';
+import { KERNEL_VARIANTS } from '@ffs-lab/fixtures/kernel/kernel-variant';
 import { runMatrix, writeMatrix } from '../../matrix/matrix-run';
 import { matrixText } from '../../matrix/matrix-table';
 import { selectSuites } from '../../suite-runner/suite-catalog';

@@ -5,7 +5,7 @@ import { BUNDLE_ARCHES, packAgent, type BundleArch } from '../../deploy/agent-bu
 /** `ffs-lab pack-agent`: build the self-contained agent bundle a board receives. */
 export const packAgentVerb: Verb = {
   name: 'pack-agent',
-  summary: 'Build the gadget agent as a self-contained bundle for a board: bundled JavaScript for Node 18+ and the addon compiled for its architecture.',
+  summary: 'Build the gadget agent as a self-contained bundle for a board: bundled JavaScript for Node 18.15+ and the addon compiled for its architecture.',
   options: [
     { name: 'arch', type: 'string', choices: BUNDLE_ARCHES, default: 'x86_64', description: 'the board\'s architecture: x86_64, arm64 (aarch64) or armhf (32-bit ARM userspace)' },
     { name: 'out', type: 'string', metavar: 'DIR', description: 'directory to write the bundle to (new or empty; default ffs-lab-agent-<arch> in the current directory)' },

@@ -1,4 +1,4 @@
-import { usageError } from '../../../../contract/src/exit-codes';
+import { usageError } from '@ffs-lab/contract/exit-codes';
 
 /** Parse a positive integer option value, or fail with a usage error naming the option. */
 export function positiveInt(verb: string, option: string, value: unknown): number {

@@ -3,7 +3,7 @@
  * for short inputs, one bit off from 64 bytes on, as a slicing table bug would be. The page
  * tests must fail with it (host-runner/test/browser-units.test.ts checks that they do).
  */
-import { crc32 as right } from '../../../../contract/src/crc32';
+import { crc32 as right } from '@ffs-lab/contract/crc32';
 
 export function crc32(data: Uint8Array, value = 0): number {
   const c = right(data, value);

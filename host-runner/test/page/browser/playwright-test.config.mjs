@@ -34,7 +34,7 @@ const WEBUSB = path.join(REPO, 'host-runner', 'src', 'webusb');
 
 /** The compiled project modules this reuses (npm run build, which npm ci runs, makes them). */
 function fromDist(file) {
-  const compiled = path.join(REPO, 'dist', 'host-runner', 'src', 'webusb', file);
+  const compiled = path.join(REPO, 'host-runner', 'dist', 'src', 'webusb', file);
   if (!fs.existsSync(compiled)) throw new Error(`playwright-test: ${compiled} is missing (npm run build)`);
   return require(compiled);
 }
@@ -73,6 +73,8 @@ export default {
     ...(process.getuid?.() === 0 ? { chromiumSandbox: false, args: ['--no-sandbox', '--disable-gpu'] } : {}),
   },
   buildConfig: {
+    // Workspace packages from their TypeScript, like the host-runner sources beside them.
+    conditions: ['source'],
     inject: [broken === 'buffer' ? path.join(HERE, 'broken-buffer.ts') : path.join(WEBUSB, 'browser-buffer.ts')],
     // Order matters: esbuild asks the plugins in turn, and the first to resolve an import wins.
     plugins: [pageModules, browserStandIns],
