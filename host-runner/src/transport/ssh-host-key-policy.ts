@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
+import { LabError, infraError, usageError } from '@ffs-lab/contract/exit-codes';
+import { checkHostKey, fingerprint, fingerprintsEqual, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyCheck, type KnownHostEntry } from './known-hosts';
+import type { ResolvedSshOptions, SshTargetOptions } from './ssh-target-options';
+
+/** ssh2 host key algorithm names for a known_hosts key type. */
+const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/** The hostVerifier and what it decided (kept for the error message). */
+export interface HostKeyVerifier {
+  verify(key: Buffer): boolean;
+  verdict: HostKeyVerdict | undefined;
+  /** ssh2 host key algorithms to ask for first (from the known_hosts key types of this host). */
+  preferred: ServerHostKeyAlgorithm[];
+}
+
+/** What the host key check decided, kept for the error message. */
+export type HostKeyVerdict =
+  | { kind: 'pin'; ok: boolean; offered: string; offeredType: string; pinned: string }
+  | { kind: 'known_hosts'; ok: boolean; check: HostKeyCheck; path: string; missing: boolean };
+
+/** The host key policy: pinned fingerprint, or known_hosts (optionally accepting unknown hosts). */
+export function hostKeyVerifier(o: ResolvedSshOptions): HostKeyVerifier {
+  const state: HostKeyVerifier = { verdict: undefined, verify: () => false, preferred: [] };
+  const pin = o.hostKeyFingerprint?.trim();
+  if (pin !== undefined) {
+    state.verify = (key) => {
+      const offered = fingerprint(key);
+      const ok = fingerprintsEqual(offered, pin);
+      state.verdict = { kind: 'pin', ok, offered, offeredType: keyTypeOf(key), pinned: pin };
+      return ok;
+    };
+    return state;
+  }
+  const path = o.knownHostsPath ?? join(homedir(), '.ssh', 'known_hosts');
+  let entries: KnownHostEntry[] = [];
+  let missing = false;
+  try {
+    entries = parseKnownHosts(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw usageError(`cannot read known_hosts file ${path}: ${(err as NodeJS.ErrnoException).code}`);
+    missing = true;
+  }
+  state.verify = (key) => {
+    const check = checkHostKey(entries, o.host, o.port, key);
+    const ok = check.result === 'match' || (check.result === 'unknown' && o.acceptUnknownHostKey === true);
+    state.verdict = { kind: 'known_hosts', ok, check, path, missing };
+    return ok;
+  };
+  state.preferred = knownKeyTypes(entries, o.host, o.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
+  return state;
+}
+
+/** The LabError (exit 3) for a refused host key, with what to do about it. */
+export function hostKeyError(v: HostKeyVerdict, where: string, o: SshTargetOptions): LabError {
+  if (v.kind === 'pin') {
+    return infraError(`host key of ${where} does not match the pinned fingerprint: expected ${v.pinned}, offered ${v.offeredType} ${v.offered}`, 'if the target was legitimately re-keyed, update hostKeyFingerprint');
+  }
+  const c = v.check;
+  switch (c.result) {
+    case 'mismatch':
+      return infraError(
+        `HOST KEY MISMATCH for ${where}: ${v.path} line ${c.lines.join(',')} expects ${c.expected.join(' or ')}, server offered ${c.offeredType} ${c.offered}`,
+        `possible man-in-the-middle; if the target was legitimately re-keyed, remove its old entry with 'ssh-keygen -R ${hostPattern(o)} -f ${v.path}'`,
+      );
+    case 'revoked':
+      return infraError(`host key of ${where} is revoked (${v.path} line ${c.line}): ${c.offeredType} ${c.offered}`);
+    case 'unknown':
+      return infraError(
+        `host key of ${where} is unknown: no entry for ${hostPattern(o)} in ${v.path}${v.missing ? ' (file does not exist)' : ''}; server offered ${c.offeredType} ${c.offered}`,
+        `after checking the fingerprint, add it with 'ssh-keyscan -p ${o.port ?? 22} -t ${c.offeredType} ${o.host} >> ${v.path}', or pin it with hostKeyFingerprint: '${c.offered}'`,
+      );
+    case 'match':
+      return infraError(`SSH connection to ${where} failed after host key verification`);
+  }
+}
+
+function hostPattern(o: SshTargetOptions): string {
+  const port = o.port ?? 22;
+  return port === 22 ? o.host : `[${o.host}]:${port}`;
+}
+

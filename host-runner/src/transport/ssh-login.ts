@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { utils as sshUtils, type ConnectConfig } from 'ssh2';
+import { LabError, infraError, usageError } from '@ffs-lab/contract/exit-codes';
+import { hostKeyError, type HostKeyVerdict } from './ssh-host-key-policy';
+import type { ResolvedSshOptions, SshTargetOptions } from './ssh-target-options';
+
+/** ssh2 configuration, plus a description of the auth methods for messages (names only, never secrets). */
+export function sshLoginConfig(o: ResolvedSshOptions, description: string): { config: ConnectConfig; methods: string[] } {
+  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw usageError(`bad SSH port ${o.port}`);
+  if (!o.username) throw usageError(`no SSH user name for ${o.host}`);
+  if (o.hostKeyFingerprint !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(o.hostKeyFingerprint.trim())) {
+    throw usageError(`hostKeyFingerprint must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints), got ${JSON.stringify(o.hostKeyFingerprint)}`);
+  }
+  const config: ConnectConfig = {
+    host: o.host,
+    port: o.port,
+    username: o.username,
+    readyTimeout: o.connectTimeoutMs,
+    keepaliveInterval: o.keepaliveIntervalMs,
+    keepaliveCountMax: o.keepaliveCountMax,
+  };
+  const methods: string[] = [];
+  if (o.privateKeyPath !== undefined) {
+    let key: Buffer;
+    try {
+      key = readFileSync(o.privateKeyPath);
+    } catch (err) {
+      throw usageError(`cannot read SSH private key ${o.privateKeyPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const passphrase = o.passphraseEnv !== undefined ? secretFromEnv(o, o.passphraseEnv, 'key passphrase', description) : undefined;
+    const parsed = sshUtils.parseKey(key, passphrase);
+    if (parsed instanceof Error) {
+      const hint = o.passphraseEnv === undefined ? 'if the key is encrypted, set passphraseEnv to the name of a variable holding its passphrase' : undefined;
+      throw usageError(`cannot use SSH private key ${o.privateKeyPath}: ${parsed.message}`, hint);
+    }
+    config.privateKey = key;
+    if (passphrase !== undefined) config.passphrase = passphrase;
+    methods.push(`publickey (${o.privateKeyPath})`);
+  }
+  if (o.passwordEnv !== undefined) {
+    config.password = secretFromEnv(o, o.passwordEnv, 'password', description);
+    config.tryKeyboard = true;
+    methods.push(`password and keyboard-interactive (from $${o.passwordEnv})`);
+  }
+  if (methods.length === 0) throw usageError(`no SSH authentication method for ${description}: set privateKeyPath or passwordEnv`);
+  return { config, methods };
+}
+
+function secretFromEnv(o: SshTargetOptions, name: string, what: string, description: string): string {
+  const value = (o.environment ?? process.env)[name];
+  if (value === undefined) throw usageError(`environment variable ${name} (the SSH ${what} for ${description}) is not set`);
+  return value;
+}
+
+/** One-line LabError for a failure before 'ready'. */
+export function sshConnectError(o: ResolvedSshOptions, err: (Error & { level?: string; code?: string }) | undefined, verdict: HostKeyVerdict | undefined, methods: string[]): LabError {
+  const where = `${o.host}:${o.port}`;
+  if (verdict && !verdict.ok) return hostKeyError(verdict, where, o);
+  if (!err) return infraError(`SSH connection to ${where} closed before login`);
+  if (err.level === 'client-authentication') {
+    return infraError(`SSH authentication as ${o.username} on ${where} failed (tried: ${methods.join(', ')})`, 'check that the key is in the remote authorized_keys, or the password variable holds the right password');
+  }
+  if (err.level === 'client-timeout') {
+    return infraError(`cannot reach ${where}: no SSH login within ${o.connectTimeoutMs / 1000} s`, 'is the target up and its sshd running? (connectTimeoutMs sets the limit)');
+  }
+  const unreachable: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ETIMEDOUT: 'connection timed out',
+    ENOTFOUND: 'unknown host name',
+    EAI_AGAIN: 'host name lookup failed',
+    ECONNRESET: 'connection reset',
+  };
+  if (err.code !== undefined && unreachable[err.code] !== undefined) {
+    return infraError(`cannot reach ${where}: ${unreachable[err.code]} (${err.code})`);
+  }
+  return infraError(`SSH connection to ${where} failed: ${err.message}`);
+}
