@@ -7,12 +7,10 @@ import { FaultGadget, mmapQuota } from '@ffs-lab/host-runner/faults/fault-gadget
 import { FaultTarget } from '@ffs-lab/host-runner/faults/fault-target';
 import { FaultStream, streamProblems } from '@ffs-lab/host-runner/faults/fault-stream';
 import { countsLine, isOneLine, oneLine } from '@ffs-lab/host-runner/faults/one-line';
-import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
-import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
+import { within } from '@ffs-lab/host-runner/faults/within';
+import { setupUnbind } from './ep0-setup-unbind';
 import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
 import type { IoModeName } from '@ffs-lab/contract/io-modes';
-import { FfsFunction } from '@ffs-lab/gadget-agent/gadget/ffs-function';
-import type { Ep0Event } from '@ffs-lab/native/ep0';
 import { native } from '@ffs-lab/native/bindings';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
@@ -20,7 +18,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 /** mmap_memory_mb of every fault mount: streams use at most 8 x 64 KiB of it, the rest is headroom the quota check measures. */
 const MMAP_MB = 8;
-const VID = 0x1d6b;
 /** Iterations: the nightly profile (FFS_LAB_PROFILE=nightly) runs the long variants. */
 const N = {
   rebinds: NIGHTLY ? 10 : 2,
@@ -393,93 +390,14 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
         if (!fs.existsSync('/sys/class/udc/dummy_udc.0') || process.getuid?.() !== 0) skipWithReason(this, 'needs a local dummy_udc and root (the embedded lab)');
         const maps0 = native().liveMappings();
         const lines: string[] = [];
-        for (let i = 0; i < N.ep0Repeats; i++) lines.push(await setupUnbind(c.dir, c.race));
+        for (let i = 0; i < N.ep0Repeats; i++) lines.push(await setupUnbind(c.dir, c.race, NOTICE_MS));
         assert.equal(native().liveMappings(), maps0);
         await nothingLeft();
         say(this, lines[0]! + (lines.length > 1 ? ` (x${lines.length})` : ''));
       });
     }
   });
-
-  /** One round of the ep0 fault; returns its one-line account. */
-  async function setupUnbind(dir: 'IN' | 'OUT', race: boolean): Promise<string> {
-    const serial = crypto.randomBytes(6).toString('hex');
-    const fn = FfsFunction.create({
-      gadget: { name: 'fault-ep0', vendorId: VID, productId: 0x012b, manufacturer: 'ffs-lab', product: 'faults ep0', serial, function: 'fault_ep0' },
-      function: { endpoints: [{ number: 1, direction: 'in', type: 'bulk' }, { number: 2, direction: 'out', type: 'bulk' }] },
-      strings: ['faults ep0'],
-    });
-    let host: UsbFunctionHandle | undefined;
-    try {
-      let seen: (ev: Ep0Event) => void = () => undefined;
-      const setup = new Promise<Ep0Event>((r) => (seen = r));
-      fn.onSetup = async (_ep0, ev) => seen(ev);
-      fn.bind(labContext().udc);
-      host = (await openUsbFunction({ vendorId: VID, productId: 0x012b, serial }, labContext().usb.enumerateTimeoutMs)).handle;
-      await fn.waitEnabled();
-      host.device.timeout = NOTICE_MS;
-      // Vendor request to interface 0; the data stage is what the unbind interrupts.
-      const control = new Promise<string>((resolve) =>
-        host!.device.controlTransfer(dir === 'IN' ? 0xc1 : 0x41, 0x5a, 0, 0, dir === 'IN' ? 64 : Buffer.alloc(64, 0xa5), (err) => resolve(err ? oneLine(err) : 'completed')),
-      );
-      await within(setup, 5000, 'the SETUP never reached ep0');
-      assert.ok(fn.ep0.setupPending, 'the SETUP should be pending');
-      let answer: Promise<unknown>;
-      if (race) {
-        answer = fn.ep0.answerSetup(dir === 'IN' ? Buffer.alloc(64, 0x5a) : undefined);
-        fn.gadget.unbind();
-      } else {
-        fn.gadget.unbind();
-        answer = fn.ep0.answerSetup(dir === 'IN' ? Buffer.alloc(64, 0x5a) : undefined);
-      }
-      const ep0 = await within(
-        answer.then((b) => (Buffer.isBuffer(b) ? `read ${b.length} bytes` : 'answered'), (e: unknown) => errnoLine(e)),
-        NOTICE_MS,
-        'the ep0 data stage never ended after the unbind',
-      );
-      const hostSaw = await within(control, NOTICE_MS + 5000, 'the host control transfer never ended after the unbind');
-      await host.close();
-      host = undefined;
-      // Rebind: ep0 must answer a new request of the same kind properly.
-      // What ep0 saw and did after the rebind goes into a failure message.
-      const eventsBefore = fn.events.length;
-      const answers: string[] = [];
-      fn.onSetup = (ep0h) => ep0h.answerSetup(Buffer.alloc(64, 0x3c)).then(
-        () => void answers.push('answered'),
-        (e: unknown) => void answers.push(errnoLine(e)),
-      );
-      fn.bind(labContext().udc);
-      host = (await openUsbFunction({ vendorId: VID, productId: 0x012b, serial }, labContext().usb.enumerateTimeoutMs)).handle;
-      await fn.waitEnabled();
-      host.device.timeout = NOTICE_MS;
-      // One request, answered at once: a STALL here was our ep0 code reading ep0 while its answer
-      // to an IN SETUP was still on its way (FunctionFS stalls a wrong-direction data stage).
-      let refused = '';
-      const again = await new Promise<Buffer | undefined>((resolve) =>
-        host!.device.controlTransfer(0xc1, 0x5a, 0, 0, 64, (err, data) => (err ? ((refused = oneLine(err)), resolve(undefined)) : resolve(data as Buffer))),
-      );
-      assert.ok(
-        Buffer.isBuffer(again) && again.length === 64 && again.every((b) => b === 0x3c),
-        `after the rebind, ep0 did not answer a control IN request (${refused || `got ${again?.length ?? 0} bytes`}); ep0 events since the rebind: ${fn.events.slice(eventsBefore).map((e) => e.type).join(' ') || 'none'}; answers: ${answers.join(', ') || 'none'}; setup pending: ${fn.ep0.setupPending ? 'yes' : 'no'}`,
-      );
-      return `${dir} control request${race ? ' answered as the UDC was unbound' : ' unanswered at the unbind'}: ep0 ${ep0}; host ${hostSaw}; after rebind ep0 answered again`;
-    } finally {
-      await host?.close();
-      fn.destroy();
-    }
-  }
 });
-
-/** An errno error in one line; node has no name for some errnos f_fs returns (EIDRM is 43 on Linux). */
-function errnoLine(e: unknown): string {
-  const n = (e as { errno?: unknown })?.errno;
-  return typeof n === 'number' && n < 0 ? `${native().errnoName(-n)} (${oneLine(e).replace(/^Unknown system error -\d+: /, '')})` : oneLine(e);
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)))]);
-}
 
 async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
   const t0 = Date.now();
