@@ -226,6 +226,11 @@ describe('integrity: every byte through every I/O mode', function () {
         it('echo: 64 KiB transfers, depth 8, looped back byte for byte', async function () {
           const r = await stream(this, fn.dev!, { kind: 'echo', mode, depth: 8, transferSize: 64 * KiB, totalBytes: 64 * 64 * KiB - 1 });
           measure(this, 'echo throughput', mbps(r.hostIn!.bytesPerSecond), 'MB/s');
+          // Why echo may stay on the TypeScript pipeline (gadget-agent/src/streams/agent-stream.ts):
+          // how busy the agent is while the stream runs, and what a MiB costs it.
+          const agentCpuMs = r.agent.cpuUserMs + r.agent.cpuSystemMs;
+          measure(this, 'agent CPU share', Math.round((agentCpuMs / Math.max(1, r.agent.elapsedMs)) * 1000) / 10, '%');
+          measure(this, 'agent CPU per MiB', cpuPerMiB(agentCpuMs, r.agent.sent?.bytes ?? 0), 'ms');
         });
       });
     });

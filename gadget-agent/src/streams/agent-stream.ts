@@ -41,9 +41,10 @@ interface Slot {
  * Copy mode keeps one transfer in flight whatever the depth: concurrent blocking read()/write()
  * calls on one endpoint file run on different pool threads and take the file's mutex in any
  * order, so the stream order would not hold. Sources and sinks run in the addon
- * (native-pump.ts: no JavaScript per transfer); echo runs on the transfer pipeline here. dmabuf gives no byte count on completion: a
- * transfer counts as its posted length (lengths are not verified, bytes are), and it cannot
- * send or receive zero-length transfers.
+ * (native-pump.ts: no JavaScript per transfer); echo runs on the transfer pipeline here (see
+ * run() for the measured reason). dmabuf gives no byte count on completion: a transfer counts
+ * as its posted length (lengths are not verified, bytes are), and it cannot send or receive
+ * zero-length transfers.
  *
  * Lifecycle: start() -> (wait()/report()/stop()) -> settled. Endpoint files are closed and buffers
  * released on every exit path.
@@ -203,6 +204,14 @@ export class AgentStream {
           timeoutMs: p.timeoutMs,
         });
       } else {
+        // Echo stays on the TypeScript pipeline: it moves every byte twice (OUT, then back IN), so
+        // its rate is bound by the bus, not by the agent. Measured in the lab (TCG, patched 6.12,
+        // 2026-12-07; 64 MiB in 1 MiB transfers, depth 8, the integrity suite's echo and
+        // throughput tests in one run): echo reached 88, 94, 104 and 103 % (copy, aio, mmap,
+        // dmabuf) of 1 / (1 / source rate + 1 / sink rate) of the native pumps, with the agent
+        // busy 57 to 65 % of the stream; the pipeline cost 1.15 to 1.48x the CPU per MiB of the
+        // pumps' source and sink together (2 to 3 ms per MiB). A native echo would save that CPU,
+        // not make echo faster. The pipeline is also the WebUSB page's engine, where no addon runs.
         this.pipeline = runPipeline(slots, this.echoHooks(ioIn!, ioOut!), { transfers, timeoutMs: p.timeoutMs });
       }
       // After the pipeline exists (making it may throw); its done never rejects.

@@ -2,7 +2,7 @@ import type { AgentClient } from '../agent/agent-client';
 import type { StreamKind, StreamReport } from '@ffs-lab/contract/protocol';
 import type { IoModeName } from '@ffs-lab/contract/io-modes';
 import { transferCount, type StreamShape } from '@ffs-lab/contract/stream-layout';
-import { streamIn, streamOut, type HostStreamReport } from './usb-stream';
+import { HOST_MAX_BYTES_IN_FLIGHT, streamIn, streamOut, type HostStreamReport } from './usb-stream';
 import type { UsbFunctionHandle } from './usb-function-handle';
 import { legProblems } from './stream-leg-check';
 import { watchAgentStream } from './agent-stream-watch';
@@ -46,7 +46,7 @@ export async function runPairedStream(agent: AgentClient, dev: UsbFunctionHandle
   const { id } = await agent.call('stream.start', { kind: o.kind, mode: o.mode, ...shape, depth: o.depth, seed: o.seed, timeoutMs: o.timeoutMs, waitReady: true }, o.timeoutMs + 10_000);
   const abort = new AbortController();
   const watch = watchAgentStream(agent, id, abort);
-  const host = { ...shape, seed: o.seed, depth: o.hostDepth ?? o.depth, timeoutMs: o.timeoutMs, signal: abort.signal, ...o.hostOverride };
+  const host = { ...shape, seed: o.seed, depth: o.hostDepth ?? o.depth, timeoutMs: o.timeoutMs, maxBytesInFlight: hostEndBytesInFlight(o.kind), signal: abort.signal, ...o.hostOverride };
   const [hostIn, hostOut] = await Promise.all([
     o.kind !== 'sink' ? streamIn(dev.bulkIn, host) : undefined,
     o.kind !== 'source' ? streamOut(dev.bulkOut, host) : undefined,
@@ -57,6 +57,15 @@ export async function runPairedStream(agent: AgentClient, dev: UsbFunctionHandle
     ? await agent.call('stream.stop', { id }, 20_000)
     : await agent.call('stream.wait', { id, timeoutMs: o.timeoutMs }, o.timeoutMs + 10_000);
   return { agent: report, ...(hostIn ? { hostIn } : {}), ...(hostOut ? { hostOut } : {}), problems: compare(o, shape, report, hostIn, hostOut) };
+}
+
+/**
+ * Bytes one host end may have submitted at once. usbfs_memory_mb bounds all of the host's URBs
+ * together, so an echo's two ends share {@link HOST_MAX_BYTES_IN_FLIGHT}: without that, 1 MiB
+ * transfers at depth 8 each way ask for 16 MiB and libusb fails with NO_MEM.
+ */
+export function hostEndBytesInFlight(kind: StreamKind): number {
+  return kind === 'echo' ? HOST_MAX_BYTES_IN_FLIGHT / 2 : HOST_MAX_BYTES_IN_FLIGHT;
 }
 
 function compare(o: PairedStreamOptions, shape: StreamShape, agent: StreamReport, hostIn?: HostStreamReport, hostOut?: HostStreamReport): string[] {
