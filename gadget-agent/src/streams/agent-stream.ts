@@ -206,12 +206,14 @@ export class AgentStream {
       } else {
         // Echo stays on the TypeScript pipeline: it moves every byte twice (OUT, then back IN), so
         // its rate is bound by the bus, not by the agent. Measured in the lab (TCG, patched 6.12,
-        // 2026-12-07; 64 MiB in 1 MiB transfers, depth 8, the integrity suite's echo and
-        // throughput tests in one run): echo reached 88, 94, 104 and 103 % (copy, aio, mmap,
-        // dmabuf) of 1 / (1 / source rate + 1 / sink rate) of the native pumps, with the agent
-        // busy 57 to 65 % of the stream; the pipeline cost 1.15 to 1.48x the CPU per MiB of the
-        // pumps' source and sink together (2 to 3 ms per MiB). A native echo would save that CPU,
-        // not make echo faster. The pipeline is also the WebUSB page's engine, where no addon runs.
+        // 2026-12-07; the integrity suite's echo and throughput tests in one run with
+        // FFS_LAB_PROFILE=nightly, where both move 64 MiB in 1 MiB transfers, depth 8): echo
+        // reached 77, 94, 99 and 102 % (copy, aio, mmap, dmabuf) of 1 / (1 / source rate +
+        // 1 / sink rate) of the native pumps (copy's echo keeps one transfer in flight), with
+        // the agent busy 55 to 67 % of the stream; the pipeline cost 1.28 to 1.58x the CPU per
+        // MiB of the pumps' source and sink together (2 to 6 ms per MiB more). A native echo
+        // would save that CPU, not make echo faster. The pipeline is also the WebUSB page's
+        // engine, where no addon runs.
         this.pipeline = runPipeline(slots, this.echoHooks(ioIn!, ioOut!), { transfers, timeoutMs: p.timeoutMs });
       }
       // After the pipeline exists (making it may throw); its done never rejects.

@@ -36,6 +36,6 @@ export function chromiumMissingReason(
   const exe = chromiumExecutable(env, exists);
   if (!exe) missing.push(`Chromium is not installed (none of ${CHROMIUM_CANDIDATES.join(', ')}; Debian: apt-get install -y chromium, or set FFS_LAB_CHROMIUM)`);
   else if (!exists(exe)) missing.push(`FFS_LAB_CHROMIUM=${exe} does not exist`);
-  if (!exists(PAGE_BUNDLE_FILE)) missing.push(`the WebUSB page bundle ${PAGE_BUNDLE_FILE} is missing (npm run build, with dev dependencies)`);
+  if (!exists(PAGE_BUNDLE_FILE)) missing.push(`the WebUSB page bundle ${PAGE_BUNDLE_FILE} is missing (npm run build)`);
   return missing.length ? `WebUSB in Chromium: ${missing.join('; ')}` : undefined;
 }

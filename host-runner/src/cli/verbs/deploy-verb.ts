@@ -1,13 +1,14 @@
 import type { Verb } from '../options';
 import { selectTarget } from '../../config/target-selection';
 import { deployAgent } from '../../deploy/deploy-agent';
+import { MIN_NODE } from '../../deploy/agent-bundle';
 import { targetOf } from '../../run/target';
 import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
 
 /** `ffs-lab deploy`: install the agent on a board that has Node.js. */
 export const deployVerb: Verb = {
   name: 'deploy',
-  summary: 'Install the gadget agent on an SSH target that has Node.js 18 or later: pack the agent bundle for its architecture, upload it with SFTP, check it answers.',
+  summary: `Install the gadget agent on an SSH target that has Node.js ${MIN_NODE.join('.')} or later: pack the agent bundle for its architecture, upload it with SFTP, check it answers.`,
   options: [
     ...TARGET_OPTIONS,
     { name: 'install-dir', type: 'string', metavar: 'DIR', description: 'install dir on the target (default: the config\'s agent.installDir, else /opt/ffs-lab)' },
@@ -22,7 +23,7 @@ refused. What an earlier deploy left there (bin/, and dist/, native/, node_modul
 package files of the npm-based deploys before the bundle) is removed first.
 Exit codes: 0 installed and answering, 2 usage or lab config error, a refused install dir, or a
 bundle for another architecture, 3 target problem (unreachable, host key, login, no node or one
-older than 18, an architecture without a bundle, agent does not answer).`,
+older than ${MIN_NODE.join('.')}, an architecture without a bundle, agent does not answer).`,
   async run(args) {
     const config = selectTarget(targetSelectionOf(args));
     return deployAgent({

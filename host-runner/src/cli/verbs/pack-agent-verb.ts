@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import type { Verb } from '../options';
-import { BUNDLE_ARCHES, packAgent, type BundleArch } from '../../deploy/agent-bundle';
+import { BUNDLE_ARCHES, MIN_NODE, packAgent, type BundleArch } from '../../deploy/agent-bundle';
 
 /** `ffs-lab pack-agent`: build the self-contained agent bundle a board receives. */
 export const packAgentVerb: Verb = {
   name: 'pack-agent',
-  summary: 'Build the gadget agent as a self-contained bundle for a board: bundled JavaScript for Node 18.15+ and the addon compiled for its architecture.',
+  summary: `Build the gadget agent as a self-contained bundle for a board: bundled JavaScript for Node ${MIN_NODE.join('.')}+ and the addon compiled for its architecture.`,
   options: [
     { name: 'arch', type: 'string', choices: BUNDLE_ARCHES, default: 'x86_64', description: 'the board\'s architecture: x86_64, arm64 (aarch64) or armhf (32-bit ARM userspace)' },
     { name: 'out', type: 'string', metavar: 'DIR', description: 'directory to write the bundle to (new or empty; default ffs-lab-agent-<arch> in the current directory)' },
@@ -15,7 +15,7 @@ export const packAgentVerb: Verb = {
 with Debian's compiler for the architecture: g++, g++-aarch64-linux-gnu or
 g++-arm-linux-gnueabihf, installed when missing and run as root) and manifest.json (version,
 architecture, every file's size and SHA-256). The bundle needs no npm, no compiler and no
-node_modules on the board, only Node.js 18 or later; N-API is ABI-stable, so one build serves
+node_modules on the board, only Node.js ${MIN_NODE.join('.')} or later; N-API is ABI-stable, so one build serves
 every Node version.
 Exit codes: 0 written, 2 usage (unknown architecture, a directory that is not empty, a compiler
 that cannot be installed without root), 3 the build failed.`,
