@@ -1,4 +1,5 @@
 import { infraError, LabError } from '@ffs-lab/contract/exit-codes';
+import { MIN_NODE } from '../deploy/agent-bundle';
 import type { AgentHandle } from '../suite-runner/lab-context';
 import type { Transport } from '../transport/transport';
 import { AgentClient } from './agent-client';
@@ -50,7 +51,7 @@ async function diagnoseMissingAgent(transport: Transport, launch: AgentLaunch): 
   if (r.stdout.includes('no-program')) {
     return infraError(
       `cannot start the agent on ${transport.description}: '${program}' not found there`,
-      program === 'node' || program!.endsWith('/node') ? `install Node.js >= 18.15 on the target (or set agent.node), then ${deploy}` : `check agent.command in the lab config, or ${deploy}`,
+      program === 'node' || program!.endsWith('/node') ? `install Node.js >= ${MIN_NODE.join('.')} on the target (or set agent.node), then ${deploy}` : `check agent.command in the lab config, or ${deploy}`,
     );
   }
   if (r.stdout.includes('no-script')) {

@@ -107,7 +107,7 @@ export async function packAgent(arch: BundleArch, dir: string, log: (line: strin
 async function writeBundle(arch: BundleArch, dir: string, log: (line: string) => void): Promise<BundleManifest> {
   const esbuild = await import('esbuild');
   const agentSrc = path.join(REPO_ROOT, 'gadget-agent', 'src');
-  const common = { bundle: true, platform: 'node' as const, target: 'node18', format: 'cjs' as const, legalComments: 'none' as const, logLevel: 'warning' as const, conditions: ['source'] };
+  const common = { bundle: true, platform: 'node' as const, target: `node${MIN_NODE[0]}`, format: 'cjs' as const, legalComments: 'none' as const, logLevel: 'warning' as const, conditions: ['source'] };
   log(`pack-agent: bundling the agent for Node ${MIN_NODE.join('.')}+ into ${dir}`);
   await esbuild.build({
     ...common,
