@@ -17,7 +17,8 @@ const LOOP_CYCLES = NIGHTLY ? 10_000 : 1_000;
 /** The function's endpoint files (the agent's default function): ep1 bulk IN, ep2 bulk OUT. */
 const EP_IN = 1;
 const EP_OUT = 2;
-const PAGE = 4096;
+/** The target kernel's page size in bytes: DMABUF sizes here are whole pages. */
+const page = (): number => labContext().kernel.pageSize;
 /** How long a fence is watched to show it is still pending (ms). */
 const STILL_PENDING_MS = 300;
 /** f_fs waits this long for conflicting fences before EBUSY (DMABUF_ENQUEUE_TIMEOUT_MS). */
@@ -151,9 +152,9 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
    * transfer timeouts only after tens of seconds in the lab, so "nothing arrives" is not timed.
    */
   async function hostNextReadIs(handle: number, buffer: number): Promise<number> {
-    const next = await sendIn(handle, buffer, PAGE);
-    const got = await dev!.bulkIn.transferAsync(PAGE);
-    assert.equal(got?.length ?? 0, PAGE, 'bytes the host received');
+    const next = await sendIn(handle, buffer, page());
+    const got = await dev!.bulkIn.transferAsync(page());
+    assert.equal(got?.length ?? 0, page(), 'bytes the host received');
     assert.equal(verifyPattern(got!, seed, next.at), -1, 'the host received other bytes than the new transfer\'s (a dequeued transfer was sent?)');
     return next.transfer;
   }
@@ -183,87 +184,87 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
 
   describe('TRANSFER argument checks', function () {
     it('flags other than 0: EINVAL', async function () {
-      const { handle, bufs } = await setup(EP_IN, [PAGE]);
+      const { handle, bufs } = await setup(EP_IN, [page()]);
       for (const flags of [1, 0x80000000]) {
-        await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE, flags }), 'EINVAL', `flags ${flags}`);
+        await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page(), flags }), 'EINVAL', `flags ${flags}`);
       }
     });
 
     it('length 0 and a length past the buffer: EINVAL; exactly the buffer size is taken', async function () {
-      const { handle, bufs } = await setup(EP_IN, [2 * PAGE]);
+      const { handle, bufs } = await setup(EP_IN, [2 * page()]);
       await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 0 }), 'EINVAL', 'length 0');
-      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 2 * PAGE + 1 }), 'EINVAL', 'length = size + 1');
-      const { transfer, at } = await sendIn(handle, bufs[0]!, 2 * PAGE);
-      await hostReads(2 * PAGE, at);
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 2 * page() + 1 }), 'EINVAL', 'length = size + 1');
+      const { transfer, at } = await sendIn(handle, bufs[0]!, 2 * page());
+      await hostReads(2 * page(), at);
       assert.deepEqual(pick(await wait(transfer, 5000)), { state: 'signaled' });
     });
 
     it('a buffer not attached to this endpoint file: TRANSFER and DETACH fail EPERM', async function () {
-      const { handle, bufs } = await setup(EP_IN, [PAGE], { attach: false });
-      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }), 'EPERM', 'TRANSFER, never attached');
+      const { handle, bufs } = await setup(EP_IN, [page()], { attach: false });
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() }), 'EPERM', 'TRANSFER, never attached');
       await rejectsWith(agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }), 'EPERM', 'DETACH, never attached');
       // Attachments belong to one open file: attached to ep2 is not attached to ep1.
       const other = await agent().call('dmabuf.open', { endpoint: EP_OUT });
       await agent().call('dmabuf.attach', { handle: other.handle, buffer: bufs[0]! });
-      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }), 'EPERM', 'TRANSFER, attached to another endpoint file');
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() }), 'EPERM', 'TRANSFER, attached to another endpoint file');
       // And after DETACH it is no longer attached.
       await agent().call('dmabuf.attach', { handle, buffer: bufs[0]! });
       await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! });
       await rejectsWith(agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }), 'EPERM', 'second DETACH');
-      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }), 'EPERM', 'TRANSFER after DETACH');
+      await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() }), 'EPERM', 'TRANSFER after DETACH');
     });
   });
 
   describe('completion by fence', function () {
     it('IN: the fence stays pending until the host reads, then signals without error; the host gets every byte', async function () {
-      const { handle, bufs } = await setup(EP_IN, [16 * PAGE]);
-      const { transfer, at } = await sendIn(handle, bufs[0]!, 16 * PAGE);
+      const { handle, bufs } = await setup(EP_IN, [16 * page()]);
+      const { transfer, at } = await sendIn(handle, bufs[0]!, 16 * page());
       assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' }, 'the fence signalled before the host read anything');
-      await hostReads(16 * PAGE, at);
+      await hostReads(16 * page(), at);
       const done = await wait(transfer, 5000);
       assert.deepEqual(pick(done), { state: 'signaled' });
       measure(this, 'transfer to fence seen', Math.round(done.elapsedMs), 'ms');
     });
 
     it('OUT: the fence signals once the host has sent; the buffer then holds the bytes', async function () {
-      const { handle, bufs } = await setup(EP_OUT, [4 * PAGE]);
-      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 4 * PAGE });
+      const { handle, bufs } = await setup(EP_OUT, [4 * page()]);
+      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 4 * page() });
       assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' }, 'the fence signalled before the host sent anything');
-      const data = Buffer.alloc(4 * PAGE);
+      const data = Buffer.alloc(4 * page());
       fillPattern(data, seed, offset);
       await dev!.bulkOut.transferAsync(data);
       assert.deepEqual(pick(await wait(transfer, 5000)), { state: 'signaled' });
-      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: 4 * PAGE, seed, offset }), { firstBadOffset: null });
-      offset += 4 * PAGE;
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: 4 * page(), seed, offset }), { firstBadOffset: null });
+      offset += 4 * page();
     });
 
     it('OUT shorter than the buffer: the received bytes reach it, and the bytes past the transfer keep what user space wrote after ATTACH (each transfer syncs its own bytes only; series patch 8)', async function () {
       // Under swiotlb=force, without patch 8 no received byte reaches the buffer; syncing the
       // whole attachment instead would put the bounce buffer's attach-time zeros over the tail.
-      const { handle, bufs } = await setup(EP_OUT, [4 * PAGE]);
+      const { handle, bufs } = await setup(EP_OUT, [4 * page()]);
       const tailSeed = (seed ^ 0x5a5a5a5a) >>> 0;
-      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE, fill: { seed: tailSeed, offset: 0, length: 4 * PAGE } });
-      const data = Buffer.alloc(PAGE);
+      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page(), fill: { seed: tailSeed, offset: 0, length: 4 * page() } });
+      const data = Buffer.alloc(page());
       fillPattern(data, seed, offset);
       await dev!.bulkOut.transferAsync(data);
       assert.deepEqual(pick(await wait(transfer, 5000)), { state: 'signaled' });
-      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: PAGE, seed, offset }), { firstBadOffset: null }, 'the received page');
-      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, from: PAGE, length: 3 * PAGE, seed: tailSeed, offset: PAGE }), { firstBadOffset: null }, 'the three pages past the transfer');
-      offset += PAGE;
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: page(), seed, offset }), { firstBadOffset: null }, 'the received page');
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, from: page(), length: 3 * page(), seed: tailSeed, offset: page() }), { firstBadOffset: null }, 'the three pages past the transfer');
+      offset += page();
     });
 
     it('OUT: a second TRANSFER while the buffer\'s fence is pending: EBUSY at once (non-blocking), after 5 s (blocking)', async function () {
       this.timeout(60_000);
-      const nb = await setup(EP_OUT, [PAGE]);
-      await agent().call('dmabuf.transfer', { handle: nb.handle, buffer: nb.bufs[0]!, length: PAGE });
+      const nb = await setup(EP_OUT, [page()]);
+      await agent().call('dmabuf.transfer', { handle: nb.handle, buffer: nb.bufs[0]!, length: page() });
       const t0 = Date.now();
-      await rejectsWith(agent().call('dmabuf.transfer', { handle: nb.handle, buffer: nb.bufs[0]!, length: PAGE }), 'EBUSY', 'non-blocking');
+      await rejectsWith(agent().call('dmabuf.transfer', { handle: nb.handle, buffer: nb.bufs[0]!, length: page() }), 'EBUSY', 'non-blocking');
       const fast = Date.now() - t0;
       assert.ok(fast < ENQUEUE_TIMEOUT_MS / 2, `the non-blocking EBUSY took ${fast} ms`);
-      const bl = await setup(EP_OUT, [PAGE], { nonBlocking: false });
-      await agent().call('dmabuf.transfer', { handle: bl.handle, buffer: bl.bufs[0]!, length: PAGE });
+      const bl = await setup(EP_OUT, [page()], { nonBlocking: false });
+      await agent().call('dmabuf.transfer', { handle: bl.handle, buffer: bl.bufs[0]!, length: page() });
       const t1 = Date.now();
-      await rejectsWith(agent().call('dmabuf.transfer', { handle: bl.handle, buffer: bl.bufs[0]!, length: PAGE }, ENQUEUE_TIMEOUT_MS + 20_000), 'EBUSY', 'blocking');
+      await rejectsWith(agent().call('dmabuf.transfer', { handle: bl.handle, buffer: bl.bufs[0]!, length: page() }, ENQUEUE_TIMEOUT_MS + 20_000), 'EBUSY', 'blocking');
       const slow = Date.now() - t1;
       measure(this, 'blocking EBUSY after', slow, 'ms');
       assert.ok(slow >= ENQUEUE_TIMEOUT_MS - 250, `the blocking TRANSFER gave up after ${slow} ms, before the ${ENQUEUE_TIMEOUT_MS} ms the kernel waits`);
@@ -272,8 +273,8 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
 
   describe('DETACH and close with transfers pending', function () {
     it('DETACH dequeues a pending IN transfer: its fence signals ECONNRESET, the host gets nothing, the buffer works again after ATTACH', async function () {
-      const { handle, bufs } = await setup(EP_IN, [PAGE]);
-      const { transfer } = await sendIn(handle, bufs[0]!, PAGE);
+      const { handle, bufs } = await setup(EP_IN, [page()]);
+      const { transfer } = await sendIn(handle, bufs[0]!, page());
       assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' });
       await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! });
       fenceError(await wait(transfer, 5000), 'ECONNRESET');
@@ -284,25 +285,25 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
     });
 
     it('DETACH dequeues a pending OUT transfer: ECONNRESET; the host\'s next data goes whole to the next transfer', async function () {
-      const { handle, bufs } = await setup(EP_OUT, [PAGE]);
-      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE });
+      const { handle, bufs } = await setup(EP_OUT, [page()]);
+      const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() });
       await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! });
       fenceError(await wait(transfer, 5000), 'ECONNRESET');
       await agent().call('dmabuf.attach', { handle, buffer: bufs[0]! });
-      const next = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE });
-      const data = Buffer.alloc(PAGE);
+      const next = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() });
+      const data = Buffer.alloc(page());
       fillPattern(data, seed, offset);
       await dev!.bulkOut.transferAsync(data);
       assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
-      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: PAGE, seed, offset }), { firstBadOffset: null });
-      offset += PAGE;
+      assert.deepEqual(await agent().call('dmabuf.verify', { buffer: bufs[0]!, length: page(), seed, offset }), { firstBadOffset: null });
+      offset += page();
       uncheckedErrno(this);
     });
 
     it('closing the endpoint file with 4 buffers attached, 3 transfers pending: every pending fence signals an error; the buffers attach again elsewhere', async function () {
-      const { handle, bufs } = await setup(EP_IN, [PAGE, PAGE, 2 * PAGE, PAGE]);
+      const { handle, bufs } = await setup(EP_IN, [page(), page(), 2 * page(), page()]);
       const pending = [];
-      for (const b of bufs.slice(0, 3)) pending.push((await sendIn(handle, b, PAGE)).transfer);
+      for (const b of bufs.slice(0, 3)) pending.push((await sendIn(handle, b, page())).transfer);
       await agent().call('dmabuf.close', { handle });
       for (const t of pending) {
         fenceError(await wait(t, 5000), 'ECONNRESET', `transfer ${t}, its endpoint file closed`);
@@ -318,13 +319,13 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
   describe('the endpoint goes away', function () {
     it('the host deconfigures (SET_CONFIGURATION 0): a pending fence signals ESHUTDOWN; until the next ENABLE a non-blocking TRANSFER is EAGAIN; then DMABUF works again', async function () {
       this.timeout(90_000);
-      const { handle, bufs } = await setup(EP_IN, [PAGE, PAGE]);
-      const { transfer } = await sendIn(handle, bufs[0]!, PAGE);
+      const { handle, bufs } = await setup(EP_IN, [page(), page()]);
+      const { transfer } = await sendIn(handle, bufs[0]!, page());
       try {
         // SET_CONFIGURATION completes after the gadget handled it: the endpoints are disabled now.
         await hostSetConfiguration(0);
         fenceError(await wait(transfer, 5000), 'ESHUTDOWN');
-        await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[1]!, length: PAGE }), 'EAGAIN', 'TRANSFER while the function is disabled');
+        await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[1]!, length: page() }), 'EAGAIN', 'TRANSFER while the function is disabled');
       } finally {
         await hostSetConfiguration(1);
         await openHost();
@@ -332,8 +333,8 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       // openHost's function.status opened and closed ep1 to read its descriptor, and in f_fs any
       // close of an endpoint detaches every buffer on it (see the hazard case below): attach again.
       await agent().call('dmabuf.attach', { handle, buffer: bufs[1]! });
-      const next = await sendIn(handle, bufs[1]!, PAGE);
-      await hostReads(PAGE, next.at);
+      const next = await sendIn(handle, bufs[1]!, page());
+      await hostReads(page(), next.at);
       assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
       uncheckedErrno(this);
     });
@@ -342,18 +343,18 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       if (!RUN_HAZARDS) {
         skipWithReason(this, 'not run by default, fails on Linux 6.12: f_fs keeps DMABUF attachments per endpoint (struct ffs_epfile), not per open file, and ffs_epfile_release() detaches all of them (dequeuing their transfers) when any open file of the endpoint is closed, so one process closing its own fd of epN silently detaches another\'s buffers (their next TRANSFER is EPERM); set FFS_LAB_DMABUF_HAZARDS=1 to run it');
       }
-      const { handle, bufs } = await setup(EP_IN, [PAGE]);
+      const { handle, bufs } = await setup(EP_IN, [page()]);
       const other = await agent().call('dmabuf.open', { endpoint: EP_IN });
       await agent().call('dmabuf.close', { handle: other.handle });
-      const next = await sendIn(handle, bufs[0]!, PAGE);
-      await hostReads(PAGE, next.at);
+      const next = await sendIn(handle, bufs[0]!, page());
+      await hostReads(page(), next.at);
       assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
     });
 
     it('UDC unbind: a pending fence signals ESHUTDOWN; closing the file afterwards is clean; after a new bind DMABUF works', async function () {
       this.timeout(90_000);
-      const { handle, bufs } = await setup(EP_IN, [PAGE]);
-      const { transfer } = await sendIn(handle, bufs[0]!, PAGE);
+      const { handle, bufs } = await setup(EP_IN, [page()]);
+      const { transfer } = await sendIn(handle, bufs[0]!, page());
       try {
         await agent().call('gadget.unbind', {});
         fenceError(await wait(transfer, 5000), 'ESHUTDOWN');
@@ -363,9 +364,9 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
         await agent().call('gadget.bind', labContext().udc ? { udc: labContext().udc! } : {});
       }
       await openHost();
-      const again = await setup(EP_IN, [PAGE]);
-      const next = await sendIn(again.handle, again.bufs[0]!, PAGE);
-      await hostReads(PAGE, next.at);
+      const again = await setup(EP_IN, [page()]);
+      const next = await sendIn(again.handle, again.bufs[0]!, page());
+      await hostReads(page(), next.at);
       assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
       uncheckedErrno(this);
     });
@@ -376,14 +377,14 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
         skipWithReason(this, `not run by default on kernels without our fix (${UNBOUND_GADGET_FIX}): on Linux 6.12 f_fs, DMABUF_DETACH and _TRANSFER read ffs->gadget->dev.parent while ffs->gadget is NULL after a UDC unbind, a NULL dereference that oopses the kernel; set FFS_LAB_DMABUF_HAZARDS=1 in the runner's environment to run it`);
       }
       this.timeout(90_000);
-      const { handle, bufs } = await setup(EP_IN, [PAGE, PAGE]);
+      const { handle, bufs } = await setup(EP_IN, [page(), page()]);
       const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
       try {
         await agent().call('gadget.unbind', {});
         // TRANSFER first, while the buffer is still attached: the unbound check is what answers.
-        const transfer = await outcome(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: PAGE }));
+        const transfer = await outcome(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() }));
         const detach = await outcome(agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }));
-        const { buffer: fresh } = await agent().call('dmabuf.create', { size: PAGE });
+        const { buffer: fresh } = await agent().call('dmabuf.create', { size: page() });
         const attach = await outcome(agent().call('dmabuf.attach', { handle, buffer: fresh }));
         assert.ok(detach === 'ok' || /^E/.test(detach ?? ''), `DETACH after unbind: ${detach}`);
         assert.notEqual(transfer, 'ok', 'TRANSFER after unbind was accepted');
@@ -402,7 +403,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
   });
 
   describe(`ending a cycle right after its completion, ${LOOP_CYCLES} cycles (the 2026 DETACH-after-completion use-after-free)`, function () {
-    const SIZE = PAGE;
+    const SIZE = page();
 
     /** Run the agent's loop on `endpoint` while the host moves the same pattern stream. */
     async function loop(ctx: Mocha.Context, endpoint: number, end: 'detach' | 'close'): Promise<{ report: DmabufLoopReport; host: HostStreamReport }> {

@@ -11,11 +11,16 @@ import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const PAGE = 4096;
+/** The target kernel's page size in bytes (4 KiB on x86_64; 4, 16 or 64 KiB on arm64): quotas count whole pages. */
+const page = (): number => labContext().kernel.pageSize;
 /** The spec's default limit when mmap_memory_mb is absent. */
 const DEFAULT_LIMIT = 16 * MiB;
-/** The largest physically contiguous allocation on x86-64 with 4 KiB pages (PAGE_SIZE << MAX_PAGE_ORDER). */
-const LARGEST_CONTIGUOUS = 4 * MiB;
+/**
+ * The largest physically contiguous allocation, PAGE_SIZE << MAX_PAGE_ORDER: 4 MiB with 4 KiB
+ * pages, 32 MiB with arm64's 16 KiB, 512 MiB with its 64 KiB (the agent reads the order from
+ * /proc/buddyinfo; 10, x86_64's, from an agent too old to say).
+ */
+const largestContiguous = (): number => page() * 2 ** (labContext().kernel.maxPageOrder ?? 10);
 /**
  * Values of mmap_memory_mb the mount must refuse (EINVAL): not a number, negative, past u32, and
  * what is not plain decimal (the series' Documentation: digits only; a hex prefix, a sign, a blank
@@ -86,8 +91,8 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       const f = await fill(fd);
       measure(ctx, `${label}: measured boundary`, f.bytes, 'bytes');
       assert.equal(f.stoppedBy, 'ENOMEM', `mapping stopped by ${f.stoppedBy}, not by the limit (ENOMEM)`);
-      assert.equal(f.bytes, limit, `mappings summing to ${f.bytes} bytes fit, the limit is ${limit} bytes (${(f.bytes - limit) / PAGE} pages off)`);
-      await refused(fd, PAGE, 'ENOMEM', 'one page past the limit');
+      assert.equal(f.bytes, limit, `mappings summing to ${f.bytes} bytes fit, the limit is ${limit} bytes (${(f.bytes - limit) / page()} pages off)`);
+      await refused(fd, page(), 'ENOMEM', 'one page past the limit');
       return f;
     }
 
@@ -101,7 +106,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       const m = await mount({ mmap_memory_mb: 0 });
       for (const file of ['ep1', 'ep2']) {
         const fd = await open(m, file);
-        await refused(fd, PAGE, 'ENOMEM', `one page on ${file} with mmap_memory_mb=0`);
+        await refused(fd, page(), 'ENOMEM', `one page on ${file} with mmap_memory_mb=0`);
         await refused(fd, MiB, 'ENOMEM', `1 MiB on ${file} with mmap_memory_mb=0`);
       }
     });
@@ -210,21 +215,25 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       await exactLimit(this, other, MiB, 'after close and munmap');
     });
 
-    it('a single mapping of the largest contiguous allocation (4 MiB) maps; one page more fails with ENOMEM (mmap_memory_mb=64)', async function () {
-      const m = await mount({ mmap_memory_mb: 64 });
+    it('a single mapping of the largest contiguous allocation (PAGE_SIZE << MAX_PAGE_ORDER: 4 MiB with 4 KiB pages) maps; one page more fails with ENOMEM (quota twice that, at least 64 MiB)', async function () {
+      const largest = largestContiguous();
+      const m = await mount({ mmap_memory_mb: Math.max(64, (2 * largest) / MiB) });
       const fd = await open(m, 'ep1');
-      await map(fd, LARGEST_CONTIGUOUS);
-      await refused(fd, LARGEST_CONTIGUOUS + PAGE, 'ENOMEM', 'one mapping of 4 MiB + 1 page');
-      await refused(fd, 32 * MiB, 'ENOMEM', 'one mapping of 32 MiB');
+      measure(this, 'largest contiguous mapping', largest / MiB, 'MiB');
+      await map(fd, largest);
+      await refused(fd, largest + page(), 'ENOMEM', `one mapping of ${largest / MiB} MiB + 1 page`);
+      // Eight times as much, within what one agent request may ask (1 GiB).
+      const huge = Math.min(8 * largest, 1024 * MiB);
+      await refused(fd, huge, 'ENOMEM', `one mapping of ${huge / MiB} MiB`);
     });
 
     it('mmap needs the endpoint file open for reading: on an O_WRONLY file it fails with EACCES, on O_RDONLY a read-only mapping works and a writable shared one fails with EACCES', async function () {
       const m = await mount();
       const wo = (await a.call('mmap.open', { mount: m.id, file: 'ep1', access: 'w' })).fd;
-      await refused(wo, PAGE, 'EACCES', 'mmap of an O_WRONLY endpoint file');
+      await refused(wo, page(), 'EACCES', 'mmap of an O_WRONLY endpoint file');
       const ro = (await a.call('mmap.open', { mount: m.id, file: 'ep1', access: 'r' })).fd;
-      await a.call('mmap.buffer', { kind: 'mapping', fd: ro, bytes: PAGE, prot: 'r' });
-      await refused(ro, PAGE, 'EACCES', 'a PROT_READ|PROT_WRITE shared mapping of an O_RDONLY endpoint file');
+      await a.call('mmap.buffer', { kind: 'mapping', fd: ro, bytes: page(), prot: 'r' });
+      await refused(ro, page(), 'EACCES', 'a PROT_READ|PROT_WRITE shared mapping of an O_RDONLY endpoint file');
     });
 
     const gupReaders = {
@@ -235,18 +244,20 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
     for (const [via, what] of Object.entries(gupReaders) as [keyof typeof gupReaders, string][]) {
       it(`ordinary pages: ${what} (get_user_pages works on it; a PFN mapping refuses with EFAULT)`, async function () {
         // O_DIRECT wants whole blocks on a block file system; the others start mid-page on purpose.
-        const offset = via === 'o_direct' ? PAGE : 100;
+        const offset = via === 'o_direct' ? page() : 100;
         const dir = labContext().target?.directIoDir;
         if (via === 'o_direct' && !dir) skipWithReason(this, 'no directory for O_DIRECT on this target (lab config: directIoDir)');
         const m = await mount();
         const fd = await open(m, 'ep1');
-        const buffer = await map(fd, 32 * PAGE);
+        // 32 pages of 4 KiB, at least 4 pages: the read spans many pages, and (past a pipe's
+        // default 64 KiB) vmsplice takes it in more than one piece.
+        const bytes = Math.max(128 * KiB, 4 * page());
+        const buffer = await map(fd, bytes);
         const seed = crypto.randomInt(1, 2 ** 31);
-        await a.call('mmap.poke', { buffer, offset: 0, length: 32 * PAGE, seed });
+        await a.call('mmap.poke', { buffer, offset: 0, length: bytes, seed });
         let got: Buffer;
         try {
-          // Past a pipe's default 64 KiB, so vmsplice takes more than one piece.
-          got = Buffer.from((await a.call('mmap.peek', { buffer, offset, length: 31 * PAGE, via, ...(via === 'o_direct' ? { dir } : {}) })).base64, 'base64');
+          got = Buffer.from((await a.call('mmap.peek', { buffer, offset, length: bytes - page(), via, ...(via === 'o_direct' ? { dir } : {}) })).base64, 'base64');
         } catch (e) {
           if (code(e, 'UNSUPPORTED')) skipWithReason(this, `O_DIRECT cannot be checked in ${dir}: ${(e as Error).message}`);
           return assert.fail(`${via} from the mapping failed (${String(e)}): its pages cannot be pinned, as with remap_pfn_range`);
@@ -273,14 +284,14 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
 
     it('mmap on ep0 fails with ENODEV', async function () {
       const m = await mount();
-      await refused(await open(m, 'ep0'), PAGE, 'ENODEV', 'mmap on ep0');
+      await refused(await open(m, 'ep0'), page(), 'ENODEV', 'mmap on ep0');
     });
 
     it('hardening: MAP_PRIVATE is refused with EINVAL (hazard when accepted: IN transfers would send stale data)', async function () {
       const m = await mount();
       const fd = await open(m, 'ep1');
       try {
-        await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: PAGE, private: true });
+        await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: page(), private: true });
       } catch (e) {
         assert.ok(code(e, 'EINVAL'), `MAP_PRIVATE refused, but with ${String(e)} instead of EINVAL`);
         return;
@@ -292,19 +303,19 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       const m = await mount();
       const fd = await open(m, 'ep1');
       try {
-        await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: PAGE, offset: PAGE });
+        await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: page(), offset: page() });
       } catch (e) {
-        assert.ok(code(e, 'EINVAL'), `offset ${PAGE} refused, but with ${String(e)} instead of EINVAL`);
+        assert.ok(code(e, 'EINVAL'), `offset ${page()} refused, but with ${String(e)} instead of EINVAL`);
         return;
       }
-      hazard(this, `mmap at offset ${PAGE} accepted`);
+      hazard(this, `mmap at offset ${page()} accepted`);
     });
 
     it('hardening: mremap can neither move nor grow a mapping (hazard when it moves: I/O found by address could be misdirected)', async function () {
       const m = await mount();
       const fd = await open(m, 'ep1');
-      const grow = await a.call('mmap.mremap', { buffer: await map(fd, 2 * PAGE), newBytes: 4 * PAGE });
-      const move = await a.call('mmap.mremap', { buffer: await map(fd, 2 * PAGE), newBytes: 2 * PAGE });
+      const grow = await a.call('mmap.mremap', { buffer: await map(fd, 2 * page()), newBytes: 4 * page() });
+      const move = await a.call('mmap.mremap', { buffer: await map(fd, 2 * page()), newBytes: 2 * page() });
       attachLog(this, `grow: ${grow.errno ?? 'moved'}; move: ${move.errno ?? 'moved'}`);
       if (move.errno === null) hazard(this, 'mremap moved a mapping of an endpoint file');
       if (grow.errno === null) hazard(this, 'mremap grew (and moved) a mapping of an endpoint file');

@@ -9,8 +9,12 @@ import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
 import { mmapGate, mmapPresence, observablePath } from './mmap-gate';
 import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 
-/** Bytes per probe transfer: several packets at every speed, a whole number of pages. */
-const LEN = 16 * 1024;
+/**
+ * Bytes per probe transfer: several packets at every speed, a whole number of pages (16 KiB, or
+ * one page of a larger size: a mapping is whole pages, so a shorter one would not end where a
+ * case needs it to).
+ */
+const len = (): number => Math.max(16 * 1024, labContext().kernel.pageSize);
 const PRODUCT_ID = 0x0122;
 
 type Path = 'zero-copy' | 'copy';
@@ -43,7 +47,7 @@ const CASES: Case[] = [
     expected: 'zero-copy',
     layout: async (a, file) => {
       const fd = await open(a, file);
-      return { fd, buffer: await mapping(a, fd, LEN), offset: 0, syscall: 'aio' };
+      return { fd, buffer: await mapping(a, fd, len()), offset: 0, syscall: 'aio' };
     },
   },
   {
@@ -51,7 +55,7 @@ const CASES: Case[] = [
     expected: 'zero-copy',
     layout: async (a, file) => {
       const fd = await open(a, file);
-      return { fd, buffer: await mapping(a, fd, 3 * LEN), offset: LEN + 512, syscall: 'aio' };
+      return { fd, buffer: await mapping(a, fd, 3 * len()), offset: len() + 512, syscall: 'aio' };
     },
   },
   {
@@ -59,7 +63,7 @@ const CASES: Case[] = [
     expected: 'zero-copy',
     layout: async (a, file) => {
       const fd = await open(a, file);
-      const buffer = await mapping(a, fd, LEN);
+      const buffer = await mapping(a, fd, len());
       return { fd: (await a.call('mmap.dup', { fd })).fd, buffer, offset: 0, syscall: 'aio' };
     },
   },
@@ -68,7 +72,7 @@ const CASES: Case[] = [
     expected: 'copy',
     layout: async (a, file) => {
       const fd = await open(a, file);
-      return { fd, buffer: await mapping(a, fd, LEN), offset: 0, syscall: 'plain' };
+      return { fd, buffer: await mapping(a, fd, len()), offset: 0, syscall: 'plain' };
     },
   },
   {
@@ -76,15 +80,15 @@ const CASES: Case[] = [
     expected: 'copy',
     layout: async (a, file) => {
       const fd = await open(a, file);
-      // LEN of mapping, then LEN of anonymous memory: the transfer straddles the boundary by half.
-      return { fd, buffer: await mapping(a, fd, LEN, LEN), offset: LEN / 2, syscall: 'aio' };
+      // A mapping of len(), then len() of anonymous memory: the transfer straddles the boundary by half.
+      return { fd, buffer: await mapping(a, fd, len(), len()), offset: len() / 2, syscall: 'aio' };
     },
   },
   {
     title: 'AIO on a second open() of the endpoint from a mapping made on the first',
     expected: 'copy',
     layout: async (a, file) => {
-      const buffer = await mapping(a, await open(a, file), LEN);
+      const buffer = await mapping(a, await open(a, file), len());
       return { fd: await open(a, file), buffer, offset: 0, syscall: 'aio' };
     },
   },
@@ -92,7 +96,7 @@ const CASES: Case[] = [
     title: 'AIO from a mapping of another endpoint file of the same mount',
     expected: 'copy',
     layout: async (a, file) => {
-      const buffer = await mapping(a, await open(a, otherFile(file)), LEN);
+      const buffer = await mapping(a, await open(a, otherFile(file)), len());
       return { fd: await open(a, file), buffer, offset: 0, syscall: 'aio' };
     },
   },
@@ -101,7 +105,7 @@ const CASES: Case[] = [
     expected: 'copy',
     layout: async (a, file) => {
       const fd = await open(a, file);
-      return { fd, buffer: (await a.call('mmap.buffer', { kind: 'anonymous', bytes: LEN })).buffer, offset: 0, syscall: 'aio' };
+      return { fd, buffer: (await a.call('mmap.buffer', { kind: 'anonymous', bytes: len() })).buffer, offset: 0, syscall: 'aio' };
     },
   },
 ];
@@ -166,13 +170,13 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
         const seedA = crypto.randomInt(1, 2 ** 31);
         const seedB = seedA ^ 0x5a5a5a5a;
         const l = await c.layout(a, 'ep1');
-        await a.call('mmap.poke', { buffer: l.buffer, offset: l.offset, length: LEN, seed: seedA });
-        const { io } = await a.call('mmap.submit', { fd: l.fd, buffer: l.buffer, offset: l.offset, length: LEN, direction: 'in', syscall: l.syscall, settleMs: 500 });
-        await a.call('mmap.poke', { buffer: l.buffer, offset: l.offset, length: LEN, seed: seedB });
-        const got = await dev!.bulkIn.transferAsync(LEN);
+        await a.call('mmap.poke', { buffer: l.buffer, offset: l.offset, length: len(), seed: seedA });
+        const { io } = await a.call('mmap.submit', { fd: l.fd, buffer: l.buffer, offset: l.offset, length: len(), direction: 'in', syscall: l.syscall, settleMs: 500 });
+        await a.call('mmap.poke', { buffer: l.buffer, offset: l.offset, length: len(), seed: seedB });
+        const got = await dev!.bulkIn.transferAsync(len());
         const done = await a.call('mmap.wait', { io, timeoutMs: 10_000 }, 15_000);
-        assert.deepEqual(done, { bytes: LEN, errno: null }, 'the gadget-side transfer result');
-        assert.equal(got?.length ?? 0, LEN, 'bytes the host received');
+        assert.deepEqual(done, { bytes: len(), errno: null }, 'the gadget-side transfer result');
+        assert.equal(got?.length ?? 0, len(), 'bytes the host received');
         const taken: Path | undefined = verifyPattern(got!, seedB, 0) === -1 ? 'zero-copy' : verifyPattern(got!, seedA, 0) === -1 ? 'copy' : undefined;
         attachLog(this, `path taken: ${taken ?? 'neither (the host got bytes from neither the submit-time nor the changed buffer)'}`);
         assert.ok(taken, `the host received neither the submitted bytes nor the changed ones (first mismatch with submitted at ${verifyPattern(got!, seedA, 0)}, with changed at ${verifyPattern(got!, seedB, 0)})`);
@@ -264,13 +268,13 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
       it(`OUT, ${c.title}: every byte the host sent arrives (the OUT path is not observable from outside: integrity only)`, async function () {
         const seed = crypto.randomInt(1, 2 ** 31);
         const l = await c.layout(a, 'ep2');
-        const { io } = await a.call('mmap.submit', { fd: l.fd, buffer: l.buffer, offset: l.offset, length: LEN, direction: 'out', syscall: l.syscall, settleMs: 200 });
-        const data = Buffer.alloc(LEN);
+        const { io } = await a.call('mmap.submit', { fd: l.fd, buffer: l.buffer, offset: l.offset, length: len(), direction: 'out', syscall: l.syscall, settleMs: 200 });
+        const data = Buffer.alloc(len());
         fillPattern(data, seed, 0);
         await dev!.bulkOut.transferAsync(data);
         const done = await a.call('mmap.wait', { io, timeoutMs: 10_000 }, 15_000);
-        assert.deepEqual(done, { bytes: LEN, errno: null }, 'the gadget-side transfer result');
-        const got = Buffer.from((await a.call('mmap.peek', { buffer: l.buffer, offset: l.offset, length: LEN })).base64, 'base64');
+        assert.deepEqual(done, { bytes: len(), errno: null }, 'the gadget-side transfer result');
+        const got = Buffer.from((await a.call('mmap.peek', { buffer: l.buffer, offset: l.offset, length: len() })).base64, 'base64');
         assert.equal(verifyPattern(got, seed, 0), -1, 'the gadget buffer does not hold what the host sent');
       });
     }

@@ -3,8 +3,8 @@ import { native, type NativeFdWatcher } from './bindings';
 import type { EndpointFile } from './endpoint-file';
 import type { EndpointIo } from './endpoint-io';
 import { errnoError, hasCode } from './errno';
+import { pageSize } from './page-size';
 
-const PAGE = 4096;
 const TRANSFER = 'ioctl(FUNCTIONFS_DMABUF_TRANSFER)';
 
 interface DmaBuffer {
@@ -49,7 +49,7 @@ export class DmabufIo implements EndpointIo {
 
   /** A page-rounded udmabuf, attached to this endpoint; the returned view is `size` bytes of it. */
   allocate(size: number): Uint8Array {
-    const made = native().udmabufCreate(Math.ceil(Math.max(size, 1) / PAGE) * PAGE);
+    const made = native().udmabufCreate(Math.ceil(Math.max(size, 1) / pageSize()) * pageSize());
     const entry: DmaBuffer = { fd: made.fd, memfd: made.memfd, attached: false, pending: undefined };
     this.buffers.set(made.buffer, entry);
     try {
@@ -185,7 +185,7 @@ export class DmabufIo implements EndpointIo {
    * endpoint's UDC has scatter-gather, or allocate() would have failed) and is EPERM when not.
    */
   private gadgetBound(): boolean {
-    if (!this.probe) this.probe = native().udmabufCreate(PAGE);
+    if (!this.probe) this.probe = native().udmabufCreate(pageSize());
     try {
       native().dmabufAttach(this.file.fd, this.probe.fd);
     } catch (err) {

@@ -1,8 +1,8 @@
 import { native } from './bindings';
 import type { EndpointFile } from './endpoint-file';
 import { AioIo } from './aio-io';
+import { pageSize } from './page-size';
 
-const PAGE = 4096;
 
 /**
  * Zero-copy: buffers are mmapped from the endpoint file (kernel memory the UDC uses directly)
@@ -19,7 +19,7 @@ export class MmapIo extends AioIo {
 
   /** A MAP_SHARED mapping of `size` bytes (page-rounded) on this endpoint file. */
   override allocate(size: number): Uint8Array {
-    const ab = native().mmapFile(this.file.fd, Math.ceil(Math.max(size, 1) / PAGE) * PAGE);
+    const ab = native().mmapFile(this.file.fd, Math.ceil(Math.max(size, 1) / pageSize()) * pageSize());
     this.buffers.add(ab);
     return new Uint8Array(ab, 0, size);
   }

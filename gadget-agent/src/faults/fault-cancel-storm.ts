@@ -4,7 +4,7 @@ import { native, type NativeAioContext } from '@ffs-lab/native/bindings';
 import { openEndpointFd } from '@ffs-lab/native/open-endpoint-fd';
 import { AgentError } from '../session/agent-error';
 import type { CancelStormResult } from '@ffs-lab/contract/fault-protocol';
-import { pageSize } from '../probes/page-size';
+import { pageSize } from '@ffs-lab/native/page-size';
 
 /** What the storm needs of the agent's function. */
 export interface StormTarget {

@@ -4,11 +4,11 @@ import { native, type NativeFdWatcher } from '@ffs-lab/native/bindings';
 import { EndpointFile } from '@ffs-lab/native/endpoint-file';
 import { AgentError } from '../session/agent-error';
 import type { DmabufFenceState, DmabufLoopReport, DmabufMethods } from '@ffs-lab/contract/dmabuf-protocol';
+import { pageSize } from '@ffs-lab/native/page-size';
 
 /** A method's params, already checked against its schema (contract/src/request-schemas.ts). */
 type Params<M extends keyof DmabufMethods> = DmabufMethods[M]['params'];
 
-const PAGE = 4096;
 /** How often `dmabuf.wait` reads a fence (ms). */
 const FENCE_POLL_MS = 2;
 /** Transfers whose fences are kept for `dmabuf.wait`; the oldest go first. */
@@ -133,7 +133,7 @@ export class DmabufHandlers {
    */
   async loop(p: Params<'dmabuf.loop'>): Promise<DmabufLoopReport> {
     const ep = this.endpoint(p.endpoint);
-    const made = native().udmabufCreate(Math.ceil(p.size / PAGE) * PAGE);
+    const made = native().udmabufCreate(Math.ceil(p.size / pageSize()) * pageSize());
     const view = new Uint8Array(made.buffer, 0, p.size);
     const deadline = Date.now() + p.timeoutMs;
     const t0 = process.hrtime.bigint();

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { native } from '@ffs-lab/native/bindings';
 import { EndpointFile } from '@ffs-lab/native/endpoint-file';
+import { pageSize } from '@ffs-lab/native/page-size';
 import type { DmabufProbe } from '@ffs-lab/contract/dmabuf-protocol';
 
 /** dummy_hcd's scatter-gather switch; only our lab-only dummy_hcd patch (0010) has it. */
@@ -17,7 +18,7 @@ export function probeDmabuf(endpointPath: string, udc: string): DmabufProbe {
   const dummySgParam = param === 'Y' || param === 'N' ? param : null;
   const isDummy = udc.startsWith('dummy_udc');
   let attach = 'ok';
-  const made = native().udmabufCreate(4096);
+  const made = native().udmabufCreate(pageSize());
   const file = new EndpointFile(endpointPath, true);
   try {
     native().dmabufAttach(file.fd, made.fd);

@@ -6,7 +6,7 @@ import { type Protection } from '@ffs-lab/contract/mmap-probe-protocol';
 import { openEndpointFd } from '@ffs-lab/native/open-endpoint-fd';
 import { AgentError, toAgentError } from '../session/agent-error';
 import type { PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeSubmitParams } from '@ffs-lab/contract/mmap-probe-protocol';
-import { pageSize } from './page-size';
+import { pageSize } from '@ffs-lab/native/page-size';
 
 /** Most transfers the probes keep in flight at once (one AIO context). */
 const AIO_DEPTH = 32;

@@ -11,6 +11,7 @@ import { readKernelLog } from '../probes/kernel-log';
 import { readKernelMessages } from '../probes/kernel-messages';
 import { PROTOCOL_VERSION, type Methods, type MethodName } from '@ffs-lab/contract/protocol';
 import { listUdcs } from '../gadget/udc';
+import { maxPageOrder, pageSize } from '@ffs-lab/native/page-size';
 import { MmapHandlers } from '../probes/mmap-handlers';
 import { DmabufHandlers } from '../probes/dmabuf-handlers';
 import { probeDmabuf } from '../probes/dmabuf-probe';
@@ -48,13 +49,20 @@ export class AgentSession {
   }
 
   readonly handlers: { [M in MethodName]: Handler<M> } = {
-    hello: () => ({
-      protocol: PROTOCOL_VERSION,
-      agentVersion: AGENT_VERSION,
-      pid: process.pid,
-      kernelRelease: os.release(),
-      udcs: listUdcs(),
-    }),
+    hello: () => {
+      const order = maxPageOrder();
+      return {
+        protocol: PROTOCOL_VERSION,
+        agentVersion: AGENT_VERSION,
+        pid: process.pid,
+        kernelRelease: os.release(),
+        udcs: listUdcs(),
+        pageSize: pageSize(),
+        ...(order !== undefined ? { maxPageOrder: order } : {}),
+        machine: os.machine(),
+        processArch: process.arch,
+      };
+    },
     features: (p) => {
       requireString(p, 'probe');
       if (this.gadget) throw new AgentError('BAD_STATE', 'features: remove the current gadget first');

@@ -37,6 +37,10 @@ export interface RunResults {
   kernel: {
     release: string;
     variant?: string;
+    /** The target's machine (`uname -m`), its page size in bytes and the agent's architecture (node's), when the agent says. */
+    machine?: string;
+    pageSize?: number;
+    agentArch?: string;
     features: { mmap: string; dmabuf: string };
   };
   totals: Totals;

@@ -97,6 +97,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
   const kernel: RunResults['kernel'] = {
     release: o.kernel?.release ?? hello.kernelRelease,
     ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}),
+    ...(hello.machine ? { machine: hello.machine, pageSize: hello.pageSize, agentArch: hello.processArch } : {}),
     features: { mmap: features.mmap, dmabuf: features.dmabuf },
   };
   journal?.write({ event: 'run', kernel, startedAt: started.toISOString() });
@@ -104,6 +105,9 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
   const ctx: LabContext = {
     kernel: {
       release: o.kernel?.release ?? hello.kernelRelease,
+      pageSize: hello.pageSize ?? 4096,
+      ...(hello.maxPageOrder !== undefined ? { maxPageOrder: hello.maxPageOrder } : {}),
+      ...(hello.machine ? { machine: hello.machine, agentArch: hello.processArch } : {}),
       ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}),
       ...(o.kernel?.seriesLength !== undefined ? { seriesLength: o.kernel.seriesLength } : {}),
       ...(o.kernel?.patches !== undefined ? { patches: o.kernel.patches } : {}),
@@ -118,7 +122,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
     target: t.config,
   };
   say(
-    `kernel ${ctx.kernel.release}${o.kernel?.variant ? ` (${o.kernel.variant})` : ''} on ${t.description}: mmap zero-copy ${features.mmap} (${features.mmapProbe}), ` +
+    `kernel ${ctx.kernel.release}${o.kernel?.variant ? ` (${o.kernel.variant})` : ''} on ${t.description}${ctx.kernel.machine ? ` (${ctx.kernel.machine}, ${ctx.kernel.pageSize / 1024} KiB pages, ${ctx.kernel.agentArch} agent)` : ''}: mmap zero-copy ${features.mmap} (${features.mmapProbe}), ` +
       `DMABUF ${features.dmabuf} (attach: ${features.dmabufProbe}); suites: ${o.suites.map((s) => s.name).join(', ')}`,
   );
 

@@ -5,6 +5,13 @@ import type { TargetConfig } from '../config/lab-config';
 /** What suites know about the kernel under test. */
 export interface KernelUnderTest {
   release: string;
+  /** The kernel's page size in bytes, as the agent reads it (4096 from an agent too old to say). */
+  pageSize: number;
+  /** The buddy allocator's largest order on the target (PAGE_SIZE << it is the largest contiguous allocation), when the agent says. */
+  maxPageOrder?: number;
+  /** The target's machine (`uname -m`) and the agent process's architecture (node's `process.arch`), when the agent says. */
+  machine?: string;
+  agentArch?: string;
   /** Lab variant (`patched`, `vanilla`, `debug`) when the lab built it. */
   variant?: string;
   /** Number of patches in the series the lab applied (for expectations), when known. */
