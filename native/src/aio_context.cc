@@ -14,6 +14,7 @@
 #include "buffer_span.h"
 #include "errno_error.h"
 #include "js_args.h"
+#include "user_ptr.h"
 
 namespace ffslab {
 
@@ -141,11 +142,11 @@ Napi::Value AioContext::Submit(const Napi::CallbackInfo &info) {
     p->id = id;
     p->cb.aio_fildes = static_cast<uint32_t>(fd);
     p->cb.aio_lio_opcode = r.Get("write").ToBoolean() ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-    p->cb.aio_buf = reinterpret_cast<uint64_t>(data + static_cast<size_t>(offset));
+    p->cb.aio_buf = UserPtr(data + static_cast<size_t>(offset));
     p->cb.aio_nbytes = static_cast<uint64_t>(length);
     p->cb.aio_flags = IOCB_FLAG_RESFD;
     p->cb.aio_resfd = efd_;
-    p->cb.aio_data = reinterpret_cast<uint64_t>(p);
+    p->cb.aio_data = UserPtr(p);
     p->buffer = Napi::Persistent(buf.As<Napi::Object>());
     batch.push_back(p);
     cbs.push_back(&p->cb);
@@ -245,7 +246,7 @@ void AioContext::OnReadable(uv_poll_t *handle, int status, int events) {
 // Account `got` completed events: their ids and results for JS, their records freed.
 void AioContext::Reap(const struct io_event *events, long got, std::vector<double> &ids, std::vector<double> &results) {
   for (long i = 0; i < got; i++) {
-    auto *p = reinterpret_cast<InFlight *>(events[i].data);
+    auto *p = FromUserPtr<InFlight>(events[i].data);
     ids.push_back(p->id);
     results.push_back(static_cast<double>(static_cast<int64_t>(events[i].res)));
     in_flight_.erase(p->id);

@@ -19,6 +19,7 @@
 #include "ffs_native.h"
 #include "js_args.h"
 #include "mapped_buffer.h"
+#include "user_ptr.h"
 
 #ifndef FUNCTIONFS_DMABUF_ATTACH
 struct usb_ffs_dmabuf_transfer_req {
@@ -208,7 +209,7 @@ int ReadSyncFileStatus(int fd, bool *ioctl_failed) {
   if (head.num_fences) {
     struct sync_file_info all = {};
     all.num_fences = head.num_fences;
-    all.sync_fence_info = reinterpret_cast<__u64>(fences.data());
+    all.sync_fence_info = UserPtr(fences.data());
     if (ioctl(fd, SYNC_IOC_FILE_INFO, &all) < 0) {
       *ioctl_failed = true;
       return -errno;

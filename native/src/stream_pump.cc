@@ -10,6 +10,7 @@
 
 #include "aio_syscalls.h"
 #include "errno_error.h"
+#include "user_ptr.h"
 
 namespace ffslab {
 
@@ -71,7 +72,7 @@ void StreamPump::Run() {
       break;  // close() reaps what is left with io_destroy
     }
     for (long i = 0; i < got; i++) {
-      auto *s = reinterpret_cast<Slot *>(events[i].data);
+      auto *s = FromUserPtr<Slot>(events[i].data);
       s->busy = false;
       s->done = true;
       s->res = static_cast<int64_t>(events[i].res);
@@ -105,9 +106,9 @@ void StreamPump::Prepare(Slot &s, uint64_t k) {
   std::memset(&s.cb, 0, sizeof(s.cb));
   s.cb.aio_fildes = static_cast<uint32_t>(fd_);
   s.cb.aio_lio_opcode = common_.write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-  s.cb.aio_buf = reinterpret_cast<uint64_t>(s.mem.data);
+  s.cb.aio_buf = UserPtr(s.mem.data);
   s.cb.aio_nbytes = length;
-  s.cb.aio_data = reinterpret_cast<uint64_t>(&s);
+  s.cb.aio_data = UserPtr(&s);
   s.k = k;
   s.done = false;
 }
