@@ -73,8 +73,9 @@ export class FaultTarget {
   async healthy(g: FaultGadget, seed: number, bytes = 2 * MiB): Promise<void> {
     for (const kind of ['source', 'sink'] as const) {
       const s = await this.stream(g, kind, bytes, seed);
-      const host = (await s.host(60_000))!;
-      const agent = await s.agentReport(Boolean(host?.error));
+      const host = await s.host(60_000);
+      const agent = await s.agentReport(!host || Boolean(host.error));
+      if (!host) assert.fail(`after the fault, the host end of a ${kind} stream of ${bytes} bytes did not end within 60 s (agent end: ${agent.state}, ${(agent.sent ?? agent.received)?.bytes ?? 0} bytes)`);
       assert.deepEqual(streamProblems(s.o, agent, host), [], `after the fault, a ${kind} stream on the function`);
     }
   }
