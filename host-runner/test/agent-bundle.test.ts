@@ -93,3 +93,13 @@ for (const [arch, nm, machine] of [['arm64', 'aarch64-linux-gnu-nm', 'AArch64'],
     assert.deepEqual(needed.filter((l) => !/^(libstdc\+\+\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libc\.so\.6)$/.test(l)), [], `libraries beyond the C and C++ runtimes: ${needed.join(', ')}`);
   });
 }
+
+test('the addon is compiled once per set of inputs: a second build with the same compiler, flags and sources comes from the cache', async () => {
+  const lines: string[] = [];
+  const first = path.join(dir, 'addon-first.node');
+  const second = path.join(dir, 'addon-second.node');
+  await buildAddon('x86_64', first, (l) => lines.push(l));
+  await buildAddon('x86_64', second, (l) => lines.push(l));
+  assert.match(lines.at(-1) ?? '', /^pack-agent: the addon for x86_64 reused from the cache \(.*\/addons\/x86_64-[0-9a-f]{16}\.node\)$/);
+  assert.ok(fs.readFileSync(first).equals(fs.readFileSync(second)));
+});

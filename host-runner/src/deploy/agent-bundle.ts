@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { commandOutput, runCommand } from '@ffs-lab/host-util/exec';
 import { ensurePackages, type Requirement } from '@ffs-lab/host-util/prerequisites';
+import { cacheRoot } from '@ffs-lab/host-util/cache-dir';
 
 /** The repository root (this file is host-runner/dist/src/deploy/agent-bundle.js). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -53,6 +54,7 @@ export function bundleFileEntry(data: Buffer): BundleFileEntry {
  * every Node.js from 18 on) with Debian's compiler for that architecture, into `out`. zlib is not
  * linked: its symbols come from the node process, which has zlib in it on every distribution.
  * Every symbol is bound at load (-z now), so a process that lacks one refuses the addon at once.
+ * Kept in the cache (`addons/`) by a hash of the compiler version, flags, sources and headers.
  */
 export async function buildAddon(arch: BundleArch, out: string, log: (line: string) => void = () => undefined): Promise<void> {
   const tc = TOOLCHAINS[arch];
@@ -66,10 +68,27 @@ export async function buildAddon(arch: BundleArch, out: string, log: (line: stri
   const nodeInclude = path.resolve(process.execPath, '..', '..', 'include', 'node');
   if (!fs.existsSync(path.join(nodeInclude, 'uv.h'))) throw usageError(`pack-agent: no libuv headers at ${nodeInclude}/uv.h (they come with Node.js's headers)`);
   const includes = [path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include'), addonApi.include_dir, nodeInclude];
-  const args = ['-shared', '-fPIC', '-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', ...includes.map((i) => `-I${i}`), '-o', out, ...sources, '-lpthread', '-Wl,-z,now'];
-  const r = await runCommand(tc.cxx, args);
+  const flags = ['-shared', '-fPIC', '-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', ...includes.map((i) => `-I${i}`)];
+  // A lab run on a foreign guest packs an addon every time: the same inputs reuse the last build.
+  const cxxVersion = (await commandOutput(tc.cxx, ['-dumpfullversion'])) ?? '';
+  const h = crypto.createHash('sha256').update(JSON.stringify({ arch, cxxVersion, flags }));
+  for (const dir of [src, ...includes]) {
+    for (const f of fs.readdirSync(dir).filter((n) => /\.(cc|h)$/.test(n)).sort()) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
+  }
+  const cached = path.join(cacheRoot(), 'addons', `${arch}-${h.digest('hex').slice(0, 16)}.node`);
+  if (fs.existsSync(cached)) {
+    log(`pack-agent: the addon for ${arch} reused from the cache (${cached})`);
+    fs.copyFileSync(cached, out);
+    return;
+  }
+  log(`pack-agent: compiling the addon for ${arch} with ${tc.cxx} ${cxxVersion}`);
+  const r = await runCommand(tc.cxx, [...flags, '-o', out, ...sources, '-lpthread', '-Wl,-z,now']);
   if (r.code !== 0) throw infraError(`pack-agent: ${tc.cxx} failed (exit ${r.code ?? r.signal}): ${r.tail.slice(-5).join(' | ')}`);
   checkElf(out, arch);
+  fs.mkdirSync(path.dirname(cached), { recursive: true });
+  const tmp = `${cached}.${process.pid}.tmp`;
+  fs.copyFileSync(out, tmp);
+  fs.renameSync(tmp, cached);
 }
 
 /** Refuse an addon that is not a shared object for `arch` (a wrong compiler would give one). */
@@ -119,7 +138,6 @@ async function writeBundle(arch: BundleArch, dir: string, log: (line: string) =>
   await esbuild.build({ ...common, entryPoints: [path.join(agentSrc, 'probes', 'mmap-race-child.ts')], outfile: path.join(dir, 'mmap-race-child.js') });
   await esbuild.build({ ...common, entryPoints: [path.join(REPO_ROOT, 'native', 'lib', 'bindings.ts')], outfile: path.join(dir, 'bindings.js') });
   fs.chmodSync(path.join(dir, 'ffs-lab-agent.js'), 0o755);
-  log(`pack-agent: compiling the addon for ${arch} with ${TOOLCHAINS[arch].cxx} ${(await commandOutput(TOOLCHAINS[arch].cxx, ['-dumpfullversion'])) ?? ''}`);
   await buildAddon(arch, path.join(dir, 'ffs_native.node'), log);
   const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'gadget-agent', 'package.json'), 'utf8')) as { version: string }).version;
   const files: BundleManifest['files'] = {};
