@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Install the Debian 12 packages ffs-lab needs: kernel build, QEMU lab, OpenSSH, udev, the C
-# toolchain for the native addon and the cross compilers of `ffs-lab pack-agent`, clang-format
+# Install the Debian 12 packages ffs-lab needs: kernel build, QEMU lab (x86_64 and arm64, with
+# mmdebstrap for the arm64 guest's root), OpenSSH, udev, the C toolchain for the native addon
+# and the cross compilers of `ffs-lab pack-agent` and the arm64 kernel, clang-format
 # for `npm run lint`, and the libraries and JS modules Debian's Node 18 links to (for the agent's
 # tests: scripts/test-agent-node18.sh unpacks nodejs 18 itself, since the machine's nodejs is
 # another version). Idempotent; run as root. Daemons are not started.
 set -euo pipefail
 pkgs=(
   linux-source-6.12 linux-source-6.1 gcc g++ make flex bison bc perl xz-utils patch libelf-dev libssl-dev
-  python3 qemu-system-x86 openssh-server openssh-client udev iproute2 util-linux
+  python3 qemu-system-x86 qemu-system-arm mmdebstrap openssh-server openssh-client udev iproute2 util-linux
   libusb-1.0-0-dev zlib1g-dev chromium clang-format g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
+  gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72 node-acorn node-cjs-module-lexer node-undici
 )
 # Daemons must not start while we install (the lab starts its own sshd and udevd), so apt runs

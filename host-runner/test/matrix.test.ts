@@ -6,6 +6,8 @@ import { buildMatrix, failedColumn, kernelColumn, kernelPassed } from '../src/ma
 import { matrixText } from '../src/matrix/matrix-table';
 import { matrixHtml } from '../src/matrix/matrix-html';
 import { kernelDirName } from '../src/matrix/matrix-run';
+import { columnLabel, parseMatrixColumn } from '../src/matrix/matrix-column';
+import { LabError } from '@ffs-lab/contract/exit-codes';
 
 const t = (suite: string, name: string, status: TestResult['status'], reason?: string): TestResult => ({ suite, name, status, durationMs: 1, ...(reason ? { reason } : {}) });
 
@@ -61,7 +63,15 @@ test('the table puts suites down and kernels across, then reasons and failures; 
 });
 
 test('each kernel reports into a directory named for it', () => {
-  assert.equal(kernelDirName({ kind: 'variant', variant: 'vanilla-6.1' }), 'vanilla-6.1');
-  assert.equal(kernelDirName({ kind: 'tree', dir: '/src/linux tree' }), 'tree_src_linux_tree');
-  assert.equal(kernelDirName({ kind: 'image', file: '/boot/vmlinuz-6.1.0' }), 'image_boot_vmlinuz-6.1.0');
+  assert.equal(kernelDirName({ kernel: { kind: 'variant', variant: 'vanilla-6.1' } }), 'vanilla-6.1');
+  assert.equal(kernelDirName({ kernel: { kind: 'tree', dir: '/src/linux tree' } }), 'tree_src_linux_tree');
+  assert.equal(kernelDirName({ kernel: { kind: 'image', file: '/boot/vmlinuz-6.1.0' } }), 'image_boot_vmlinuz-6.1.0');
+  assert.equal(kernelDirName(parseMatrixColumn('arm64-compat')), 'arm64-compat');
+});
+
+test('matrix columns: the arm64 kernels by page size, arm64-compat (the 4K kernel, an armhf agent); a typo is exit 2 naming them', () => {
+  assert.deepEqual(parseMatrixColumn('arm64-64k'), { kernel: { kind: 'variant', variant: 'arm64-64k' } });
+  assert.deepEqual(parseMatrixColumn(' arm64-compat '), { kernel: { kind: 'variant', variant: 'arm64' }, compat: 'armhf' });
+  assert.equal(columnLabel(parseMatrixColumn('arm64-16k')), 'arm64-16k');
+  assert.throws(() => parseMatrixColumn('arm64-compt'), (e: unknown) => e instanceof LabError && e.exitCode === 2 && /unknown kernel 'arm64-compt' \(a column: .*arm64-64k, arm64-compat; or tree:DIR, image:FILE\)/.test(e.message));
 });

@@ -21,7 +21,7 @@ export const BUNDLE_INSTALL_DIR = '/tmp/ffs-lab-agent';
  * known_hosts init made for this boot (host key verified), and this checkout's agent, or with
  * `--agent-bundle` the bundle deployed into {@link BUNDLE_INSTALL_DIR}.
  */
-export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'directIoDir' | 'agentBundle'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
+export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'directIoDir' | 'agentBundle' | 'agentNode'> & { kernel?: Pick<GuestJob['kernel'], 'variant'> }): TargetConfig {
   // --cpu-prof: node writes each agent's profile when it exits (the agent exits normally on shutdown).
   const prof = job.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${job.cpuProfDir}`] : [];
   return {
@@ -38,7 +38,7 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'd
       // the default.
       ...(job.kernel && SANITIZER_VARIANTS.includes(job.kernel.variant) ? { commandTimeoutMs: 240_000 } : {}),
     },
-    agent: { command: [process.execPath, ...prof, job.agentBundle ? path.join(BUNDLE_INSTALL_DIR, 'bin', 'ffs-lab-agent.js') : path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
+    agent: { command: [job.agentNode ?? process.execPath, ...prof, job.agentBundle ? path.join(BUNDLE_INSTALL_DIR, 'bin', 'ffs-lab-agent.js') : path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
     udc: 'dummy_udc.0',
     ...(job.directIoDir ? { directIoDir: job.directIoDir } : {}),
   };

