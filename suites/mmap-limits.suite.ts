@@ -249,8 +249,8 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
         if (via === 'o_direct' && !dir) skipWithReason(this, 'no directory for O_DIRECT on this target (lab config: directIoDir)');
         const m = await mount();
         const fd = await open(m, 'ep1');
-        // 32 pages of 4 KiB, at least 4 pages: the read spans many pages, and (past a pipe's
-        // default 64 KiB) vmsplice takes it in more than one piece.
+        // 32 pages of 4 KiB, at least 4 pages: the read spans several pages, and with 4 KiB pages
+        // (past a pipe's default 16 pages) vmsplice takes it in more than one piece.
         const bytes = Math.max(128 * KiB, 4 * page());
         const buffer = await map(fd, bytes);
         const seed = crypto.randomInt(1, 2 ** 31);

@@ -91,14 +91,14 @@ export interface HelloResult {
   kernelRelease: string;
   /** UDC names in /sys/class/udc. */
   udcs: string[];
-  /** The kernel's page size in bytes (4096, 16384, 65536): mappings and the mmap quota count in these. */
-  pageSize: number;
+  /** The kernel's page size in bytes (4096, 16384, 65536): mappings and the mmap quota count in these. Absent from agents before arm64 support. */
+  pageSize?: number;
   /** The buddy allocator's largest order (MAX_PAGE_ORDER: /proc/buddyinfo's last column); absent when unreadable. PAGE_SIZE << it is the largest physically contiguous allocation. */
   maxPageOrder?: number;
-  /** The machine, as `uname -m` names it (x86_64, aarch64, armv7l). */
-  machine: string;
-  /** The agent process's architecture, as node names it (x64, arm64, arm: on an aarch64 machine, a 32-bit compat process). */
-  processArch: string;
+  /** The machine, as `uname -m` names it (x86_64, aarch64, armv7l). Absent from agents before arm64 support. */
+  machine?: string;
+  /** The agent process's architecture, as node names it (x64, arm64, arm: on an aarch64 machine, a 32-bit compat process). Absent with `machine`. */
+  processArch?: string;
 }
 
 /** State of the FunctionFS program the agent started. */

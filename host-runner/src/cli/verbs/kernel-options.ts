@@ -14,7 +14,7 @@ export const KERNEL_OPTIONS: readonly OptionSpec[] = [
 
 /** The lab's machine options (`lab` only): the architecture, its page size, a 32-bit agent. */
 export const ARCH_OPTIONS: readonly OptionSpec[] = [
-  { name: 'arch', type: 'string', choices: KERNEL_ARCHES, default: 'x86_64', description: 'the lab machine: x86_64, or arm64 (our series on Debian\'s 6.12 cross-built for arm64, booted on QEMU\'s virt machine under TCG with a root of Debian arm64 packages; the agent is deployed as the arm64 bundle)' },
+  { name: 'arch', type: 'string', choices: KERNEL_ARCHES, default: 'x86_64', description: 'the lab machine: x86_64, or arm64 (our series on Debian\'s 6.12 cross-built for arm64, booted on QEMU\'s virt machine (TCG on an x86_64 machine) with a root of Debian arm64 packages; the agent is deployed as the arm64 bundle, or the armhf one with --compat armhf)' },
   { name: 'page-size', type: 'string', choices: PAGE_SIZES, description: 'with --arch arm64: the kernel\'s page size (default 4k)' },
   { name: 'compat', type: 'string', choices: ['armhf'], description: 'with --arch arm64: run the agent as a 32-bit armhf process (Debian\'s armhf Node.js on the arm64 kernel), so descriptors, ep0 events, AIO, mmap and DMABUF go through the kernel\'s compat paths' },
 ];

