@@ -3,22 +3,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { commandOutput, runCommand } from '@ffs-lab/host-util/exec';
-import { ensurePackages, type Requirement } from '@ffs-lab/host-util/prerequisites';
+import { ensurePackages } from '@ffs-lab/host-util/prerequisites';
+import { compilerFor, CPU_ARCHES, CPU_ARCH_SPECS, type CpuArch } from '@ffs-lab/host-util/cpu-arch';
 import { cacheRoot } from '@ffs-lab/host-util/cache-dir';
 
 /** The repository root (this file is host-runner/dist/src/deploy/agent-bundle.js). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
-/** The architectures a bundle is built for, as `uname -m` names them on the board. */
-export const BUNDLE_ARCHES = ['x86_64', 'arm64', 'armhf'] as const;
-export type BundleArch = (typeof BUNDLE_ARCHES)[number];
+/** The architectures a bundle is built for: every one of host-util's cpu-arch.ts. */
+export const BUNDLE_ARCHES = CPU_ARCHES;
+export type BundleArch = CpuArch;
 
-/** Each architecture's C++ compiler (Debian's cross compilers; g++ itself on that architecture), its package and its ELF machine. */
-const TOOLCHAINS: Record<BundleArch, { cxx: string; pkg: string; elfMachine: number; elfClass: 1 | 2 }> = {
-  x86_64: { cxx: 'x86_64-linux-gnu-g++', pkg: process.arch === 'x64' ? 'g++' : 'g++-x86-64-linux-gnu', elfMachine: 62, elfClass: 2 },
-  arm64: { cxx: 'aarch64-linux-gnu-g++', pkg: process.arch === 'arm64' ? 'g++' : 'g++-aarch64-linux-gnu', elfMachine: 183, elfClass: 2 },
-  armhf: { cxx: 'arm-linux-gnueabihf-g++', pkg: process.arch === 'arm' ? 'g++' : 'g++-arm-linux-gnueabihf', elfMachine: 40, elfClass: 1 },
-};
 
 /** Oldest Node.js the agent runs on: the bundle is compiled for 18, and fs.statfs came in 18.15. */
 export const MIN_NODE: readonly [number, number] = [18, 15];
@@ -57,9 +52,8 @@ export function bundleFileEntry(data: Buffer): BundleFileEntry {
  * Kept in the cache (`addons/`) by a hash of the compiler version, flags, sources and headers.
  */
 export async function buildAddon(arch: BundleArch, out: string, log: (line: string) => void = () => undefined): Promise<void> {
-  const tc = TOOLCHAINS[arch];
-  const req: Requirement[] = [{ needs: tc.cxx, pkg: tc.pkg }];
-  await ensurePackages(req, `pack-agent (${arch})`, log);
+  const cxx = compilerFor(arch, 'g++');
+  await ensurePackages([cxx], `pack-agent (${arch})`, log);
   const src = path.join(REPO_ROOT, 'native', 'src');
   const sources = fs.readdirSync(src).filter((f) => f.endsWith('.cc')).sort().map((f) => path.join(src, f));
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- node-addon-api publishes its include path from CommonJS only
@@ -70,20 +64,21 @@ export async function buildAddon(arch: BundleArch, out: string, log: (line: stri
   const includes = [path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include'), addonApi.include_dir, nodeInclude];
   const flags = ['-shared', '-fPIC', '-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', ...includes.map((i) => `-I${i}`)];
   // A lab run on a foreign guest packs an addon every time: the same inputs reuse the last build.
-  const cxxVersion = (await commandOutput(tc.cxx, ['-dumpfullversion'])) ?? '';
+  const cxxVersion = (await commandOutput(cxx.needs, ['-dumpfullversion'])) ?? '';
   const h = crypto.createHash('sha256').update(JSON.stringify({ arch, cxxVersion, flags }));
-  for (const dir of [src, ...includes]) {
-    for (const f of fs.readdirSync(dir).filter((n) => /\.(cc|h)$/.test(n)).sort()) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
-  }
+  // Each source as the compiler sees it (every header it includes: ours, node's and libuv's, libc's
+  // and the kernel's uapi), without line markers, so the checkout's path is not in the key.
+  // A source that does not preprocess gets a key nothing matches; the compile below names its error.
+  for (const f of sources) h.update(`\0${path.basename(f)}\0`).update((await commandOutput(cxx.needs, [...flags, '-E', '-P', f])) ?? crypto.randomUUID());
   const cached = path.join(cacheRoot(), 'addons', `${arch}-${h.digest('hex').slice(0, 16)}.node`);
   if (fs.existsSync(cached)) {
     log(`pack-agent: the addon for ${arch} reused from the cache (${cached})`);
     fs.copyFileSync(cached, out);
     return;
   }
-  log(`pack-agent: compiling the addon for ${arch} with ${tc.cxx} ${cxxVersion}`);
-  const r = await runCommand(tc.cxx, [...flags, '-o', out, ...sources, '-lpthread', '-Wl,-z,now']);
-  if (r.code !== 0) throw infraError(`pack-agent: ${tc.cxx} failed (exit ${r.code ?? r.signal}): ${r.tail.slice(-5).join(' | ')}`);
+  log(`pack-agent: compiling the addon for ${arch} with ${cxx.needs} ${cxxVersion}`);
+  const r = await runCommand(cxx.needs, [...flags, '-o', out, ...sources, '-lpthread', '-Wl,-z,now']);
+  if (r.code !== 0) throw infraError(`pack-agent: ${cxx.needs} failed (exit ${r.code ?? r.signal}): ${r.tail.slice(-5).join(' | ')}`);
   checkElf(out, arch);
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   const tmp = `${cached}.${process.pid}.tmp`;
@@ -100,7 +95,7 @@ export function checkElf(file: string, arch: BundleArch): void {
   } finally {
     fs.closeSync(fd);
   }
-  const tc = TOOLCHAINS[arch];
+  const tc = CPU_ARCH_SPECS[arch];
   const ok = h.readUInt32BE(0) === 0x7f454c46 && h[4] === tc.elfClass && h.readUInt16LE(16) === 3 && h.readUInt16LE(18) === tc.elfMachine;
   if (!ok) throw infraError(`pack-agent: ${file} is not a ${arch} shared object (ELF class ${h[4]}, type ${h.readUInt16LE(16)}, machine ${h.readUInt16LE(18)})`);
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { usageError } from '@ffs-lab/contract/exit-codes';
+import { cpuArchOfNode } from '@ffs-lab/host-util/cpu-arch';
 import { BUNDLE_ARCHES, BUNDLE_FILES, bundleFileEntry, type BundleArch, type BundleManifest } from './agent-bundle';
 
 /** One file to put on the target. */
@@ -52,7 +53,7 @@ export function bundleDeployFiles(bundleDir: string): { manifest: BundleManifest
 
 /** The bundle architecture for a target's `process.arch`, or undefined when there is none. */
 export function bundleArchOf(nodeArch: string): BundleArch | undefined {
-  return ({ x64: 'x86_64', arm64: 'arm64', arm: 'armhf' } as Record<string, BundleArch>)[nodeArch];
+  return cpuArchOfNode(nodeArch);
 }
 
 /** Every directory the files need, parents first. */
