@@ -71,7 +71,7 @@ function dmabufUnavailable(mode: string, code: string | undefined, message: stri
 describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C reference pair', function () {
   this.timeout(120_000);
   let h: AgentHandle | undefined;
-  let cPair: CPair | undefined;
+  let cPair: Pick<CPair, 'gadget' | 'host'> | undefined;
   let cPairMissing: string | undefined;
   const seed = crypto.randomInt(1, 2 ** 31);
   /** `${stack} ${mode}` -> why that mode cannot run there (found by the first stream that tried). */
@@ -84,7 +84,7 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
     // The lab VM sees the host's cache read-only at the host's path; the lab tools (<cache>/tools/<key>/) tell where.
     const roots = [process.env.FFS_LAB_BENCH_DIR, ctx.tools ? path.resolve(path.dirname(ctx.tools.ffsTest), '..', '..') : undefined, cacheRoot()].filter((r): r is string => Boolean(r));
     try {
-      cPair = (await findCPair(roots)) ?? (await ensureCPair((line) => process.stderr.write(`${line}\n`)));
+      cPair = ctx.tools?.cPair ?? (await findCPair(roots)) ?? (await ensureCPair((line) => process.stderr.write(`${line}\n`)));
     } catch (err) {
       cPairMissing = `the C reference pair could not be built: ${(err as Error).message}`;
     }

@@ -95,4 +95,26 @@ describe('the C pair\'s build directory', () => {
     assert.equal((await findCPair([root]))?.dir, built.dir);
     assert.equal((await ensureCPair((l) => log.push(l), root)).reused, true);
   });
+
+  it('a cross build has a key of its own, and refuses a root without the target\'s libusb headers (exit 3)', { timeout: 60_000 }, async (t) => {
+    if (!hasCommand('aarch64-linux-gnu-gcc')) return t.skip('aarch64-linux-gnu-gcc is not installed (scripts/install-deps.sh installs it)');
+    const root = fs.mkdtempSync(path.join(tmp, 'cache-'));
+    const sysroot = fs.mkdtempSync(path.join(tmp, 'sysroot-'));
+    const target = { arch: 'arm64' as const, sysroot, sysrootKey: 'k1' };
+    const crossKey = await cPairKey(target);
+    assert.match(crossKey, /^arm64-[0-9a-f]{16}$/);
+    assert.notEqual(crossKey.slice('arm64-'.length), key, 'not the native pair\'s key');
+    assert.notEqual(await cPairKey({ ...target, sysrootKey: 'k2' }), crossKey, 'another root, another key');
+    await assert.rejects(ensureCPair((l) => log.push(l), root, target), (err: Error & { exitCode?: number }) => {
+      assert.match(err.message, /no libusb-1\.0 headers/);
+      assert.equal(err.exitCode, 3);
+      return true;
+    });
+    assert.ok(!fs.existsSync(path.join(cPairDir(root, crossKey), 'manifest.json')), 'nothing half-built is left to be found');
+  });
 });
+
+/** Is `cmd` on PATH? */
+function hasCommand(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
+}

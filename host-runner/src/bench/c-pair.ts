@@ -8,6 +8,7 @@ import { BuildLock } from '@ffs-lab/host-util/build-lock';
 import { firstUntrusted } from '../util/trusted-dir';
 import { commandOutput, runCommand } from '@ffs-lab/host-util/exec';
 import { ensurePackages, type Requirement } from '@ffs-lab/host-util/prerequisites';
+import { compilerFor, type CpuArch } from '@ffs-lab/host-util/cpu-arch';
 
 /** The repository root (this file is host-runner/dist/src/bench/c-pair.js). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -33,6 +34,29 @@ export const C_PAIR_REQUIREMENTS: readonly Requirement[] = [
   { needs: '/usr/include/zlib.h', pkg: 'zlib1g-dev' },
 ];
 
+/**
+ * A machine of another architecture to build the pair for (the arm64 lab's guest): Debian's
+ * cross gcc compiles against a root file system of that machine's packages, which holds its libc,
+ * libusb and zlib development files.
+ */
+export interface CPairTarget {
+  arch: CpuArch;
+  /** The root to compile and link against (gcc --sysroot). */
+  sysroot: string;
+  /** What identifies the root's contents (its cache key): part of the pair's key. */
+  sysrootKey: string;
+}
+
+/** The gcc that builds for `target` (this machine's own when absent). */
+function compilerOf(target?: CPairTarget): string {
+  return target ? compilerFor(target.arch).needs : 'gcc';
+}
+
+/** What building for `target` needs here: the cross gcc (the target's root has the rest). */
+function requirementsOf(target?: CPairTarget): readonly Requirement[] {
+  return target ? [compilerFor(target.arch)] : C_PAIR_REQUIREMENTS;
+}
+
 /** The built C reference pair. */
 export interface CPair {
   /** Content hash of the sources, flags and compiler (the cache key). */
@@ -48,14 +72,19 @@ export interface CPair {
   reused: boolean;
 }
 
-/** The cache key of the current sources with this machine's gcc. */
-export async function cPairKey(): Promise<string> {
+/**
+ * The cache key of the current sources with this machine's gcc, or for `target` with its cross
+ * gcc and root (then prefixed with the architecture, as the lab tools' keys are).
+ */
+export async function cPairKey(target?: CPairTarget): Promise<string> {
   const h = crypto.createHash('sha256');
-  h.update(JSON.stringify({ recipe: RECIPE_VERSION, cflags: C_PAIR_CFLAGS, programs: PROGRAMS, gcc: await commandOutput('gcc', ['-dumpfullversion']) }));
+  const gcc = await commandOutput(compilerOf(target), ['-dumpfullversion']);
+  h.update(JSON.stringify({ recipe: RECIPE_VERSION, cflags: C_PAIR_CFLAGS, programs: PROGRAMS, gcc, ...(target ? { arch: target.arch, sysroot: target.sysrootKey } : {}) }));
   for (const f of fs.readdirSync(C_PAIR_SOURCES).filter((n) => /\.[ch]$/.test(n)).sort()) {
     h.update(`\0${f}\0`).update(fs.readFileSync(path.join(C_PAIR_SOURCES, f)));
   }
-  return h.digest('hex').slice(0, 16);
+  const key = h.digest('hex').slice(0, 16);
+  return target ? `${target.arch}-${key}` : key;
 }
 
 function pairIn(dir: string, key: string, reused: boolean): CPair {
@@ -100,10 +129,12 @@ export async function findCPair(roots: readonly string[]): Promise<CPair | undef
  * directory (mkdtemp: mode 0700, ours), removed at exit: never a fixed path under the temp dir,
  * which anyone could have prepared. In the cache, a pair directory (or a parent up to `root`)
  * that is a symbolic link, or that another user owns or may write, is refused (exit 3). Missing
- * Debian packages are installed when root, else a usage error names them.
+ * Debian packages are installed when root, else a usage error names them. With `target`, the
+ * pair is cross-built for that machine (see {@link CPairTarget}).
  */
-export async function ensureCPair(log: (line: string) => void, root = cacheRoot()): Promise<CPair> {
-  const key = await cPairKey();
+export async function ensureCPair(log: (line: string) => void, root = cacheRoot(), target?: CPairTarget): Promise<CPair> {
+  const key = await cPairKey(target);
+  const what = target ? `the C reference pair (${target.arch})` : 'the C reference pair';
   const dir = cPairDir(root, key);
   try {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
@@ -111,9 +142,9 @@ export async function ensureCPair(log: (line: string) => void, root = cacheRoot(
   } catch {
     const own = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-lab-bench-'));
     process.once('exit', () => fs.rmSync(own, { recursive: true, force: true }));
-    await ensurePackages(C_PAIR_REQUIREMENTS, 'the C reference pair of the benchmark', log);
-    log(`bench: building the C reference pair (key ${key}) in ${own} (the cache ${root} is read-only)`);
-    await build(own, key, log);
+    await ensurePackages(requirementsOf(target), `${what} of the benchmark`, log);
+    log(`bench: building ${what} (key ${key}) in ${own} (the cache ${root} is read-only)`);
+    await build(own, key, log, target);
     return pairIn(own, key, false);
   }
   const check = (dirs: string[]) => {
@@ -126,7 +157,7 @@ export async function ensureCPair(log: (line: string) => void, root = cacheRoot(
     check([dir]);
     if (exists()) return pairIn(dir, key, true);
   }
-  await ensurePackages(C_PAIR_REQUIREMENTS, 'the C reference pair of the benchmark', log);
+  await ensurePackages(requirementsOf(target), `${what} of the benchmark`, log);
   const lock = new BuildLock(`${dir}.lock`);
   await lock.acquire((pid) => log(`bench: waiting for ${pid === undefined ? 'another process' : `process ${pid}`}, which is building the same C pair`));
   try {
@@ -134,10 +165,10 @@ export async function ensureCPair(log: (line: string) => void, root = cacheRoot(
       check([dir]);
       if (exists()) return pairIn(dir, key, true);
     }
-    log(`bench: building the C reference pair (key ${key}) in ${dir}`);
+    log(`bench: building ${what} (key ${key}) in ${dir}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { mode: 0o755 });
-    await build(dir, key, log);
+    await build(dir, key, log, target);
     return pairIn(dir, key, false);
   } finally {
     lock.release();
@@ -155,9 +186,13 @@ function isThere(p: string): boolean {
 }
 
 /** Compile every program into `dir` (which exists and is ours), then write the manifest. */
-async function build(dir: string, key: string, log: (line: string) => void): Promise<void> {
+async function build(dir: string, key: string, log: (line: string) => void, target?: CPairTarget): Promise<void> {
+  if (target && !fs.existsSync(path.join(target.sysroot, 'usr', 'include', 'libusb-1.0', 'libusb.h'))) {
+    throw infraError(`${target.sysroot} has no libusb-1.0 headers: the ${target.arch} C pair is built against that root`, 'the root must include libc6-dev, libusb-1.0-0-dev and zlib1g-dev');
+  }
+  const sysroot = target ? [`--sysroot=${target.sysroot}`] : [];
   for (const p of Object.values(PROGRAMS)) {
-    const r = await runCommand('gcc', [...C_PAIR_CFLAGS, '-o', path.join(dir, p.out), ...p.sources, ...p.libs], { cwd: C_PAIR_SOURCES });
+    const r = await runCommand(compilerOf(target), [...C_PAIR_CFLAGS, ...sysroot, '-o', path.join(dir, p.out), ...p.sources, ...p.libs], { cwd: C_PAIR_SOURCES });
     if (r.code !== 0) throw infraError(`building ${p.out} failed: ${r.tail.find((l) => /error/.test(l)) ?? r.tail.slice(-1)[0]}`);
     const warning = r.tail.find((l) => /warning:/.test(l));
     if (warning) log(`bench: ${p.out}: ${warning}`);

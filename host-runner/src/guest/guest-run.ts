@@ -77,7 +77,7 @@ export async function runGuestJob(jobFile: string): Promise<number> {
       ...(job.kernel.patches ? { patches: job.kernel.patches } : {}),
       ...(seriesLength === undefined ? {} : { seriesLength, expected: { mmap: seriesLength > 0 ? 'present' : 'absent', dmabuf: dmabufExpected(job.kernel.release) } }),
     },
-    tools: job.tools,
+    tools: { ...job.tools, ...(job.cPair ? { cPair: job.cPair } : {}) },
     label: 'lab',
   });
 }

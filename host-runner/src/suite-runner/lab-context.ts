@@ -37,6 +37,11 @@ export interface TargetTools {
   ffsFeatures: string;
   /** The series' kselftest binary, when known. */
   selftest?: string;
+  /**
+   * The benchmark's C reference pair built for the target's architecture (the arm64 lab's);
+   * absent: the bench suite finds or builds one with this machine's gcc.
+   */
+  cPair?: { gadget: string; host: string };
 }
 
 /** How the host recognises the target's gadget, and how long it waits for it (lab config `usb:`). */

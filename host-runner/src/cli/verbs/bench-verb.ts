@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Verb } from '../options';
 import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
-import { KERNEL_OPTIONS, kernelChoiceOf } from './kernel-options';
+import { ARCH_OPTIONS, archKernelChoice, KERNEL_OPTIONS } from './kernel-options';
 import { runLab } from '../../lab/lab-run';
 import { selectTarget } from '../../config/target-selection';
 import { runOnTarget } from '../../run/run-on-target';
@@ -28,7 +28,7 @@ export const benchVerb: Verb = {
   options: [
     { name: 'target', type: 'string', metavar: 'ssh://USER@HOST[:PORT]|local|NAME', description: 'bench a target instead of the embedded lab (as for `run`; the agent must be deployed there)' },
     ...TARGET_OPTIONS.filter((o) => o.name !== 'target'),
-    ...KERNEL_OPTIONS.map((o) => ({ ...o, description: `lab only: ${o.description}` })),
+    ...[...KERNEL_OPTIONS, ...ARCH_OPTIONS].map((o) => ({ ...o, description: `lab only: ${o.description}` })),
     { name: 'accel', type: 'string', choices: ['auto', 'tcg', 'kvm'], default: 'auto', description: 'lab only: VM accelerator' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '1800', description: 'lab: kill the VM after this many seconds; target: time limit of one test' },
     { name: 'memory', type: 'string', metavar: 'MIB', default: '2048', description: 'lab only: guest memory' },
@@ -45,7 +45,9 @@ size (16 KiB, 64 KiB, 1 MiB) x depth (1, 8, 32), each for our stack and for the 
 (bench/src, built with gcc into the cache; needs libusb-1.0-0-dev and zlib1g-dev), 3 repetitions
 interleaved (5, with 4x longer streams, with FFS_LAB_PROFILE=nightly). About 10 minutes on a
 2-core TCG lab. Ratios are printed last: ours / C per mode, mmap / copy per direction.
-On a board the C gadget must be built there: set FFS_LAB_BENCH_GADGET to its path.
+On a board the C gadget must be built there: set FFS_LAB_BENCH_GADGET to its path. With
+--arch arm64 the pair is cross-built (gcc-aarch64-linux-gnu, against the guest's root); emulated
+arm64 figures show where time goes, not what a board does.
 Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrastructure).`,
   async run(args) {
     const v = args.values;
@@ -66,8 +68,10 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
       const timeoutSec = positiveInt('bench', 'timeout', v.timeout);
       const onTarget = typeof v.target === 'string' || typeof v.config === 'string';
       if (onTarget && v['cpu-prof']) throw usageError('bench: --cpu-prof works in the embedded lab only (on a target, start the agent with node --cpu-prof through agent.command)');
-      // The runner (host side) runs the C host; in the lab the VM finds this build in the host's cache.
-      await ensureCPair((line) => process.stderr.write(`${line}\n`));
+      const kernel = onTarget ? undefined : archKernelChoice('bench', args);
+      // The runner (host side) runs the C host; the x86_64 lab VM finds this build in the host's
+      // cache (an arm64 lab cross-builds its own).
+      if (onTarget || v.arch !== 'arm64') await ensureCPair((line) => process.stderr.write(`${line}\n`));
       if (onTarget) {
         const config = selectTarget(targetSelectionOf(args));
         conditions.target = config.name;
@@ -75,7 +79,8 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
       } else {
         conditions.target = `embedded lab VM (${positiveInt('bench', 'cpus', v.cpus)} vCPU, ${positiveInt('bench', 'memory', v.memory)} MiB, accel ${v.accel as string}; host and gadget share the VM)`;
         code = await runLab({
-          kernel: kernelChoiceOf('bench', args),
+          kernel: kernel!,
+          ...(v.compat === 'armhf' ? { compat: 'armhf' as const } : {}),
           suites: [BENCH_SUITE],
           ...(v.grep ? { grep: v.grep as string } : {}),
           reportDir,
