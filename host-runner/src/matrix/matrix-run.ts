@@ -29,7 +29,7 @@ export function kernelDirName(column: MatrixColumn): string {
 export async function runMatrix(opts: MatrixOptions, log: (line: string) => void): Promise<{ report: MatrixReport; interrupted: boolean }> {
   const started = new Date();
   // What no kernel can fix (missing packages, a bad checkout path) fails the matrix once, exit 2.
-  for (const arch of new Set(opts.kernels.map((c) => labArchOf(c.kernel)))) await checkLabHost(log, arch);
+  for (const arch of new Set(opts.kernels.map((c) => labArchOf(c.kernel)))) await checkLabHost(log, arch, opts.suites);
   const columns: MatrixKernel[] = [];
   let interrupted = false;
   for (const [i, column] of opts.kernels.entries()) {
