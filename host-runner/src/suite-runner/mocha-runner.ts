@@ -42,6 +42,9 @@ export interface SuiteRunOptions {
 /**
  * Run suites with mocha (programmatically, in this process) and collect one result per test.
  * Hook failures become `error` results; assertion failures `failed`; other exceptions `error`.
+ * A test that mocha did not run because a hook failed (a `before` hook of its block or of a block
+ * around it, or an `each` hook that stopped its block) is an `error` naming that hook: no test
+ * the run selected vanishes from the reports.
  */
 export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOptions = {}): Promise<TestResult[]> {
   const results: TestResult[] = [];
@@ -60,9 +63,13 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const journal = opts.journal;
   const journalResult = (result: TestResult) => journal?.write({ event: 'result', index: indexOf.get(result)!, result });
 
+  const grep = opts.grep ? new RegExp(opts.grep) : undefined;
+  /** Each block whose hook failed, with the first such hook. */
+  const failedHooks = new Map<Mocha.Suite, { title: string; err: Error }>();
+
   class Collector {
     constructor(runner: Mocha.Runner) {
-      const record = (r: Mocha.Runnable, status: TestStatus, err?: Error) => {
+      const record = (r: Mocha.Runnable, status: TestStatus, err?: Error, notRun = false) => {
         const suite = suiteOf(r);
         if (suite !== currentSuite) {
           currentSuite = suite;
@@ -70,7 +77,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         }
         const reason = status === 'skipped' ? skipReasonOf(r) ?? 'skipped (no reason given)' : err ? oneLine(err) : undefined;
         const measurements = measurementsOf(r);
-        const extra = status === 'failed' || status === 'error' ? opts.failureLog?.() : undefined;
+        const extra = !notRun && (status === 'failed' || status === 'error') ? opts.failureLog?.() : undefined;
         const log = [logOf(r), extra].filter(Boolean).join('\n') || undefined;
         const result: TestResult = {
           suite,
@@ -99,14 +106,28 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
       runner.on('hook end', (h) => void (ours(h) || journal?.write({ event: 'end', suite: suiteOf(h), name: nameOf(h) })));
       runner.on('pass', (t) => record(t, 'passed'));
       runner.on('pending', (t) => record(t, 'skipped'));
-      runner.on('fail', (r, err) => record(r, isHook(r) || !isAssertion(err) ? 'error' : 'failed', err));
+      runner.on('fail', (r, err) => {
+        record(r, isHook(r) || !isAssertion(err) ? 'error' : 'failed', err);
+        if (isHook(r) && r.parent && !failedHooks.has(r.parent)) failedHooks.set(r.parent, { title: hookTitleOf(r), err });
+      });
+      // When a block ends, its selected tests that never ran were stopped by a failed hook.
+      runner.on('suite end', (block) => {
+        const hook = failedHooks.get(block);
+        if (!hook) return;
+        for (const t of testsUnder(block)) {
+          if (resultOf.has(t) || t.isPending() || (grep && !grep.test(t.fullTitle()))) continue;
+          const why = new Error(`not run: the ${hook.title} failed (${oneLine(hook.err)})`);
+          why.stack = undefined;
+          record(t, 'error', why, true);
+        }
+      });
     }
   }
 
   const mocha = new Mocha({
     timeout: opts.timeoutMs ?? 60_000,
     reporter: Collector as unknown as Mocha.ReporterConstructor,
-    ...(opts.grep ? { grep: new RegExp(opts.grep) } : {}),
+    ...(grep ? { grep } : {}),
   });
   // First, so an injected failure wraps the recorded body rather than the other way round.
   mocha.rootHooks(testBodyHooks());
@@ -143,6 +164,16 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   await new Promise<void>((resolve) => mocha.run(() => resolve()));
   journal?.write({ event: 'done' });
   return results;
+}
+
+/** Every test of a block and of the blocks inside it, in order. */
+function testsUnder(block: Mocha.Suite): Mocha.Test[] {
+  return [...block.tests, ...block.suites.flatMap(testsUnder)];
+}
+
+/** `"before all" hook: connect` without mocha's `for "<test>"` suffix. */
+function hookTitleOf(h: Mocha.Runnable): string {
+  return ((h as { originalTitle?: string }).originalTitle ?? h.title).replace(/ for ".*"$/, '');
 }
 
 function isHook(r: Mocha.Runnable): boolean {
