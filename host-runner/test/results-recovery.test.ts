@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { JOURNAL_FILE } from '../src/results/results-journal';
 import { recoverReports, recoverRun } from '../src/results/results-recovery';
 import { parseResults } from '../src/results/compare';
+import { resultsSchemaErrors } from './results-schema-check';
 import { parseKtap } from '../src/results/ktap-parse';
 
 const SRC = path.resolve(__dirname, '..', 'src');
@@ -90,7 +91,8 @@ describe('results.jsonl: a run that is killed still ends with reports', () => {
     assert.ok(r);
     assert.equal(r.unreadable, 1);
     const run = parseResults(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'), 'results.json');
-    assert.deepEqual(Object.keys(run).sort(), ['durationMs', 'kernel', 'startedAt', 'tests', 'totals']);
+    assert.deepEqual(Object.keys(run).sort(), ['durationMs', 'endedAt', 'kernel', 'schemaVersion', 'startedAt', 'tests', 'totals']);
+    assert.deepEqual(resultsSchemaErrors(run), []);
     assert.equal(run.tests.length, 4);
     assert.equal(run.tests[3]!.reason, 'the suite runner was killed by signal 9 during this test');
     assert.deepEqual(parseKtap(fs.readFileSync(path.join(dir, 'results.ktap'), 'utf8')).cases.map((c) => c.status), ['pass', 'fail', 'skip', 'fail']);

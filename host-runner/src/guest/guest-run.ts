@@ -75,9 +75,11 @@ export async function runGuestJob(jobFile: string): Promise<number> {
       variant,
       // A tree or prebuilt image is of unknown origin: no expectation.
       ...(job.kernel.patches ? { patches: job.kernel.patches } : {}),
+      ...(job.kernel.configSha256 ? { configSha256: job.kernel.configSha256 } : {}),
       ...(seriesLength === undefined ? {} : { seriesLength, expected: { mmap: seriesLength > 0 ? 'present' : 'absent', dmabuf: dmabufExpected(job.kernel.release) } }),
     },
     tools: { ...job.tools, ...(job.cPair ? { cPair: job.cPair } : {}) },
+    ...(job.made ? { made: job.made } : {}),
     label: 'lab',
   });
 }

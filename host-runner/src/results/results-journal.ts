@@ -13,7 +13,7 @@ export type RunnableKind = 'test' | 'each-hook' | 'all-hook';
  * can fail a test after its first result).
  */
 export type JournalLine =
-  | { event: 'run'; at: number; kernel: RunResults['kernel']; startedAt: string }
+  | { event: 'run'; at: number; kernel: RunResults['kernel']; meta?: RunResults['meta']; startedAt: string }
   | { event: 'begin'; at: number; kind: RunnableKind; suite: string; name: string }
   | { event: 'end'; at: number; suite: string; name: string }
   | { event: 'result'; at: number; index: number; result: TestResult }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JOURNAL_FILE, readJournal, type JournalLine } from './results-journal';
-import { totalsOf, type RunResults, type TestResult } from './results';
+import { RESULTS_SCHEMA_VERSION, totalsOf, type RunResults, type TestResult } from './results';
 import { writeReports } from './write-reports';
 
 /** Options of {@link recoverRun}. */
@@ -67,10 +67,13 @@ export function recoverRun(text: string, o: RecoverOptions): RecoveredRun {
   const startedAt = header?.startedAt ?? new Date(lines[0]?.at ?? o.endedAt).toISOString();
   const started = Date.parse(startedAt);
   const run: RunResults = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    ...(header?.meta ? { meta: header.meta } : {}),
     kernel: header?.kernel ?? o.kernel ?? UNKNOWN_KERNEL,
     totals: totalsOf(tests),
     tests,
     startedAt,
+    endedAt: new Date(o.endedAt).toISOString(),
     durationMs: Number.isFinite(started) ? Math.max(0, o.endedAt - started) : 0,
   };
   return { run, ...(unfinished ? { unfinished } : {}), unreadable };

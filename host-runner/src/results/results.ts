@@ -33,7 +33,26 @@ export interface Totals {
   errors: number;
 }
 
+/** The version of results.json's format (host-runner/schema/results.schema.json); fields are only ever added. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** Where, how and by what a run was made: for a reader who was not there. */
+export interface RunMetadata {
+  /** ffs-lab's version, and the git commit of its checkout when it is one (`dirty`: with uncommitted changes). */
+  tool: { version: string; commit?: string; dirty?: boolean };
+  /** The ffs-lab command line, without `ffs-lab` (a lab run's results carry the host's). */
+  command: string[];
+  /** Where the suites ran, e.g. `ssh://root@127.0.0.1:22`. */
+  target: string;
+  /** The machine the runner (the USB host side) ran on, and its Node.js. */
+  host: { hostname: string; os: string; arch: string; node: string };
+}
+
 export interface RunResults {
+  /** {@link RESULTS_SCHEMA_VERSION} when written; absent in files of ffs-lab before it. */
+  schemaVersion?: number;
+  /** Absent in files of ffs-lab before schemaVersion 1. */
+  meta?: RunMetadata;
   kernel: {
     release: string;
     variant?: string;
@@ -42,11 +61,32 @@ export interface RunResults {
     pageSize?: number;
     agentArch?: string;
     features: { mmap: string; dmabuf: string };
+    /** SHA-256 of the kernel's .config, when the run knows it (the lab's kernels). */
+    configSha256?: string;
+    /** The patch files of the lab's series the kernel carries, in order, when known. */
+    patches?: string[];
   };
   totals: Totals;
   tests: TestResult[];
+  /** ISO 8601. */
   startedAt: string;
+  /** ISO 8601; absent in files of ffs-lab before schemaVersion 1. */
+  endedAt?: string;
   durationMs: number;
+}
+
+/** The results.json of a run that finished: its tests in order, counted, with when and what made it. */
+export function finishedRun(o: { meta: RunMetadata; kernel: RunResults['kernel']; tests: TestResult[]; started: Date; ended: Date }): RunResults {
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    meta: o.meta,
+    kernel: o.kernel,
+    totals: totalsOf(o.tests),
+    tests: o.tests,
+    startedAt: o.started.toISOString(),
+    endedAt: o.ended.toISOString(),
+    durationMs: o.ended.getTime() - o.started.getTime(),
+  };
 }
 
 /** Count statuses. */

@@ -6,7 +6,8 @@ import { launchAgent } from '../agent/agent-launch';
 import { KernelMonitor } from '../kernel/kernel-monitor';
 import { ExitCode, infraError } from '@ffs-lab/contract/exit-codes';
 import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
-import { exitCodeOf, totalsOf, type RunResults, type TestResult } from '../results/results';
+import { exitCodeOf, finishedRun, type RunMetadata, type RunResults, type TestResult } from '../results/results';
+import { hostIdentity, toolIdentity } from '../results/run-metadata';
 import { writeReports } from '../results/write-reports';
 import { JOURNAL_FILE, ResultsJournal } from '../results/results-journal';
 import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
@@ -29,7 +30,12 @@ export interface RunOnTargetOptions {
   /** Default per-test timeout: ms. Default 60000 (suites raise their own where they need more). */
   testTimeoutMs?: number;
   /** What the caller knows about the kernel (the lab built it); the release defaults to what the agent reports. */
-  kernel?: { release?: string; variant?: string; seriesLength?: number; patches?: string[]; expected?: KernelUnderTest['expected'] };
+  kernel?: { release?: string; variant?: string; seriesLength?: number; patches?: string[]; configSha256?: string; expected?: KernelUnderTest['expected'] };
+  /**
+   * What made the run, for results.json's `meta`: default this checkout's identity and this
+   * process's command line (the lab's guest passes the host's, which it cannot see).
+   */
+  made?: { tool?: RunMetadata['tool']; command?: string[] };
   /** Lab tools on the target; default from the target config's `tools:`. */
   tools?: TargetTools;
   /** Prefix of the summary lines (`lab`, `run`). */
@@ -99,8 +105,11 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
     ...(o.kernel?.variant !== undefined ? { variant: o.kernel.variant } : {}),
     ...(hello.machine ? { machine: hello.machine, pageSize: hello.pageSize, agentArch: hello.processArch } : {}),
     features: { mmap: features.mmap, dmabuf: features.dmabuf },
+    ...(o.kernel?.configSha256 ? { configSha256: o.kernel.configSha256 } : {}),
+    ...(o.kernel?.patches ? { patches: o.kernel.patches } : {}),
   };
-  journal?.write({ event: 'run', kernel, startedAt: started.toISOString() });
+  const meta: RunMetadata = { tool: o.made?.tool ?? toolIdentity(), command: o.made?.command ?? process.argv.slice(2), target: t.description, host: hostIdentity() };
+  journal?.write({ event: 'run', kernel, meta, startedAt: started.toISOString() });
   const expected = o.kernel?.expected ?? t.config.features;
   const ctx: LabContext = {
     kernel: {
@@ -156,13 +165,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
   });
   if (leftovers.length > 0) infrastructure.add(`gadget(s) left in ${GADGET_ROOT} on ${t.description} after the run: ${leftovers.join(', ')}`);
 
-  const run: RunResults = {
-    kernel,
-    totals: totalsOf(tests),
-    tests,
-    startedAt: started.toISOString(),
-    durationMs: Date.now() - started.getTime(),
-  };
+  const run = finishedRun({ meta, kernel, tests, started, ended: new Date() });
   if (o.reportDir) writeReports(o.reportDir, run);
   const tot = run.totals;
   say(`\n${o.label}: ${tot.passed} passed, ${tot.failed + tot.errors} failed, ${tot.skipped} skipped`);
