@@ -69,6 +69,7 @@ export async function runGuestJob(jobFile: string): Promise<number> {
     target,
     suites: selectSuites(job.suites),
     ...(job.grep ? { grep: job.grep } : {}),
+    ...(job.retries ? { retries: job.retries } : {}),
     reportDir: job.reportDir,
     kernel: {
       release: job.kernel.release,

@@ -98,7 +98,7 @@ export function buildMatrix(kernels: MatrixKernel[], startedAt: Date, durationMs
   return { startedAt: startedAt.toISOString(), durationMs, suites, kernels, passed: kernels.length > 0 && kernels.every(kernelPassed) };
 }
 
-/** `passed/failed/skipped` of a cell, `-` when the suite did not run there. */
+/** `passed/failed/skipped` of a cell (`, N flaky` when some passed only on a retry), `-` when the suite did not run there. */
 export function cellText(t: Totals | undefined): string {
-  return t ? `${t.passed}/${t.failed + t.errors}/${t.skipped}` : '-';
+  return t ? `${t.passed}/${t.failed + t.errors}/${t.skipped}${t.flaky ? `, ${t.flaky} flaky` : ''}` : '-';
 }

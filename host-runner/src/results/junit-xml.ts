@@ -1,4 +1,4 @@
-import type { RunResults, TestResult } from './results';
+import { attemptsText, type RunResults, type TestResult } from './results';
 import { xmlAttr, xmlText } from './report-text';
 
 /**
@@ -28,7 +28,7 @@ export function toJUnitXml(run: RunResults): string {
       if (x.status === 'error') out.push(`      <error message="${a(x.reason ?? '')}">${xmlText(x.details ?? '')}</error>`);
       if (x.status === 'skipped') out.push(`      <skipped message="${a(x.reason ?? '')}"/>`);
       const measured = (x.measurements ?? []).map((m) => `${m.name}: ${m.value} ${m.unit}`).join('\n');
-      const sysout = [measured, x.log ?? ''].filter(Boolean).join('\n');
+      const sysout = [x.attempts ? attemptsText(x) : '', measured, x.log ?? ''].filter(Boolean).join('\n');
       if (sysout) out.push(`      <system-out>${xmlText(sysout)}</system-out>`);
       out.push('    </testcase>');
     }

@@ -1,4 +1,4 @@
-import type { RunResults } from './results';
+import { attemptsText, type RunResults } from './results';
 import { ktapDiagnostics, ktapText } from './report-text';
 
 /**
@@ -12,11 +12,13 @@ export function toKtap(run: RunResults): string {
     const name = `${ktapText(t.suite)}: ${ktapText(t.name)}`;
     for (const m of t.measurements ?? []) lines.push(...ktapDiagnostics(`${name}: ${m.name} = ${m.value} ${m.unit}`));
     if (t.status === 'failed' || t.status === 'error') lines.push(...ktapDiagnostics(t.reason ?? ''));
+    if (t.attempts) lines.push(...ktapDiagnostics(attemptsText(t)));
     const ok = t.status === 'passed' || t.status === 'skipped' ? 'ok' : 'not ok';
     const directive = t.status === 'skipped' ? ` # SKIP ${ktapText(t.reason ?? '')}` : '';
     lines.push(`${ok} ${i + 1} ${name}${directive}`);
   });
   const tt = run.totals;
   lines.push(`# Totals: pass:${tt.passed} fail:${tt.failed + tt.errors} xfail:0 xpass:0 skip:${tt.skipped} error:${tt.errors}`);
+  if (tt.flaky) lines.push(`# Flaky: ${tt.flaky} passed only on a retry`);
   return lines.join('\n') + '\n';
 }

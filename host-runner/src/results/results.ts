@@ -24,6 +24,13 @@ export interface TestResult {
   details?: string;
   /** Agent log, dmesg and other text captured around the test. */
   log?: string;
+  /**
+   * How many times it ran, when more than once (`--retries`): `passed` with attempts is flaky;
+   * `failed` or `error` with attempts failed every time.
+   */
+  attempts?: number;
+  /** A flaky test's first failure (`--retries`). */
+  firstFailure?: string;
 }
 
 export interface Totals {
@@ -31,6 +38,8 @@ export interface Totals {
   failed: number;
   skipped: number;
   errors: number;
+  /** Of `passed`, those that failed first and passed on a retry (`--retries`); absent when none. */
+  flaky?: number;
 }
 
 /** The version of results.json's format (host-runner/schema/results.schema.json); fields are only ever added. */
@@ -89,6 +98,12 @@ export function finishedRun(o: { meta: RunMetadata; kernel: RunResults['kernel']
   };
 }
 
+/** What a test's attempts say (`--retries`), for the reports: `flaky: passed on attempt 2 of 2; first failure: ...`. */
+export function attemptsText(t: TestResult): string {
+  if (!t.attempts) return '';
+  return t.status === 'passed' ? `flaky: passed on attempt ${t.attempts}; first failure: ${t.firstFailure ?? 'unknown'}` : `failed on each of ${t.attempts} attempts`;
+}
+
 /** Count statuses. */
 export function totalsOf(tests: readonly TestResult[]): Totals {
   const t: Totals = { passed: 0, failed: 0, skipped: 0, errors: 0 };
@@ -97,6 +112,7 @@ export function totalsOf(tests: readonly TestResult[]): Totals {
     else if (r.status === 'failed') t.failed++;
     else if (r.status === 'skipped') t.skipped++;
     else t.errors++;
+    if (r.status === 'passed' && (r.attempts ?? 1) > 1) t.flaky = (t.flaky ?? 0) + 1;
   }
   return t;
 }

@@ -29,6 +29,8 @@ export interface RunOnTargetOptions {
   reportDir?: string;
   /** Default per-test timeout: ms. Default 60000 (suites raise their own where they need more). */
   testTimeoutMs?: number;
+  /** Run a failed test again up to this many times (see SuiteRunOptions.retries). Default 0. */
+  retries?: number;
   /** What the caller knows about the kernel (the lab built it); the release defaults to what the agent reports. */
   kernel?: { release?: string; variant?: string; seriesLength?: number; patches?: string[]; configSha256?: string; expected?: KernelUnderTest['expected'] };
   /**
@@ -146,6 +148,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
     tests = await runSuites(o.suites, {
       ...(o.grep ? { grep: o.grep } : {}),
       ...(o.testTimeoutMs ? { timeoutMs: o.testTimeoutMs } : {}),
+      ...(o.retries ? { retries: o.retries } : {}),
       out,
       onInfrastructureError: (_r, err) => infrastructure.add(err.message),
       ...(monitor ? { kernelMonitor: monitor } : {}),
@@ -168,7 +171,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
   const run = finishedRun({ meta, kernel, tests, started, ended: new Date() });
   if (o.reportDir) writeReports(o.reportDir, run);
   const tot = run.totals;
-  say(`\n${o.label}: ${tot.passed} passed, ${tot.failed + tot.errors} failed, ${tot.skipped} skipped`);
+  say(`\n${o.label}: ${tot.passed} passed${tot.flaky ? ` (${tot.flaky} flaky: passed only on a retry)` : ''}, ${tot.failed + tot.errors} failed, ${tot.skipped} skipped`);
   if (tot.errors) say(`${o.label}: ${tot.errors} of the failures are errors (infrastructure or hooks)`);
   for (const m of infrastructure) say(`${o.label}: infrastructure: ${m}`);
   return verdict(exitCodeOf(tot), tot.failed, infrastructure.size > 0);

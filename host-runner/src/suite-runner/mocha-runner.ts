@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
-import type { TestResult, TestStatus } from '../results/results';
+import { attemptsText, type TestResult, type TestStatus } from '../results/results';
 import { allowedKernelReportsOf, logOf, measurementsOf, skipReasonOf } from './test-annotations';
 import type { KernelMonitor } from '../kernel/kernel-monitor';
 import { isRaceElsewhere, scanKernelLog } from '../kernel/dmesg-scan';
@@ -17,6 +17,12 @@ export interface SuiteRunOptions {
   grep?: string;
   /** Default per-test timeout in ms (suites set their own where they need more). Default 60 s. */
   timeoutMs?: number;
+  /**
+   * Run a failed test again up to this many times (mocha's retries, hooks of each test included).
+   * One that then passes is reported flaky (`attempts`, `firstFailure`); one that fails every time
+   * failed. Default 0.
+   */
+  retries?: number;
   /** Where the live terminal lines go. Default stdout. */
   out?: NodeJS.WritableStream;
   /**
@@ -66,6 +72,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const grep = opts.grep ? new RegExp(opts.grep) : undefined;
   /** Each block whose hook failed, with the first such hook. */
   const failedHooks = new Map<Mocha.Suite, { title: string; err: Error }>();
+  /** Full titles of the tests with a result (a retried test's result is its clone's). */
+  const recorded = new Set<string>();
+  /** A retried test's first failure, by full title. */
+  const firstFailureOf = new Map<string, string>();
 
   class Collector {
     constructor(runner: Mocha.Runner) {
@@ -79,6 +89,9 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         const measurements = measurementsOf(r);
         const extra = !notRun && (status === 'failed' || status === 'error') ? opts.failureLog?.() : undefined;
         const log = [logOf(r), extra].filter(Boolean).join('\n') || undefined;
+        // A retried test is a clone whose currentRetry() counts the runs before it.
+        const attempts = isHook(r) || notRun ? 1 : retryOf(r) + 1;
+        const firstFailure = attempts > 1 && status === 'passed' ? firstFailureOf.get(r.fullTitle()) : undefined;
         const result: TestResult = {
           suite,
           name: nameOf(r),
@@ -88,13 +101,17 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
           durationMs: r.duration ?? 0,
           ...(err?.stack ? { details: err.stack } : {}),
           ...(log ? { log } : {}),
+          ...(attempts > 1 ? { attempts } : {}),
+          ...(firstFailure ? { firstFailure } : {}),
         };
         indexOf.set(result, results.push(result) - 1);
         resultOf.set(r, result);
+        recorded.add(r.fullTitle());
         journalResult(result);
         if (err instanceof LabError && err.exitCode === ExitCode.Infrastructure) opts.onInfrastructureError?.(result, err);
         const mark = { passed: '✓', failed: '✗', skipped: '-', error: '!' }[status];
-        const tail = status === 'passed' ? ` (${result.durationMs} ms)` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}`;
+        const tries = attempts > 1 ? `; ${attemptsText(result)}` : '';
+        const tail = status === 'passed' ? ` (${result.durationMs} ms${tries})` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}${tries}`;
         // The terminal (a CI log) gets one line per test whatever its name holds.
         out.write(`  ${mark} ${printable(result.name + tail)}\n`);
         for (const m of measurements ?? []) out.write(`      ${printable(`${m.name}: ${m.value} ${m.unit}`)}\n`);
@@ -106,6 +123,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
       runner.on('hook end', (h) => void (ours(h) || journal?.write({ event: 'end', suite: suiteOf(h), name: nameOf(h) })));
       runner.on('pass', (t) => record(t, 'passed'));
       runner.on('pending', (t) => record(t, 'skipped'));
+      runner.on('retry', (t, err: Error) => {
+        if (!firstFailureOf.has(t.fullTitle())) firstFailureOf.set(t.fullTitle(), oneLine(err));
+        out.write(`  ~ ${printable(`${nameOf(t)}: ${oneLine(err)} (attempt ${retryOf(t) + 1}; retrying)`)}\n`);
+      });
       runner.on('fail', (r, err) => {
         record(r, isHook(r) || !isAssertion(err) ? 'error' : 'failed', err);
         if (isHook(r) && r.parent && !failedHooks.has(r.parent)) failedHooks.set(r.parent, { title: hookTitleOf(r), err });
@@ -115,7 +136,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         const hook = failedHooks.get(block);
         if (!hook) return;
         for (const t of testsUnder(block)) {
-          if (resultOf.has(t) || t.isPending() || (grep && !grep.test(t.fullTitle()))) continue;
+          if (recorded.has(t.fullTitle()) || t.isPending() || (grep && !grep.test(t.fullTitle()))) continue;
           const why = new Error(`not run: the ${hook.title} failed (${oneLine(hook.err)})`);
           why.stack = undefined;
           record(t, 'error', why, true);
@@ -128,6 +149,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
     timeout: opts.timeoutMs ?? 60_000,
     reporter: Collector as unknown as Mocha.ReporterConstructor,
     ...(grep ? { grep } : {}),
+    ...(opts.retries ? { retries: opts.retries } : {}),
   });
   // First, so an injected failure wraps the recorded body rather than the other way round.
   mocha.rootHooks(testBodyHooks());
@@ -164,6 +186,11 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   await new Promise<void>((resolve) => mocha.run(() => resolve()));
   journal?.write({ event: 'done' });
   return results;
+}
+
+/** How many times a test ran before this run of it (mocha's currentRetry(), typed protected). */
+function retryOf(t: Mocha.Runnable): number {
+  return (t as unknown as { currentRetry(): number }).currentRetry();
 }
 
 /** Every test of a block and of the blocks inside it, in order. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { ExitCode, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Verb } from '../options';
-import { positiveInt } from './verb-args';
+import { positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
 import { COLUMN_NAMES, parseMatrixColumn } from '../../matrix/matrix-column';
 import { runMatrix, writeMatrix } from '../../matrix/matrix-run';
 import { matrixText } from '../../matrix/matrix-table';
@@ -21,6 +21,7 @@ export const matrixVerb: Verb = {
     { name: 'memory', type: 'string', metavar: 'MIB', default: '2048', description: 'guest memory' },
     { name: 'cpus', type: 'string', metavar: 'N', default: '2', description: 'guest CPUs' },
     { name: 'verbose', type: 'boolean', description: 'show kernel messages on the console' },
+    RETRIES_OPTION,
   ],
   details: `Kernels that are not cached are built first (about 5 minutes each on 2 cores). A kernel
 that cannot be built or booted, or that lacks a lab requirement, gets a column saying why and the
@@ -47,6 +48,7 @@ Exit codes: 0 no kernel had a failure, 1 a kernel had a failed test or no result
         memoryMiB: positiveInt('matrix', 'memory', v.memory),
         cpus: positiveInt('matrix', 'cpus', v.cpus),
         verbose: Boolean(v.verbose),
+        retries: retriesOf('matrix', v.retries),
       },
       log,
     );

@@ -3,7 +3,7 @@ import { selectTarget } from '../../config/target-selection';
 import { runOnTarget } from '../../run/run-on-target';
 import { targetOf } from '../../run/target';
 import { selectSuites } from '../../suite-runner/suite-catalog';
-import { positiveInt } from './verb-args';
+import { positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
 import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
 
 /** `ffs-lab run`: the suites against a real target (a gadget board over SSH, or this machine). */
@@ -16,6 +16,7 @@ export const runVerb: Verb = {
     { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
     { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml and results.ktap here' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '60', description: 'default time limit of one test (suites raise it where they need more)' },
+    RETRIES_OPTION,
   ],
   details: `The agent must be installed on the target (ffs-lab deploy). The host key is verified
 against known_hosts (or the pinned fingerprint); a password is read from the environment
@@ -32,6 +33,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastruc
       ...(args.values.grep ? { grep: args.values.grep as string } : {}),
       ...(args.values['report-dir'] ? { reportDir: args.values['report-dir'] as string } : {}),
       testTimeoutMs: timeoutSec * 1000,
+      retries: retriesOf('run', args.values.retries),
       label: 'run',
     });
   },

@@ -1,5 +1,24 @@
 import { usageError } from '@ffs-lab/contract/exit-codes';
 
+/** Maximum of `--retries`: more would hide a broken test behind minutes of reruns. */
+export const MAX_RETRIES = 5;
+
+/** The shared `--retries N` option (lab, run, matrix). */
+export const RETRIES_OPTION = {
+  name: 'retries',
+  type: 'string',
+  metavar: 'N',
+  default: '0',
+  description: `run a failed test again up to N times (0 to ${MAX_RETRIES}): one that then passes is reported flaky and counted apart, one that fails every time failed`,
+} as const;
+
+/** `--retries N`: 0 to {@link MAX_RETRIES}, else a usage error. */
+export function retriesOf(verb: string, value: unknown): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 0 && n <= MAX_RETRIES)) throw usageError(`${verb}: --retries must be a whole number from 0 to ${MAX_RETRIES} (got '${String(value)}')`);
+  return n;
+}
+
 /** Parse a positive integer option value, or fail with a usage error naming the option. */
 export function positiveInt(verb: string, option: string, value: unknown): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
