@@ -49,6 +49,24 @@ describe('k', function () {
     assert.match(second!.log!, /new high-speed USB device/);
     assert.equal(third!.status, 'passed', 'an allowed report does not fail the test');
     assert.match(text, /✗ \^ kernel report during the test/);
+    // The failure's text (JUnit's <failure> body, what CI systems show) carries the report's lines.
+    assert.match(first!.details!, /^kernel report during the test:\nBUG: KASAN: use-after-free in ffs_epfile_io\+0x1\/0x2\nRead of size 8$/);
+    assert.equal(second!.details, undefined, 'a passing test has no failure text');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a test that fails on its own gets the kernel lines of its time after its stack, the last 20 when there is no report', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-kmsg-'));
+    const file = path.join(dir, 'f.suite.js');
+    fs.writeFileSync(file, `const assert = require('node:assert');\ndescribe('f', function () { it('breaks', function () { assert.equal(1, 2); }); });`);
+    const lines = Array.from({ length: 25 }, (_, i) => `[${i}.0] line ${i}`);
+    const out = new PassThrough();
+    out.resume();
+    const [r] = await runSuites([{ name: 'f', file, optIn: false }], { out, kernelMonitor: scriptedKernel([[], lines]) });
+    assert.equal(r!.status, 'failed');
+    const [stack, kernel] = r!.details!.split('\n\n');
+    assert.match(stack!, /AssertionError/);
+    assert.equal(kernel, `kernel log, last lines during the test:\n${lines.slice(5).join('\n')}`);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

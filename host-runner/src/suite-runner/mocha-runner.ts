@@ -177,6 +177,11 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
             result.reason = `kernel report during the test: ${reports[0]!.title}${reports.length > 1 ? ` (and ${reports.length - 1} more)` : ''}`;
             out.write(`  ✗ ^ ${printable(result.reason)}\n`);
           }
+          // CI systems show a failure's text, not the test's output: the kernel lines that matter go there.
+          if (result.status === 'failed' || result.status === 'error') {
+            const matter = reports.length > 0 ? reports.flatMap((k) => k.excerpt) : lines.slice(-KERNEL_LINES_IN_FAILURE);
+            result.details = [result.details, `${reports.length > 0 ? 'kernel report' : 'kernel log, last lines'} during the test:\n${matter.join('\n')}`].filter(Boolean).join('\n\n');
+          }
           journalResult(result);
         },
       ],
@@ -202,6 +207,9 @@ function testsUnder(block: Mocha.Suite): Mocha.Test[] {
 function hookTitleOf(h: Mocha.Runnable): string {
   return ((h as { originalTitle?: string }).originalTitle ?? h.title).replace(/ for ".*"$/, '');
 }
+
+/** Kernel log lines a failure's text carries when the kernel made no report during it. */
+const KERNEL_LINES_IN_FAILURE = 20;
 
 function isHook(r: Mocha.Runnable): boolean {
   return (r as unknown as { type?: string }).type === 'hook';
