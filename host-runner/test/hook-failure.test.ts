@@ -5,15 +5,16 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { runSuites } from '../src/suite-runner/mocha-runner';
+import type { JournalLine } from '../src/results/results-journal';
 
-async function run(suiteText: string, grep?: string) {
+async function run(suiteText: string, grep?: string, journal?: JournalLine[]) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-hooks-'));
   const file = path.join(dir, 'h.suite.js');
   fs.writeFileSync(file, suiteText);
   const out = new PassThrough();
   out.resume();
   try {
-    return await runSuites([{ name: 'h', file, optIn: false }], { out, ...(grep ? { grep } : {}) });
+    return await runSuites([{ name: 'h', file, optIn: false }], { out, ...(grep ? { grep } : {}), ...(journal ? { journal: { write: (l) => void journal.push({ ...l, at: 0 } as JournalLine) } } : {}) });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -80,5 +81,29 @@ describe('k', function () {
       ['wanted one', 'error'],
       ['wanted too', 'skipped'],
     ]);
+  });
+
+  it('the stopped tests are in the journal before the block\'s after hooks run (which may hang); one marked skip stays a skip', async () => {
+    const journal: JournalLine[] = [];
+    const results = await run(
+      `
+describe('j', function () {
+  before(function () { throw new Error('no agent'); });
+  after('teardown', function () {});
+  it('a', function () {});
+  it.skip('b, not written yet', function () {});
+});`,
+      undefined,
+      journal,
+    );
+    assert.deepEqual(results.map((r) => [r.name, r.status]), [
+      ['"before all" hook for "a"', 'error'],
+      ['a', 'error'],
+      ['b, not written yet', 'skipped'],
+    ]);
+    const at = (p: (l: JournalLine) => boolean) => journal.findIndex(p);
+    const stopped = at((l) => l.event === 'result' && l.result.name === 'a');
+    const teardown = at((l) => l.event === 'begin' && l.name.includes('teardown'));
+    assert.ok(stopped >= 0 && teardown > stopped, `result of a at ${stopped}, teardown begins at ${teardown}`);
   });
 });

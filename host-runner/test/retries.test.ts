@@ -13,7 +13,7 @@ import { parseKtap } from '../src/results/ktap-parse';
 import { retriesOf } from '../src/cli/verbs/verb-args';
 import { resultsSchemaErrors } from './results-schema-check';
 
-async function run(suiteText: string, retries: number) {
+async function run(suiteText: string, retries: number, kernelMonitor?: { take(): Promise<string[]> }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-retries-'));
   const file = path.join(dir, 'r.suite.js');
   fs.writeFileSync(file, suiteText);
@@ -21,7 +21,7 @@ async function run(suiteText: string, retries: number) {
   let text = '';
   out.on('data', (d: Buffer) => (text += d.toString()));
   try {
-    return { results: await runSuites([{ name: 'r', file, optIn: false }], { out, retries }), text };
+    return { results: await runSuites([{ name: 'r', file, optIn: false }], { out, retries, ...(kernelMonitor ? { kernelMonitor } : {}) }), text };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -69,5 +69,38 @@ describe('--retries', () => {
     assert.equal(retriesOf('lab', '0'), 0);
     assert.equal(retriesOf('lab', '5'), 5);
     for (const bad of ['6', '-1', 'two', '']) assert.throws(() => retriesOf('lab', bad), /lab: --retries must be a whole number from 0 to 5/);
+  });
+
+  it('a kernel report in a failed attempt fails the test that then passed: never flaky', async () => {
+    const batches = [[], ['[1.0] BUG: KASAN: use-after-free in ffs_epfile_io+0x1/0x2'], [], ['[2.0] all quiet']];
+    let n = 0;
+    const { results } = await run(
+      `const assert = require('node:assert');
+let runs = 0;
+describe('k', function () { it('wobbles', function () { runs++; assert.ok(runs > 1, 'first run fails'); }); });`,
+      1,
+      { take: async () => batches[n++] ?? [] },
+    );
+    assert.equal(results[0]!.status, 'failed');
+    assert.match(results[0]!.reason!, /^kernel report during the test \(its 2 attempts\): BUG: KASAN/);
+    assert.equal(results[0]!.attempts, undefined);
+    assert.match(results[0]!.log!, /use-after-free[\s\S]*all quiet/);
+  });
+
+  it('a retry that a hook stopped keeps the test\'s own failure', async () => {
+    const { results } = await run(
+      `const assert = require('node:assert');
+let n = 0;
+describe('s', function () {
+  beforeEach(function () { if (++n === 2) throw new Error('setup broke'); });
+  it('wobbles', function () { assert.ok(false, 'first run fails'); });
+});`,
+      1,
+    );
+    assert.deepEqual(results.map((r) => [r.name, r.status]), [
+      ['"before each" hook for "wobbles"', 'error'],
+      ['wobbles', 'failed'],
+    ]);
+    assert.match(results[1]!.reason!, /^first run fails .*\(its retry was not run: the "before each" hook failed\)$/);
   });
 });

@@ -65,7 +65,8 @@ export async function buildAddon(arch: BundleArch, out: string, log: (line: stri
   const flags = ['-shared', '-fPIC', '-std=c++17', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', ...includes.map((i) => `-I${i}`)];
   // A lab run on a foreign guest packs an addon every time: the same inputs reuse the last build.
   const cxxVersion = (await commandOutput(cxx.needs, ['-dumpfullversion'])) ?? '';
-  const h = crypto.createHash('sha256').update(JSON.stringify({ arch, cxxVersion, flags }));
+  // Flags name include dirs in this checkout: the key keeps them relative to it.
+  const h = crypto.createHash('sha256').update(JSON.stringify({ arch, cxxVersion, flags }).split(REPO_ROOT).join('<repo>'));
   // Each source as the compiler sees it (every header it includes: ours, node's and libuv's, libc's
   // and the kernel's uapi), without line markers, so the checkout's path is not in the key.
   // A source that does not preprocess gets a key nothing matches; the compile below names its error.

@@ -94,7 +94,7 @@ export function finishedRun(o: { meta: RunMetadata; kernel: RunResults['kernel']
     tests: o.tests,
     startedAt: o.started.toISOString(),
     endedAt: o.ended.toISOString(),
-    durationMs: o.ended.getTime() - o.started.getTime(),
+    durationMs: Math.max(0, o.ended.getTime() - o.started.getTime()),
   };
 }
 

@@ -70,13 +70,13 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const journalResult = (result: TestResult) => journal?.write({ event: 'result', index: indexOf.get(result)!, result });
 
   const grep = opts.grep ? new RegExp(opts.grep) : undefined;
-  /** Each block whose hook failed, with the first such hook. */
-  const failedHooks = new Map<Mocha.Suite, { title: string; err: Error }>();
   /** Full titles of the tests with a result (a retried test's result is its clone's). */
   const recorded = new Set<string>();
   /** A retried test's first failure, by full title. */
   const firstFailureOf = new Map<string, string>();
 
+  /** Records one result (set by the reporter mocha makes). */
+  let recordResult: ((r: Mocha.Runnable, status: TestStatus, err?: Error, notRun?: boolean) => void) | undefined;
   class Collector {
     constructor(runner: Mocha.Runner) {
       const record = (r: Mocha.Runnable, status: TestStatus, err?: Error, notRun = false) => {
@@ -90,7 +90,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         const extra = !notRun && (status === 'failed' || status === 'error') ? opts.failureLog?.() : undefined;
         const log = [logOf(r), extra].filter(Boolean).join('\n') || undefined;
         // A retried test is a clone whose currentRetry() counts the runs before it.
-        const attempts = isHook(r) || notRun ? 1 : retryOf(r) + 1;
+        const attempts = isHook(r) || notRun || status === 'skipped' ? 1 : retryOf(r) + 1;
         const firstFailure = attempts > 1 && status === 'passed' ? firstFailureOf.get(r.fullTitle()) : undefined;
         const result: TestResult = {
           suite,
@@ -116,6 +116,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         out.write(`  ${mark} ${printable(result.name + tail)}\n`);
         for (const m of measurements ?? []) out.write(`      ${printable(`${m.name}: ${m.value} ${m.unit}`)}\n`);
       };
+      recordResult = record;
       const hookKind = (h: Mocha.Hook): RunnableKind => (/^"(before|after) each" hook/.test((h as { originalTitle?: string }).originalTitle ?? h.title) ? 'each-hook' : 'all-hook');
       const ours = (h: Mocha.Hook) => h.parent?.root === true;
       runner.on('test', (t) => journal?.write({ event: 'begin', kind: 'test', suite: suiteOf(t), name: nameOf(t) }));
@@ -129,19 +130,26 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
       });
       runner.on('fail', (r, err) => {
         record(r, isHook(r) || !isAssertion(err) ? 'error' : 'failed', err);
-        if (isHook(r) && r.parent && !failedHooks.has(r.parent)) failedHooks.set(r.parent, { title: hookTitleOf(r), err });
+        // Mocha runs nothing more of the block whose hook failed: its tests without a result are
+        // recorded now, before its `after` hooks (which may hang, and the journal must have them).
+        if (isHook(r) && r.parent) recordStopped(r.parent, hookTitleOf(r), err);
       });
-      // When a block ends, its selected tests that never ran were stopped by a failed hook.
-      runner.on('suite end', (block) => {
-        const hook = failedHooks.get(block);
-        if (!hook) return;
-        for (const t of testsUnder(block)) {
-          if (recorded.has(t.fullTitle()) || t.isPending() || (grep && !grep.test(t.fullTitle()))) continue;
-          const why = new Error(`not run: the ${hook.title} failed (${oneLine(hook.err)})`);
-          why.stack = undefined;
-          record(t, 'error', why, true);
-        }
-      });
+    }
+  }
+
+  /** Each test under `block` that has no result and was selected: skipped if marked so, failed if a retry was stopped, else not run. */
+  function recordStopped(block: Mocha.Suite, hookTitle: string, err: Error): void {
+    for (const t of testsUnder(block)) {
+      const title = t.fullTitle();
+      if (recorded.has(title) || (grep && !grep.test(title))) continue;
+      if (t.isPending()) {
+        recordResult?.(t, 'skipped');
+        continue;
+      }
+      const first = firstFailureOf.get(title);
+      const why = new Error(first ? `${first} (its retry was not run: the ${hookTitle} failed)` : `not run: the ${hookTitle} failed (${oneLine(err)})`);
+      why.stack = undefined;
+      recordResult?.(t, first ? 'failed' : 'error', why, true);
     }
   }
 
@@ -159,6 +167,8 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
     mocha.rootHooks(failureInjectionHooks(injection));
   }
   const monitor = opts.kernelMonitor;
+  /** The kernel lines of a retried test's failed attempts, by full title, until its last attempt ends. */
+  const earlierAttemptLines = new Map<string, string[]>();
   if (monitor) {
     mocha.rootHooks({
       // What the kernel said between tests (hooks, setup) is not any one test's.
@@ -166,15 +176,26 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
       afterEach: [
         async function (this: Mocha.Context) {
           const test = this.currentTest;
-          const lines = await monitor.take();
-          const result = test && resultOf.get(test);
-          if (!result || lines.length === 0) return;
+          const taken = await monitor.take();
+          if (!test) return;
+          const result = resultOf.get(test);
+          // A failed attempt that mocha retries has no result yet: its lines wait for the last attempt's.
+          const lines = [...(earlierAttemptLines.get(test.fullTitle()) ?? []), ...taken];
+          if (!result) {
+            if (lines.length > 0) earlierAttemptLines.set(test.fullTitle(), lines);
+            return;
+          }
+          earlierAttemptLines.delete(test.fullTitle());
+          if (lines.length === 0) return;
           result.log = [result.log, `kernel log during the test:\n${lines.join('\n')}`].filter(Boolean).join('\n');
           const allowed = allowedKernelReportsOf(test);
           const reports = scanKernelLog(lines.join('\n')).filter((k) => !allowed?.test(k.title) && !isRaceElsewhere(k));
           if (reports.length > 0 && result.status === 'passed') {
             result.status = 'failed';
-            result.reason = `kernel report during the test: ${reports[0]!.title}${reports.length > 1 ? ` (and ${reports.length - 1} more)` : ''}`;
+            result.reason = `kernel report during the test${result.attempts ? ` (its ${result.attempts} attempts)` : ''}: ${reports[0]!.title}${reports.length > 1 ? ` (and ${reports.length - 1} more)` : ''}`;
+            // Not flaky: a kernel report in any attempt fails the test.
+            delete result.attempts;
+            delete result.firstFailure;
             out.write(`  ✗ ^ ${printable(result.reason)}\n`);
           }
           // CI systems show a failure's text, not the test's output: the kernel lines that matter go there.

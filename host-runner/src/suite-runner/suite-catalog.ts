@@ -16,6 +16,12 @@ export interface SuiteEntry {
   optIn: boolean;
 }
 
+/** The benchmark suite (suites/bench-io-modes.suite.ts): runs the C reference pair beside our stack. */
+export const BENCH_SUITE = 'bench-io-modes';
+
+/** The suite that drives Chromium (suites/webusb.suite.ts). */
+export const WEBUSB_SUITE = 'webusb';
+
 /** Suites that must run first (what the kernel offers) and last (the kernel log after everything). */
 const FIRST = ['kernel-info'];
 const LAST = ['kernel-health'];

@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import type { Verb } from '../options';
 import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { ARCH_OPTIONS, archKernelChoice, KERNEL_OPTIONS } from './kernel-options';
-import { runLab } from '../../lab/lab-run';
+import { labArchOf, runLab } from '../../lab/lab-run';
 import { selectTarget } from '../../config/target-selection';
 import { runOnTarget } from '../../run/run-on-target';
 import { targetOf } from '../../run/target';
-import { selectSuites } from '../../suite-runner/suite-catalog';
+import { BENCH_SUITE, selectSuites } from '../../suite-runner/suite-catalog';
 import type { RunResults } from '../../results/results';
 import { ensureCPair } from '../../bench/c-pair';
 import { buildBenchReport } from '../../bench/bench-report';
@@ -18,8 +18,6 @@ import { BENCH_DEPTHS } from '../../bench/bench-case';
 import { positiveInt } from './verb-args';
 import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
 
-/** The benchmark suite this verb runs. */
-const BENCH_SUITE = 'bench-io-modes';
 
 /** `ffs-lab bench`: the I/O-mode benchmark (ours vs the C pair), then tables, charts and ratios. */
 export const benchVerb: Verb = {
@@ -71,7 +69,7 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
       const kernel = onTarget ? undefined : archKernelChoice('bench', args);
       // The runner (host side) runs the C host; the x86_64 lab VM finds this build in the host's
       // cache (an arm64 lab cross-builds its own).
-      if (onTarget || v.arch !== 'arm64') await ensureCPair((line) => process.stderr.write(`${line}\n`));
+      if (!kernel || labArchOf(kernel) !== 'arm64') await ensureCPair((line) => process.stderr.write(`${line}\n`));
       if (onTarget) {
         const config = selectTarget(targetSelectionOf(args));
         conditions.target = config.name;
