@@ -9,6 +9,7 @@ import { toKtap } from '../src/results/ktap';
 import { toJUnitXml } from '../src/results/junit-xml';
 import { parseKtap } from '../src/results/ktap-parse';
 import { ktapText, oneLine, xmlAttr, xmlText } from '../src/results/report-text';
+import { hasPython, kunitParse } from './kunit-parse';
 
 /** Text a test name, a skip reason or a failure message may hold that breaks a naive report. */
 export const HOSTILE_TEXT: readonly string[] = [
@@ -64,40 +65,6 @@ function hostileRun(): RunResults {
 
 const KTAP_STATUS: Record<TestStatus, string> = { passed: 'pass', failed: 'fail', skipped: 'skip', error: 'fail' };
 
-function python(): string | undefined {
-  const r = spawnSync('python3', ['-c', 'import xml.etree.ElementTree'], { encoding: 'utf8' });
-  return r.status === 0 ? 'python3' : undefined;
-}
-
-const KERNEL_SOURCE = '/usr/src/linux-source-6.12.tar.xz';
-
-/** tools/testing/kunit of the kernel source, extracted once into the temp dir; undefined when the tarball is absent. */
-function kunitDir(): string | undefined {
-  const dest = path.join(os.tmpdir(), 'ffs-lab-kunit-6.12');
-  const dir = path.join(dest, 'linux-source-6.12', 'tools', 'testing', 'kunit');
-  if (fs.existsSync(path.join(dir, 'kunit_parser.py'))) return dir;
-  if (!fs.existsSync(KERNEL_SOURCE)) return undefined;
-  const partial = `${dest}.${process.pid}`;
-  fs.mkdirSync(partial, { recursive: true });
-  const r = spawnSync('tar', ['-xJf', KERNEL_SOURCE, '-C', partial, '--wildcards', '*/tools/testing/kunit/*'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tar: ${r.stderr}`);
-  fs.rmSync(dest, { recursive: true, force: true });
-  fs.renameSync(partial, dest);
-  return dir;
-}
-
-/** Linux's own KTAP parser on a file, read as `kunit.py parse` reads it: the counts and each test's status. */
-const KUNIT_PARSE = `
-import json, sys
-sys.path.insert(0, sys.argv[1])
-import kunit_parser
-with open(sys.argv[2], 'r', errors='backslashreplace') as f:
-    test = kunit_parser.parse_run_tests(f)
-c = test.counts
-print('ffs-lab-json', json.dumps({'passed': c.passed, 'failed': c.failed, 'crashed': c.crashed, 'skipped': c.skipped, 'errors': c.errors,
-                  'status': test.status.name, 'tests': [t.status.name for t in test.subtests]}))
-`;
-
 /** The JUnit file through python's XML parser: every testcase's attributes and outcome. */
 const JUNIT_PARSE = `
 import json, sys, xml.etree.ElementTree as ET
@@ -146,12 +113,10 @@ describe('reports of tests with hostile names', () => {
   });
 
   it("KTAP parses back with Linux's kunit_parser.py to the same counts", (t) => {
-    if (!python()) return t.skip('python3 is not installed');
-    const kunit = kunitDir();
-    if (!kunit) return t.skip(`${KERNEL_SOURCE} is absent (Debian's linux-source-6.12 has kunit_parser.py)`);
     const file = path.join(dir, 'results.ktap');
     fs.writeFileSync(file, toKtap(run));
-    const r = runPython(KUNIT_PARSE, [kunit, file]) as { passed: number; failed: number; crashed: number; skipped: number; errors: number; tests: string[] };
+    const r = kunitParse(file);
+    if (typeof r === 'string') return t.skip(r);
     const tt = run.totals;
     assert.deepEqual(
       { passed: r.passed, failed: r.failed, crashed: r.crashed, skipped: r.skipped, errors: r.errors },
@@ -162,7 +127,7 @@ describe('reports of tests with hostile names', () => {
   });
 
   it('JUnit is well-formed XML (python3 xml.etree) with the same counts, names and messages', (t) => {
-    if (!python()) return t.skip('python3 is not installed');
+    if (!hasPython()) return t.skip('python3 is not installed');
     const file = path.join(dir, 'junit.xml');
     fs.writeFileSync(file, toJUnitXml(run));
     const r = runPython(JUNIT_PARSE, [file]) as { tests: string; failures: string; errors: string; skipped: string; cases: Array<{ suite: string; name: string; kind: string; message: string | null; text: string | null; out: string | null }> };

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { exitCodeOf, totalsOf, type RunResults, type TestResult } from '../src/results/results';
 import { toJUnitXml } from '../src/results/junit-xml';
 import { toKtap } from '../src/results/ktap';
+import { parseKtap } from '../src/results/ktap-parse';
 
 const tests: TestResult[] = [
   { suite: 'integrity', name: 'IN 4 KiB', status: 'passed', durationMs: 12, measurements: [{ name: 'throughput', value: 95.5, unit: 'MB/s' }] },
@@ -41,5 +42,20 @@ test('KTAP has a plan, SKIP directives, not-ok lines and totals', () => {
   assert.ok(ktap.includes('# integrity: IN 4 KiB: throughput = 95.5 MB/s'));
   assert.ok(ktap.includes('not ok 2 integrity: OUT <odd> & "quoted"'));
   assert.ok(ktap.includes('ok 3 mmap-limits: default boundary # SKIP mmap zero-copy: absent on this kernel'));
+  assert.ok(ktap.includes('not ok 4 mmap-limits: setup # ERROR agent gone'));
   assert.ok(ktap.includes('# Totals: pass:1 fail:2 xfail:0 xpass:0 skip:1 error:1'));
+});
+
+test('KTAP marks an error that was a time limit (mocha\'s, or the lab\'s on a recovered run) TIMEOUT, and parses it back', () => {
+  const timed: TestResult[] = [
+    { suite: 's', name: 'slow', status: 'error', reason: 'Timeout of 60000ms exceeded. For async tests and hooks, ensure "done()" is called', durationMs: 60000 },
+    { suite: 's', name: 'hung', status: 'error', reason: 'lab timed out after 900 s during this test', durationMs: 1 },
+  ];
+  const ktap = toKtap({ ...run, tests: timed, totals: totalsOf(timed) });
+  assert.match(ktap, /^not ok 1 s: slow # TIMEOUT Timeout of 60000ms exceeded/m);
+  assert.match(ktap, /^not ok 2 s: hung # TIMEOUT lab timed out after 900 s during this test$/m);
+  assert.deepEqual(parseKtap(ktap).cases.map((c) => [c.status, c.reason]), [
+    ['fail', 'Timeout of 60000ms exceeded. For async tests and hooks, ensure "done()" is called'],
+    ['fail', 'lab timed out after 900 s during this test'],
+  ]);
 });

@@ -3,7 +3,7 @@ export interface KtapCase {
   number: number;
   name: string;
   status: 'pass' | 'fail' | 'skip' | 'xfail';
-  /** The directive's text (`# SKIP reason`, `# XFAIL reason`), when any. */
+  /** The directive's text (`# SKIP reason`, `# XFAIL reason`, `# ERROR reason`, `# TIMEOUT reason`), when any. */
   reason?: string;
   /** `#` lines printed since the previous result line (the harness's own output for this case). */
   diagnostics: string[];
@@ -19,7 +19,7 @@ export interface KtapResult {
 }
 
 /** A directive word at the start of the text after a result line's `#`. */
-const DIRECTIVE = /^(SKIP|TODO|XFAIL)\b/i;
+const DIRECTIVE = /^(SKIP|TODO|XFAIL|ERROR|TIMEOUT)\b/i;
 
 /*
  * The stream is untrusted program output: every line is taken apart by index scans and anchored

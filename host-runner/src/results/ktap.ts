@@ -1,8 +1,14 @@
 import { attemptsText, type RunResults } from './results';
 import { ktapDiagnostics, ktapText } from './report-text';
 
+/** Did a test end on a time limit: mocha's own, or the run's (a recovered run's `timed out ... during this test`)? */
+function isTimeout(reason: string | undefined): boolean {
+  return /^Timeout of \d+ms exceeded|\btimed out\b/.test(reason ?? '');
+}
+
 /**
- * KTAP (kselftest/KUnit format): one test line per test, skips with `# SKIP reason`, totals
+ * KTAP (kselftest/KUnit format): one test line per test, skips with `# SKIP reason`, errors
+ * (not an assertion: a hook, infrastructure) with `# ERROR reason` or `# TIMEOUT reason`, totals
  * last. Every text from a test goes through report-text, so the stream parses as the tests ran.
  */
 export function toKtap(run: RunResults): string {
@@ -14,7 +20,7 @@ export function toKtap(run: RunResults): string {
     if (t.status === 'failed' || t.status === 'error') lines.push(...ktapDiagnostics(t.reason ?? ''));
     if (t.attempts) lines.push(...ktapDiagnostics(attemptsText(t)));
     const ok = t.status === 'passed' || t.status === 'skipped' ? 'ok' : 'not ok';
-    const directive = t.status === 'skipped' ? ` # SKIP ${ktapText(t.reason ?? '')}` : '';
+    const directive = t.status === 'skipped' ? ` # SKIP ${ktapText(t.reason ?? '')}` : t.status === 'error' ? ` # ${isTimeout(t.reason) ? 'TIMEOUT' : 'ERROR'} ${ktapText(t.reason ?? '')}` : '';
     lines.push(`${ok} ${i + 1} ${name}${directive}`);
   });
   const tt = run.totals;
