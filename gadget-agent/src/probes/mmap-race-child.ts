@@ -3,7 +3,13 @@
  * `go <epoch ms>` spins until that instant, then maps `bytes` at a time until the kernel refuses
  * and reports `{mapped, stoppedBy}`. It keeps its mappings until told `exit` (or stdin closes, or
  * its own deadline passes), then exits, which unmaps them. stdout: one JSON object per line.
- * argv: <endpoint file> <bytes per mapping> <deadline ms>
+ * argv: <endpoint file> <bytes per mapping> <deadline ms> [<bytes to release>]
+ *
+ * In a memory cgroup (mmap.race's memoryMaxBytes) the mappings fill the group to within one
+ * mapping of its limit, and any page this process then faults in (a 64 KiB page, on a 64K-page
+ * kernel) would wake the group's OOM killer: so the array of mappings exists before the group is
+ * joined, and once the kernel refuses, `bytes to release` of the last mappings are unmapped before
+ * anything else, the report still counting them.
  */
 import * as readline from 'node:readline';
 import { native } from '@ffs-lab/native/bindings';
@@ -13,8 +19,9 @@ import { openEndpointFd } from '@ffs-lab/native/open-endpoint-fd';
 const CAP = 20_000;
 
 function main(): void {
-  const [file, bytesArg, deadlineArg] = process.argv.slice(2);
+  const [file, bytesArg, deadlineArg, releaseArg] = process.argv.slice(2);
   const bytes = Number(bytesArg);
+  const release = Number(releaseArg ?? 0);
   setTimeout(() => process.exit(3), Number(deadlineArg) || 60_000).unref();
   const send = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
   let fd: number;
@@ -25,7 +32,8 @@ function main(): void {
     send({ error: (err as Error).message });
     process.exit(2);
   }
-  const maps: ArrayBuffer[] = [];
+  const maps = new Array<ArrayBuffer | undefined>(CAP).fill(undefined);
+  let count = 0;
   send({ ready: true });
   const rl = readline.createInterface({ input: process.stdin });
   rl.on('line', (line) => {
@@ -34,15 +42,21 @@ function main(): void {
       // All children start at the same instant: the race is on the kernel's quota lock.
       while (Date.now() < Number(at));
       let stoppedBy = `more than ${CAP} mappings`;
-      while (maps.length < CAP) {
+      while (count < CAP) {
         try {
-          maps.push(native().mmapFile(fd, bytes));
+          maps[count] = native().mmapFile(fd, bytes);
+          count++;
         } catch (err) {
           stoppedBy = String((err as { code?: string }).code ?? (err as Error).message);
           break;
         }
       }
-      send({ mapped: maps.length, stoppedBy });
+      const mapped = count;
+      for (let freed = 0; freed < release && count > 0; freed += bytes) {
+        native().munmapBuffer(maps[--count]!);
+        maps[count] = undefined;
+      }
+      send({ mapped, stoppedBy });
     } else if (cmd === 'exit') {
       process.exit(0);
     }

@@ -7,6 +7,9 @@ import type { MmapRaceResult } from '@ffs-lab/contract/mmap-probe-protocol';
 
 /** The child's script, next to this file in dist/. */
 const CHILD = path.join(__dirname, 'mmap-race-child.js');
+/** What a child in a memory cgroup unmaps once refused, so that reporting cannot wake the group's OOM killer. */
+const CGROUP_HEADROOM_BYTES = 2 * 1024 * 1024;
+
 /** Head start the children get to reach their spin loop before the common start instant (ms). */
 const START_DELAY_MS = 300;
 
@@ -35,7 +38,7 @@ export async function raceMmap(file: string, processes: number, bytes: number, t
   deadline.catch(() => undefined);
   try {
     for (let i = 0; i < processes; i++) {
-      const proc = spawn(process.execPath, [CHILD, file, String(bytes), String(timeoutMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, [CHILD, file, String(bytes), String(timeoutMs), String(group ? CGROUP_HEADROOM_BYTES : 0)], { stdio: ['pipe', 'pipe', 'pipe'] });
       live.add(proc);
       proc.on('exit', () => live.delete(proc));
       proc.stderr!.resume();
