@@ -266,7 +266,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       });
     }
 
-    it('memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 64, and is stopped by ENOMEM, not killed (the buffers are charged to its group)', async function () {
+    it('memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 64, stopped at the group\'s limit (the buffers are charged to its group)', async function () {
       const m = await mount({ mmap_memory_mb: 64 });
       let r;
       try {
@@ -277,7 +277,10 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       }
       attachLog(this, `mapped ${r.totalBytes} bytes in 256 KiB mappings, stopped by ${r.stoppedBy[0]}`);
       measure(this, 'mapped in a 16 MiB memory cgroup', r.totalBytes / MiB, 'MiB');
-      assert.equal(r.stoppedBy[0], 'ENOMEM', `the mapping process was stopped by ${r.stoppedBy[0]}`);
+      // The buffer's own charge fails the mmap with ENOMEM; when the kernel's other charges in the
+      // mmap path (the VMA, a page table: 64 KiB each with 64K pages) meet the limit first, the
+      // group's OOM killer ends the process there instead. Both stop it at the group's limit.
+      assert.ok(['ENOMEM', 'OOM-kill'].includes(r.stoppedBy[0]!), `the mapping process was stopped by ${r.stoppedBy[0]}, not by its group's limit`);
       assert.ok(r.totalBytes <= 16 * MiB, `the process mapped ${r.totalBytes / MiB} MiB in a group limited to 16 MiB: the buffers are not charged to its memory cgroup (or the kernel does no kernel-memory accounting: 6.1 without CONFIG_MEMCG_KMEM, which SLOB rules out)`);
       assert.ok(r.totalBytes >= 4 * MiB, `the process mapped only ${r.totalBytes / MiB} MiB in a group limited to 16 MiB`);
     });

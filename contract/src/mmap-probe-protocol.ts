@@ -116,7 +116,12 @@ export interface MmapRaceParams {
 export interface MmapRaceResult {
   /** Mappings each child made. */
   mapped: number[];
-  /** errno that stopped each child. */
+  /**
+   * What stopped each child: the errno of the refused mmap, or `OOM-kill` when, in a memory
+   * cgroup, the group's OOM killer ended it at the group's limit (a charge of the kernel's own in
+   * the mmap path, such as the VMA or a page table, met the limit before a buffer did); `mapped`
+   * then counts the mappings it had made.
+   */
   stoppedBy: string[];
   /** Sum over all children, bytes. */
   totalBytes: number;

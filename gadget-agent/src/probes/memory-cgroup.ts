@@ -41,6 +41,12 @@ export class MemoryCgroup {
     fs.writeFileSync(path.join(this.dir, 'cgroup.procs'), String(pid));
   }
 
+  /** How many processes the group's OOM killer has killed (memory.events `oom_kill`). */
+  oomKills(): number {
+    const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(path.join(this.dir, 'memory.events'), 'utf8'));
+    return m ? Number(m[1]) : 0;
+  }
+
   /** Remove the group; its processes must have exited. Errors are ignored (teardown). */
   remove(): void {
     try {
