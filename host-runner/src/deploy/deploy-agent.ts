@@ -8,7 +8,8 @@ import { installDirOf } from '../run/target';
 import { SshTransport } from '../transport/ssh-transport';
 import { Progress, formatDuration } from '@ffs-lab/host-util/progress';
 import { BUNDLE_ARCHES, MIN_NODE, packAgent } from './agent-bundle';
-import { bundleArchOf, bundleDeployFiles } from './deploy-files';
+import { bundleDeployFiles } from './deploy-files';
+import { cpuArchOfNode } from '@ffs-lab/host-util/cpu-arch';
 import { installDirProblem } from './install-dir';
 import { checkInstallDir } from './remote-install-dir';
 import { uploadFiles } from './sftp-upload';
@@ -56,7 +57,7 @@ export async function deployAgent(o: DeployOptions): Promise<number> {
     const [version, nodeArch] = v.stdout.trim().split(' ');
     const [major = 0, minor = 0] = (version ?? '').split('.').map(Number);
     if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) throw infraError(`Node.js ${version} on ${t.description} is too old: the agent needs >= ${MIN_NODE.join('.')}`);
-    const arch = bundleArchOf(nodeArch ?? '');
+    const arch = cpuArchOfNode(nodeArch ?? '');
     if (!arch) throw infraError(`no agent bundle for ${t.description}'s architecture (node's process.arch is ${nodeArch}): pack-agent builds ${BUNDLE_ARCHES.join(', ')}`);
     log(`deploy: target has Node.js ${version} (${arch}); installing into ${dir}`);
 

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { usageError } from '@ffs-lab/contract/exit-codes';
-import { cpuArchOfNode } from '@ffs-lab/host-util/cpu-arch';
-import { BUNDLE_ARCHES, BUNDLE_FILES, bundleFileEntry, type BundleArch, type BundleManifest } from './agent-bundle';
+import { BUNDLE_ARCHES, BUNDLE_FILES, bundleFileEntry, type BundleManifest } from './agent-bundle';
 
 /** One file to put on the target. */
 export interface DeployFile {
@@ -49,11 +48,6 @@ export function bundleDeployFiles(bundleDir: string): { manifest: BundleManifest
     }
   }
   return { manifest, files };
-}
-
-/** The bundle architecture for a target's `process.arch`, or undefined when there is none. */
-export function bundleArchOf(nodeArch: string): BundleArch | undefined {
-  return cpuArchOfNode(nodeArch);
 }
 
 /** Every directory the files need, parents first. */

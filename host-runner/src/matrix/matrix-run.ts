@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import type { RunResults } from '../results/results';
 import { checkLabHost, labArchOf, runLab, type LabRunOptions } from '../lab/lab-run';
+import { selectSuites } from '../suite-runner/suite-catalog';
 import { columnLabel, type MatrixColumn } from './matrix-column';
 import { buildMatrix, failedColumn, kernelColumn, type MatrixKernel, type MatrixReport } from './matrix-report';
 import { matrixHtml } from './matrix-html';
@@ -28,8 +29,9 @@ export function kernelDirName(column: MatrixColumn): string {
  */
 export async function runMatrix(opts: MatrixOptions, log: (line: string) => void): Promise<{ report: MatrixReport; interrupted: boolean }> {
   const started = new Date();
-  // What no kernel can fix (missing packages, a bad checkout path) fails the matrix once, exit 2.
-  for (const arch of new Set(opts.kernels.map((c) => labArchOf(c.kernel)))) await checkLabHost(log, arch, opts.suites);
+  // What no kernel can fix (unknown suites, missing packages, a bad checkout path) fails the matrix once, exit 2.
+  const suites = selectSuites(opts.suites);
+  for (const arch of new Set(opts.kernels.map((c) => labArchOf(c.kernel)))) await checkLabHost(log, arch, suites);
   const columns: MatrixKernel[] = [];
   let interrupted = false;
   for (const [i, column] of opts.kernels.entries()) {
