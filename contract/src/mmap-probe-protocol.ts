@@ -65,6 +65,22 @@ export interface ProbeMemInfo {
   slabKiB: number;
 }
 
+/** How `mmap.contiguous` made room: it did not need to, it compacted memory, or it dropped the clean caches and compacted again. */
+export type CompactionStep = 'none' | 'compacted' | 'dropped caches and compacted';
+
+/**
+ * Result of `mmap.contiguous`: free blocks of at least the asked order (over every zone, from
+ * /proc/buddyinfo) before and after what the agent did to make one.
+ */
+export interface ProbeContiguous {
+  order: number;
+  freeBefore: number;
+  freeAfter: number;
+  step: CompactionStep;
+  /** /proc/buddyinfo after the step, as the kernel wrote it. */
+  buddyinfo: string;
+}
+
 /** Result of `mmap.fill`: mappings made greedily (largest chunk first, down to one page) until the kernel refused. */
 export interface ProbeFill {
   /** Buffer handles, in the order they were mapped. */

@@ -8,7 +8,7 @@ import type { IoModeName } from './io-modes';
 import type { StreamShape } from './stream-layout';
 import { DMABUF_METHOD_NAMES, type DmabufMethods } from './dmabuf-protocol';
 import { FAULT_METHOD_NAMES, type FaultMethods } from './fault-protocol';
-import type { MmapRaceParams, MmapRaceResult, PeekVia, ProbeBufferParams, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState, Protection } from './mmap-probe-protocol';
+import type { MmapRaceParams, MmapRaceResult, PeekVia, ProbeBufferParams, ProbeContiguous, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState, Protection } from './mmap-probe-protocol';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -307,6 +307,12 @@ export interface Methods {
   'mmap.protect': { params: { buffer: number; prot: Protection }; result: Record<string, never> };
   /** The kernel's memory figures now (/proc/meminfo), for leak checks. */
   'mmap.meminfo': { params: Record<string, never>; result: ProbeMemInfo };
+  /**
+   * Make sure a free block of `order` pages exists (PAGE_SIZE << order contiguous bytes): when
+   * /proc/buddyinfo shows none, compact memory, then drop the clean caches and compact again.
+   * Root only (the sysctls); the page cache is refilled on demand.
+   */
+  'mmap.contiguous': { params: { order: number }; result: ProbeContiguous };
   /** Release a buffer (munmap). */
   'mmap.release': { params: { buffer: number }; result: Record<string, never> };
   /** mremap a mapping to `newBytes` (equal to its size: a forced move); errno null = it moved (then it is gone). */
@@ -346,7 +352,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   'hello', 'features', 'gadget.create', 'program.start', 'program.run', 'program.status', 'program.stop',
   'gadget.bind', 'gadget.unbind', 'gadget.remove', 'kernel.log', 'kernel.messages', 'shutdown',
   'function.create', 'function.status', 'stream.start', 'stream.status', 'stream.wait', 'stream.stop',
-  'mmap.mount', 'mmap.remount', 'mmap.unmount', 'mmap.mounts', 'mmap.open', 'mmap.protect', 'mmap.meminfo', 'mmap.dup', 'mmap.close', 'mmap.buffer', 'mmap.fill', 'mmap.release',
+  'mmap.mount', 'mmap.remount', 'mmap.unmount', 'mmap.mounts', 'mmap.open', 'mmap.protect', 'mmap.meminfo', 'mmap.contiguous', 'mmap.dup', 'mmap.close', 'mmap.buffer', 'mmap.fill', 'mmap.release',
   'mmap.mremap', 'mmap.poke', 'mmap.peek', 'mmap.submit', 'mmap.wait', 'mmap.race', 'mmap.reset',
   ...DMABUF_METHOD_NAMES,
   ...FAULT_METHOD_NAMES,

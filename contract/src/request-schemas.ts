@@ -170,6 +170,8 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.open': object({ mount: PROBE_MOUNT, file: ENDPOINT_FILE, access: optional(oneOf(['rw', 'r', 'w'] as const)) }),
   'mmap.protect': object({ buffer: HANDLE, prot: PROT }),
   'mmap.meminfo': NONE,
+  // MAX_PAGE_ORDER is at most 15 on any architecture Linux builds (arm64 with 16 KiB pages: 11; 64 KiB: 13).
+  'mmap.contiguous': object({ order: int(0, 15) }),
   'mmap.dup': object({ fd: HANDLE }),
   'mmap.close': object({ fd: HANDLE }),
   'mmap.buffer': refined(

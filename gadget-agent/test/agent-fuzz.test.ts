@@ -16,9 +16,10 @@ const SEED = Number(process.env.FFS_LAB_FUZZ_SEED ?? 0x5eed);
 
 /**
  * Methods the fuzzer must not call with valid shapes: shutdown ends the agent by design, and
- * the gadget/program/stream ones would touch this machine's configfs if it had one.
+ * the gadget/program/stream ones would touch this machine's configfs if it had one, and
+ * mmap.contiguous would compact this machine's memory and drop its caches.
  */
-const NEVER = new Set(['shutdown', 'program.run', 'program.start', 'kernel.log']);
+const NEVER = new Set(['shutdown', 'program.run', 'program.start', 'kernel.log', 'mmap.contiguous']);
 
 function value(r: () => number, depth = 0): unknown {
   const pick = Math.floor(r() * 12);

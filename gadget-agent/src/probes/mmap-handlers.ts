@@ -3,6 +3,7 @@ import { AgentError } from '../session/agent-error';
 import { ProbeMemory } from './probe-memory';
 import { memInfo, ProbeMounts, probeSystemState } from './probe-mounts';
 import { killRaceChildren, raceMmap } from './mmap-race';
+import { ensureContiguous } from './contiguous-memory';
 import type { Methods } from '@ffs-lab/contract/protocol';
 
 type MmapMethod = Extract<keyof Methods, `mmap.${string}`>;
@@ -38,6 +39,7 @@ export class MmapHandlers {
     'mmap.remount': (p) => this.mounts.remount(p.id, p.mountOptions),
     'mmap.mounts': () => probeSystemState(),
     'mmap.meminfo': () => memInfo(),
+    'mmap.contiguous': (p) => ensureContiguous(p.order),
     'mmap.open': (p) => {
       if (p.file === 'ep0') {
         // ep0 is open once, by the mount's owner: take a dup of its descriptor.

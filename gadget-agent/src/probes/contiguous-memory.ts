@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import type { CompactionStep, ProbeContiguous } from '@ffs-lab/contract/mmap-probe-protocol';
+
+/**
+ * Free blocks of at least `order` pages, summed over every zone of /proc/buddyinfo (a block of
+ * a higher order holds one of each lower order). An allocation without a zone modifier (the
+ * series' mmap buffers) may fall back to any of them.
+ */
+export function freeBlocks(buddyinfo: string, order: number): number {
+  let total = 0;
+  for (const line of buddyinfo.split('\n')) {
+    const m = /^Node\s+\d+,\s+zone\s+\S+\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const counts = m[1]!.trim().split(/\s+/).map(Number);
+    for (let o = order; o < counts.length; o++) total += (counts[o] ?? 0) * 2 ** (o - order);
+  }
+  return total;
+}
+
+/** The kernel's hooks that make free blocks: each a write of one value to a sysctl (root). */
+export interface MemoryKnobs {
+  buddyinfo(): string;
+  /** /proc/sys/vm/compact_memory: compact every zone now. */
+  compact(): void;
+  /** /proc/sys/vm/drop_caches 3: free the clean page cache and slab caches. */
+  dropCaches(): void;
+}
+
+const procKnobs: MemoryKnobs = {
+  buddyinfo: () => fs.readFileSync('/proc/buddyinfo', 'utf8'),
+  compact: () => fs.writeFileSync('/proc/sys/vm/compact_memory', '1'),
+  dropCaches: () => fs.writeFileSync('/proc/sys/vm/drop_caches', '3'),
+};
+
+/**
+ * Make a free block of `order` pages, doing no more than it takes: nothing when one is free;
+ * else compaction; else dropping the caches (whose pages can then be moved or are gone) and
+ * compacting again. A long run fragments memory, so at the largest order a refused mmap means
+ * nothing about the limit unless a block was free just before it.
+ */
+export function ensureContiguous(order: number, knobs: MemoryKnobs = procKnobs): ProbeContiguous {
+  const freeBefore = freeBlocks(knobs.buddyinfo(), order);
+  let step: CompactionStep = 'none';
+  let text = knobs.buddyinfo();
+  if (freeBefore === 0) {
+    knobs.compact();
+    step = 'compacted';
+    text = knobs.buddyinfo();
+    if (freeBlocks(text, order) === 0) {
+      knobs.dropCaches();
+      knobs.compact();
+      step = 'dropped caches and compacted';
+      text = knobs.buddyinfo();
+    }
+  }
+  return { order, freeBefore, freeAfter: freeBlocks(text, order), step, buddyinfo: text };
+}
