@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase, type CaseInfo } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { waitForUsbDevice } from '@ffs-lab/host-runner/usb/usb-device-wait';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
@@ -69,6 +70,8 @@ function dmabufUnavailable(mode: string, code: string | undefined, message: stri
  * never asserted.
  */
 describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C reference pair', function () {
+  // The C pair is needed by the C blocks only (cBlock); our stack's blocks run without it.
+  blockInfo(this, { tags: ['bench', 'stream'] });
   this.timeout(120_000);
   let h: AgentHandle | undefined;
   let cPair: Pick<CPair, 'gadget' | 'host'> | undefined;
@@ -182,14 +185,18 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
     return state;
   }
 
-  function cases(run: (c: BenchCase, ctx: Mocha.Context) => Promise<void>, direction: BenchDirection): void {
+  /** The grid of one block; `block` starts its tests' case names (e.g. `rep1-ours-in`). */
+  function cases(block: string, run: (c: BenchCase, ctx: Mocha.Context) => Promise<void>, direction: BenchDirection): void {
     for (const mode of BENCH_MODES) {
       for (const transferSize of BENCH_SIZES) {
         for (const depth of BENCH_DEPTHS) {
           const c: BenchCase = { direction, mode, transferSize, depth };
-          it(`${mode}, ${sizeLabel(transferSize)} transfers, depth ${depth}`, async function () {
+          // The modes, sizes and depths are fixed lists (bench-case.ts): `rep1-ours-in-mmap-64k-d8`.
+          const size = transferSize % MiB === 0 ? `${transferSize / MiB}m` : `${transferSize / 1024}k`;
+          const info: CaseInfo | undefined = mode === 'mmap' ? { needs: ['mmap-zero-copy'] } : mode === 'dmabuf' ? { needs: ['dmabuf'] } : undefined;
+          testCase(`${block}-${mode}-${size}-d${depth}`, `${mode}, ${sizeLabel(transferSize)} transfers, depth ${depth}`, async function () {
             await run(c, this);
-          });
+          }, info);
         }
       }
     }
@@ -198,7 +205,7 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
   function oursBlock(rep: number, direction: BenchDirection): void {
     describe(`rep ${rep}, ours (agent + node usb), ${directionLabel(direction)}`, function () {
       const fn = useOurs(direction);
-      cases(async (c, ctx) => {
+      cases(`rep${rep}-ours-${direction}`, async (c, ctx) => {
         precheck(ctx, 'ours', c.mode);
         const totalBytes = STREAM_BYTES[c.transferSize]!;
         const timeoutMs = deadline(totalBytes, totalBytes / c.transferSize);
@@ -223,8 +230,9 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
 
   function cBlock(rep: number, direction: BenchDirection): void {
     describe(`rep ${rep}, C pair (ffs-bench-gadget + ffs-bench-host), ${directionLabel(direction)}`, function () {
+      blockInfo(this, { needs: ['c-pair'] });
       const dev = useC(direction);
-      cases(async (c, ctx) => {
+      cases(`rep${rep}-c-${direction}`, async (c, ctx) => {
         precheck(ctx, 'c', c.mode);
         const totalBytes = STREAM_BYTES[c.transferSize]!;
         const timeoutMs = deadline(totalBytes, totalBytes / c.transferSize);
@@ -247,7 +255,9 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
     });
   }
 
-  // Interleaved: per repetition and direction, one block per stack, the order alternating.
+  // Interleaved: per repetition and direction, one block per stack, the order alternating. Case
+  // names go by the repetition's number: REPS depends on the profile, but for a given profile
+  // `rep2-c-out-...` is always the same test.
   for (let rep = 1; rep <= REPS; rep++) {
     for (const direction of BENCH_DIRECTIONS) {
       if (rep % 2 === 1) {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { kernelCarriesPatch, labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { type UsbMatch } from '@ffs-lab/host-runner/usb/usb-device-wait';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
@@ -41,6 +42,7 @@ const UNBOUND_GADGET_FIX = 'usb-gadget-f_fs-do-not-dereference-an-unbound-gadget
  * EPERM fails the first test.
  */
 describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
+  blockInfo(this, { needs: ['dmabuf'], tags: ['dmabuf'] });
   this.timeout(60_000);
   let h: AgentHandle | undefined;
   let dev: UsbFunctionHandle | undefined;
@@ -178,19 +180,19 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
   }
 
   const FIRST = 'DMABUF attach works on this UDC (when it claims scatter-gather)';
-  it(FIRST, function () {
+  testCase('attach-works', FIRST, function () {
     assert.equal(missing, undefined, `${missing}, so DMABUF should work here`);
   });
 
   describe('TRANSFER argument checks', function () {
-    it('flags other than 0: EINVAL', async function () {
+    testCase('transfer-flags-einval', 'flags other than 0: EINVAL', async function () {
       const { handle, bufs } = await setup(EP_IN, [page()]);
       for (const flags of [1, 0x80000000]) {
         await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page(), flags }), 'EINVAL', `flags ${flags}`);
       }
     });
 
-    it('length 0 and a length past the buffer: EINVAL; exactly the buffer size is taken', async function () {
+    testCase('transfer-length-einval', 'length 0 and a length past the buffer: EINVAL; exactly the buffer size is taken', async function () {
       const { handle, bufs } = await setup(EP_IN, [2 * page()]);
       await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 0 }), 'EINVAL', 'length 0');
       await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 2 * page() + 1 }), 'EINVAL', 'length = size + 1');
@@ -199,7 +201,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       assert.deepEqual(pick(await wait(transfer, 5000)), { state: 'signaled' });
     });
 
-    it('a buffer not attached to this endpoint file: TRANSFER and DETACH fail EPERM', async function () {
+    testCase('not-attached-eperm', 'a buffer not attached to this endpoint file: TRANSFER and DETACH fail EPERM', async function () {
       const { handle, bufs } = await setup(EP_IN, [page()], { attach: false });
       await rejectsWith(agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() }), 'EPERM', 'TRANSFER, never attached');
       await rejectsWith(agent().call('dmabuf.detach', { handle, buffer: bufs[0]! }), 'EPERM', 'DETACH, never attached');
@@ -216,7 +218,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
   });
 
   describe('completion by fence', function () {
-    it('IN: the fence stays pending until the host reads, then signals without error; the host gets every byte', async function () {
+    testCase('fence-in', 'IN: the fence stays pending until the host reads, then signals without error; the host gets every byte', async function () {
       const { handle, bufs } = await setup(EP_IN, [16 * page()]);
       const { transfer, at } = await sendIn(handle, bufs[0]!, 16 * page());
       assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' }, 'the fence signalled before the host read anything');
@@ -226,7 +228,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       measure(this, 'transfer to fence seen', Math.round(done.elapsedMs), 'ms');
     });
 
-    it('OUT: the fence signals once the host has sent; the buffer then holds the bytes', async function () {
+    testCase('fence-out', 'OUT: the fence signals once the host has sent; the buffer then holds the bytes', async function () {
       const { handle, bufs } = await setup(EP_OUT, [4 * page()]);
       const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: 4 * page() });
       assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' }, 'the fence signalled before the host sent anything');
@@ -238,7 +240,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       offset += 4 * page();
     });
 
-    it('OUT shorter than the buffer: the received bytes reach it, and the bytes past the transfer keep what user space wrote after ATTACH (each transfer syncs its own bytes only; series patch 8)', async function () {
+    testCase('fence-out-short', 'OUT shorter than the buffer: the received bytes reach it, and the bytes past the transfer keep what user space wrote after ATTACH (each transfer syncs its own bytes only; series patch 8)', async function () {
       // Under swiotlb=force, without patch 8 no received byte reaches the buffer; syncing the
       // whole attachment instead would put the bounce buffer's attach-time zeros over the tail.
       const { handle, bufs } = await setup(EP_OUT, [4 * page()]);
@@ -253,7 +255,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       offset += page();
     });
 
-    it('OUT: a second TRANSFER while the buffer\'s fence is pending: EBUSY at once (non-blocking), after 5 s (blocking)', async function () {
+    testCase('fence-pending-ebusy', 'OUT: a second TRANSFER while the buffer\'s fence is pending: EBUSY at once (non-blocking), after 5 s (blocking)', async function () {
       this.timeout(60_000);
       const nb = await setup(EP_OUT, [page()]);
       await agent().call('dmabuf.transfer', { handle: nb.handle, buffer: nb.bufs[0]!, length: page() });
@@ -272,7 +274,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
   });
 
   describe('DETACH and close with transfers pending', function () {
-    it('DETACH dequeues a pending IN transfer: its fence signals ECONNRESET, the host gets nothing, the buffer works again after ATTACH', async function () {
+    testCase('detach-pending-in', 'DETACH dequeues a pending IN transfer: its fence signals ECONNRESET, the host gets nothing, the buffer works again after ATTACH', async function () {
       const { handle, bufs } = await setup(EP_IN, [page()]);
       const { transfer } = await sendIn(handle, bufs[0]!, page());
       assert.deepEqual(pick(await wait(transfer, STILL_PENDING_MS)), { state: 'pending' });
@@ -284,7 +286,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       uncheckedErrno(this);
     });
 
-    it('DETACH dequeues a pending OUT transfer: ECONNRESET; the host\'s next data goes whole to the next transfer', async function () {
+    testCase('detach-pending-out', 'DETACH dequeues a pending OUT transfer: ECONNRESET; the host\'s next data goes whole to the next transfer', async function () {
       const { handle, bufs } = await setup(EP_OUT, [page()]);
       const { transfer } = await agent().call('dmabuf.transfer', { handle, buffer: bufs[0]!, length: page() });
       await agent().call('dmabuf.detach', { handle, buffer: bufs[0]! });
@@ -300,7 +302,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       uncheckedErrno(this);
     });
 
-    it('closing the endpoint file with 4 buffers attached, 3 transfers pending: every pending fence signals an error; the buffers attach again elsewhere', async function () {
+    testCase('close-pending', 'closing the endpoint file with 4 buffers attached, 3 transfers pending: every pending fence signals an error; the buffers attach again elsewhere', async function () {
       const { handle, bufs } = await setup(EP_IN, [page(), page(), 2 * page(), page()]);
       const pending = [];
       for (const b of bufs.slice(0, 3)) pending.push((await sendIn(handle, b, page())).transfer);
@@ -317,7 +319,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
   });
 
   describe('the endpoint goes away', function () {
-    it('the host deconfigures (SET_CONFIGURATION 0): a pending fence signals ESHUTDOWN; until the next ENABLE a non-blocking TRANSFER is EAGAIN; then DMABUF works again', async function () {
+    testCase('deconfigure-eshutdown', 'the host deconfigures (SET_CONFIGURATION 0): a pending fence signals ESHUTDOWN; until the next ENABLE a non-blocking TRANSFER is EAGAIN; then DMABUF works again', async function () {
       this.timeout(90_000);
       const { handle, bufs } = await setup(EP_IN, [page(), page()]);
       const { transfer } = await sendIn(handle, bufs[0]!, page());
@@ -339,7 +341,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       uncheckedErrno(this);
     });
 
-    it('hazard: closing one open file of an endpoint leaves the buffers attached through another open file alone', async function () {
+    testCase('close-other-file-keeps-attached', 'hazard: closing one open file of an endpoint leaves the buffers attached through another open file alone', async function () {
       if (!RUN_HAZARDS) {
         skipWithReason(this, 'not run by default, fails on Linux 6.12: f_fs keeps DMABUF attachments per endpoint (struct ffs_epfile), not per open file, and ffs_epfile_release() detaches all of them (dequeuing their transfers) when any open file of the endpoint is closed, so one process closing its own fd of epN silently detaches another\'s buffers (their next TRANSFER is EPERM); set FFS_LAB_DMABUF_HAZARDS=1 to run it');
       }
@@ -349,9 +351,9 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       const next = await sendIn(handle, bufs[0]!, page());
       await hostReads(page(), next.at);
       assert.deepEqual(pick(await wait(next.transfer, 5000)), { state: 'signaled' });
-    });
+    }, { tags: ['hazard'] });
 
-    it('UDC unbind: a pending fence signals ESHUTDOWN; closing the file afterwards is clean; after a new bind DMABUF works', async function () {
+    testCase('unbind-eshutdown', 'UDC unbind: a pending fence signals ESHUTDOWN; closing the file afterwards is clean; after a new bind DMABUF works', async function () {
       this.timeout(90_000);
       const { handle, bufs } = await setup(EP_IN, [page()]);
       const { transfer } = await sendIn(handle, bufs[0]!, page());
@@ -371,7 +373,7 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       uncheckedErrno(this);
     });
 
-    it('hazard: DETACH and TRANSFER after a UDC unbind fail cleanly (6.12 f_fs dereferences the unbound gadget); with series patch 5, TRANSFER and a new ATTACH fail with ENODEV', async function () {
+    testCase('unbind-detach-transfer', 'hazard: DETACH and TRANSFER after a UDC unbind fail cleanly (6.12 f_fs dereferences the unbound gadget); with series patch 5, TRANSFER and a new ATTACH fail with ENODEV', async function () {
       const fixed = kernelCarriesPatch(UNBOUND_GADGET_FIX);
       if (!RUN_HAZARDS && !fixed) {
         skipWithReason(this, `not run by default on kernels without our fix (${UNBOUND_GADGET_FIX}): on Linux 6.12 f_fs, DMABUF_DETACH and _TRANSFER read ffs->gadget->dev.parent while ffs->gadget is NULL after a UDC unbind, a NULL dereference that oopses the kernel; set FFS_LAB_DMABUF_HAZARDS=1 in the runner's environment to run it`);
@@ -399,14 +401,14 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
         await agent().call('gadget.bind', labContext().udc ? { udc: labContext().udc! } : {});
         await openHost();
       }
-    });
+    }, { tags: ['hazard'] });
   });
 
   describe(`ending a cycle right after its completion, ${LOOP_CYCLES} cycles (the 2026 DETACH-after-completion use-after-free)`, function () {
-    const SIZE = page();
-
     /** Run the agent's loop on `endpoint` while the host moves the same pattern stream. */
     async function loop(ctx: Mocha.Context, endpoint: number, end: 'detach' | 'close'): Promise<{ report: DmabufLoopReport; host: HostStreamReport }> {
+      // Read when a test runs, not when the file loads: there is no lab context then (`ffs-lab list`).
+      const SIZE = page();
       const timeoutMs = 30_000 + LOOP_CYCLES * 20;
       ctx.timeout(timeoutMs + 30_000);
       const shape = { transferSize: SIZE, totalBytes: LOOP_CYCLES * SIZE, seed, depth: 4, timeoutMs };
@@ -426,15 +428,15 @@ describe('dmabuf: FunctionFS DMABUF transfers and their fences', function () {
       return { report, host: hostReport };
     }
 
-    it('IN: attach, transfer, complete, DETACH at once; every byte reaches the host', async function () {
+    testCase('loop-in-detach', 'IN: attach, transfer, complete, DETACH at once; every byte reaches the host', async function () {
       await loop(this, EP_IN, 'detach');
     });
 
-    it('IN: attach, transfer, complete, close the endpoint file at once', async function () {
+    testCase('loop-in-close', 'IN: attach, transfer, complete, close the endpoint file at once', async function () {
       await loop(this, EP_IN, 'close');
     });
 
-    it('OUT: attach, transfer, complete, DETACH at once; every byte checked on the gadget', async function () {
+    testCase('loop-out-detach', 'OUT: attach, transfer, complete, DETACH at once; every byte checked on the gadget', async function () {
       await loop(this, EP_OUT, 'detach');
     });
   });

@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as usb from 'usb';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction, type OpenedFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
 import type { FunctionCreateParams, FunctionInfo } from '@ffs-lab/contract/protocol';
@@ -28,6 +29,7 @@ function speedOf(mbps: number): Speed {
  * agent), packet sizes with the declaration for the negotiated link speed.
  */
 describe('enumeration: the host sees what the agent declared', function () {
+  blockInfo(this, { tags: ['descriptors'] });
   this.timeout(60_000);
   const serial = crypto.randomBytes(6).toString('hex');
   const params: FunctionCreateParams = {
@@ -85,7 +87,7 @@ describe('enumeration: the host sees what the agent declared', function () {
     if (this.currentTest?.state === 'failed' && h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-30).join('\n')}`);
   });
 
-  it('the agent reports its declaration back as given, and the function enabled', function () {
+  testCase('declaration-echoed', 'the agent reports its declaration back as given, and the function enabled', function () {
     assert.deepEqual(declared.strings, params.strings);
     assert.deepEqual(
       declared.endpoints.map((e) => [e.file, e.number, e.direction, e.type]),
@@ -97,7 +99,7 @@ describe('enumeration: the host sees what the agent declared', function () {
     assert.ok(enabled.events.includes('BIND') && enabled.events.includes('ENABLE'), `ep0 events: ${enabled.events.join(', ')}`);
   });
 
-  it('device descriptor: IDs, release and the three strings', async function () {
+  testCase('device-descriptor', 'device descriptor: IDs, release and the three strings', async function () {
     const d = found.device.deviceDescriptor;
     assert.equal(d.idVendor, params.gadget.vendorId);
     assert.equal(d.idProduct, params.gadget.productId);
@@ -108,7 +110,7 @@ describe('enumeration: the host sees what the agent declared', function () {
     assert.equal(await dev.stringDescriptor(d.iSerialNumber), serial);
   });
 
-  it('configuration: its string and bMaxPower at the link speed', async function () {
+  testCase('configuration', 'configuration: its string and bMaxPower at the link speed', async function () {
     const c = found.device.configDescriptor!;
     assert.ok(c, 'no configuration descriptor');
     assert.equal(c.bNumInterfaces, 1);
@@ -118,7 +120,7 @@ describe('enumeration: the host sees what the agent declared', function () {
     assert.equal(c.bMaxPower, Math.ceil(params.gadget.maxPowerMa! / unit));
   });
 
-  it('interface: class codes, name and endpoint count', async function () {
+  testCase('interface', 'interface: class codes, name and endpoint count', async function () {
     const i = dev.iface.descriptor;
     assert.equal(i.bInterfaceClass, params.function!.interfaceClass);
     assert.equal(i.bInterfaceSubClass, params.function!.interfaceSubclass);
@@ -127,7 +129,7 @@ describe('enumeration: the host sees what the agent declared', function () {
     assert.equal(await dev.stringDescriptor(i.iInterface), params.strings![0]);
   });
 
-  it('endpoints: direction, type, address as the UDC assigned it, max packet size and interval at the link speed', function () {
+  testCase('endpoints', 'endpoints: direction, type, address as the UDC assigned it, max packet size and interval at the link speed', function () {
     measure(this, 'link speed', found.sysfs.speedMbps, 'Mbit/s');
     const seen = dev.iface.descriptor.endpoints;
     assert.equal(seen.length, declared.endpoints.length);

@@ -4,6 +4,7 @@ import * as readline from 'node:readline';
 import { spawn } from 'node:child_process';
 import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { FaultTarget } from '@ffs-lab/host-runner/faults/fault-target';
 import type { FaultGadget } from '@ffs-lab/host-runner/faults/fault-gadget';
 import type { RunnerChildJob } from '@ffs-lab/host-runner/faults/runner-child';
@@ -61,6 +62,7 @@ function pointOf(index: number, modes: readonly IoModeName[]): Point {
  * (`FFS_LAB_CAMPAIGN_SEED=S ffs-lab lab --suite fault-campaign --grep 'point N:'`).
  */
 describe(`fault campaign: ${POINTS} seeded kills and unbinds at random points of a stream (seed ${SEED})`, function () {
+  blockInfo(this, { tags: ['fault', 'campaign'] });
   this.timeout(180_000);
   let target: FaultTarget;
   let modes: IoModeName[] = [];
@@ -79,7 +81,8 @@ describe(`fault campaign: ${POINTS} seeded kills and unbinds at random points of
   });
 
   for (let i = 0; i < POINTS; i++) {
-    it(`point ${i}: ${KINDS[i % KINDS.length]} at a seeded point of a stream: both ends end, nothing is left, a fresh gadget passes`, async function () {
+    // By index: POINTS depends on the profile, but for a given profile point i is always the same test.
+    testCase(`point-${i}`, `point ${i}: ${KINDS[i % KINDS.length]} at a seeded point of a stream: both ends end, nothing is left, a fresh gadget passes`, async function () {
       const p = pointOf(i, modes);
       attachLog(this, `replay: FFS_LAB_CAMPAIGN_SEED=${SEED}, point ${i}: ${p.kind}, ${p.mode} ${p.direction} stream, strike at ${p.strikeAt} bytes`);
       const productId = 0x0140 + (i % 16);

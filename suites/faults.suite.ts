@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { kernelCarriesPatch, labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { FaultGadget, mmapQuota } from '@ffs-lab/host-runner/faults/fault-gadget';
 import { FaultTarget } from '@ffs-lab/host-runner/faults/fault-target';
 import { FaultStream, streamProblems } from '@ffs-lab/host-runner/faults/fault-stream';
@@ -70,6 +71,7 @@ const STUCK_STOP_MS = 4000;
  * gadgets; the watcher holds none, so nothing of it is ever removed underneath.
  */
 describe('faults: the lab survives faults and races, with a verdict and full cleanup', function () {
+  blockInfo(this, { tags: ['fault', 'race'] });
   this.timeout(240_000);
   let target: FaultTarget;
   const seed = crypto.randomInt(1, 2 ** 31);
@@ -98,7 +100,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     await target?.close();
   });
 
-  it('agent killed (SIGKILL) mid-stream: both ends notice at once; the next agent removes the stale gadget; a fresh gadget passes', async function () {
+  testCase('agent-sigkill', 'agent killed (SIGKILL) mid-stream: both ends notice at once; the next agent removes the stale gadget; a fresh gadget passes', async function () {
     const a = await start();
     const pid = a.agent.hello!.pid;
     const g = await gadget(a, 'fault-kill', 0x0120);
@@ -125,7 +127,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     await freshGadgetPasses(b, 0x0121);
   });
 
-  it('SSH connection dropped mid-stream: the runner says "connection lost"; the agent tears its gadget down by itself; a fresh gadget passes', async function () {
+  testCase('ssh-dropped', 'SSH connection dropped mid-stream: the runner says "connection lost"; the agent tears its gadget down by itself; a fresh gadget passes', async function () {
     if (!labContext().targetDescription.startsWith('ssh://')) skipWithReason(this, `the target is not reached over SSH (${labContext().targetDescription})`);
     const a = await start();
     const pid = a.agent.hello!.pid;
@@ -151,7 +153,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     await freshGadgetPasses(await start(), 0x0123);
   });
 
-  it(`UDC unbound mid-stream ("" > UDC) and bound again, a source and a sink in every stream mode, at least ${N.rebinds} times: the stream fails with an errno, the function works again, quota back`, async function () {
+  testCase('udc-unbind-rebind', `UDC unbound mid-stream ("" > UDC) and bound again, a source and a sink in every stream mode, at least ${N.rebinds} times: the stream fails with an errno, the function works again, quota back`, async function () {
     // DMABUF streams go on after the unbind until their next TRANSFER fails: only where that ioctl
     // is safe on an unbound gadget (and where dummy_udc takes DMABUF: the same series).
     const dmabuf = labContext().kernel.features.dmabuf === 'present' && kernelCarriesPatch(UNBOUND_GADGET_FIX);
@@ -185,7 +187,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     say(this, `${rounds} unbind/rebind cycles mid-stream: ${[...new Set(seen)].join('; ')}; each rebind enumerated and passed a stream each way${q0 !== undefined ? `; quota ${q0 / MiB} MiB before and after` : ''}`);
   });
 
-  it('host-side device reset mid-stream, then re-open: both ends end, the function is enabled again and passes, quota back', async function () {
+  testCase('host-reset', 'host-side device reset mid-stream, then re-open: both ends end, the function is enabled again and passes, quota back', async function () {
     const a = await start();
     const g = await gadget(a, 'fault-reset', 0x0125);
     const q0 = target.mmap ? await mmapQuota(a.agent) : undefined;
@@ -207,7 +209,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     say(this, `reset: ${reset}; ${hostLine}; agent end ${agent.state}${agent.error ? ` (${agent.error.code})` : ''}; re-opened, a stream each way passed`);
   });
 
-  it(`soft disconnect with ${2 * 32} AIO transfers in flight and an io_cancel storm at the same instant (CVE-2024-36894 class), ${N.stormRounds} rounds per mode: every request completes, the function comes back`, async function () {
+  testCase('cancel-storm', `soft disconnect with ${2 * 32} AIO transfers in flight and an io_cancel storm at the same instant (CVE-2024-36894 class), ${N.stormRounds} rounds per mode: every request completes, the function comes back`, async function () {
     this.timeout(240_000 + N.stormRounds * 20_000);
     const a = await start();
     const g = await gadget(a, 'fault-storm', 0x0126, false);
@@ -231,7 +233,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     say(this, lines.join('; '));
   });
 
-  it('close of endpoint files and munmap with transfers queued: queued data still reaches the host intact, every transfer completes, quota back', async function () {
+  testCase('close-munmap-queued', 'close of endpoint files and munmap with transfers queued: queued data still reaches the host intact, every transfer completes, quota back', async function () {
     const a = await start();
     const g = await gadget(a, 'fault-close', 0x0127);
     const q0 = target.mmap ? await mmapQuota(a.agent) : undefined;
@@ -288,7 +290,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     say(this, `${2 * count} transfers queued from ${target.mmap ? 'unmapped' : 'process'} buffers on closed files: all served, IN data intact; ${2 * count} more orphaned by an unbind ended ${countsLine(ends)}${q0 !== undefined ? `; quota ${q0 / MiB} MiB back` : ''}`);
   });
 
-  it(`open/close of endpoint files in a loop while the function is torn down, ${N.teardowns} times: teardown completes, nothing left, the agent serves a fresh gadget`, async function () {
+  testCase('open-close-teardown', `open/close of endpoint files in a loop while the function is torn down, ${N.teardowns} times: teardown completes, nothing left, the agent serves a fresh gadget`, async function () {
     // Each round is a gadget, a teardown under load and a check: about 10 s on the debug kernel.
     this.timeout(120_000 + N.teardowns * 30_000);
     // An ep0 open racing the last close resets the instance twice in f_fs up to 6.12 (a double
@@ -314,7 +316,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     say(this, `${N.teardowns} teardowns under open/close loops of ${files}, longest ${worst} ms; loop outcomes ${countsLine(all)}`);
   });
 
-  it(`SIGSTOP/SIGCONT loop (${N.stopRounds} rounds) against blocking reads: no completed data is lost`, async function () {
+  testCase('sigstop-sigcont', `SIGSTOP/SIGCONT loop (${N.stopRounds} rounds) against blocking reads: no completed data is lost`, async function () {
     this.timeout(STOP_STREAM_MS + 120_000 + N.stopRounds * 200);
     const a = await start();
     const pid = a.agent.hello!.pid;
@@ -333,7 +335,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
     say(this, `${loop.rounds} SIGSTOP/SIGCONT rounds in ${loop.elapsedMs} ms on agent ${pid} during ${N.stopBytes / MiB} MiB of blocking 16 KiB reads: every byte arrived once, in order (checksum ${agent.received?.checksum})`);
   });
 
-  it('a transfer that never completes: stream.stop and the agent still answer, and SIGTERM ends the agent, in every stream mode', async function () {
+  testCase('stuck-transfer', 'a transfer that never completes: stream.stop and the agent still answer, and SIGTERM ends the agent, in every stream mode', async function () {
     // The host opens the device and never reads: the gadget's IN transfers stay queued in the UDC.
     this.timeout(300_000);
     const lines: string[] = [];
@@ -373,6 +375,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
   });
 
   describe('unbind during a pending ep0 SETUP data stage (in-process, lab only)', function () {
+    blockInfo(this, { needs: ['embedded-lab'] });
     /*
      * In-process like native-io: the fault is "the UDC goes away between the SETUP event and its
      * data stage", so the process that unbinds must be the one that owns ep0 and sees the SETUP,
@@ -386,7 +389,7 @@ describe('faults: the lab survives faults and races, with a verdict and full cle
       { dir: 'IN', race: true },
     ] as const;
     for (const c of cases) {
-      it(`${c.dir} control request, ${c.race ? 'the answer and the unbind at the same instant' : 'unbind while the SETUP is unanswered'} (x${N.ep0Repeats}): host and ep0 both end with an error, rebind answers again`, async function () {
+      testCase(`ep0-${c.dir.toLowerCase()}-${c.race ? 'race' : 'unanswered'}`, `${c.dir} control request, ${c.race ? 'the answer and the unbind at the same instant' : 'unbind while the SETUP is unanswered'} (x${N.ep0Repeats}): host and ep0 both end with an error, rebind answers again`, async function () {
         if (!fs.existsSync('/sys/class/udc/dummy_udc.0') || process.getuid?.() !== 0) skipWithReason(this, 'needs a local dummy_udc and root (the embedded lab)');
         const maps0 = native().liveMappings();
         const lines: string[] = [];

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import Mocha from 'mocha';
 import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, identify, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { parseKtap, type KtapCase, type KtapResult } from '@ffs-lab/host-runner/results/ktap-parse';
 import type { ProgramRun } from '@ffs-lab/contract/protocol';
 
@@ -16,6 +17,7 @@ const KSFT_SKIP = 4;
  * a failure its diagnostics. On a kernel without the feature every case skips, not fails.
  */
 describe('ffs-mmap-selftest: the series\' kselftest (KTAP)', function () {
+  blockInfo(this, { needs: ['selftest'], tags: ['kernel', 'selftest', 'mmap'] });
   this.timeout(RUN_TIMEOUT_MS + 30_000);
   let run: ProgramRun;
   let ktap: KtapResult;
@@ -32,10 +34,10 @@ describe('ffs-mmap-selftest: the series\' kselftest (KTAP)', function () {
     ktap = parseKtap(run.stdout);
     const expectMmap = ctx.kernel.expected?.mmap;
     const suite = this.test!.parent!;
-    for (const c of ktap.cases) suite.addTest(new Mocha.Test(c.name, caseTest(c, expectMmap)));
+    for (const c of ktap.cases) suite.addTest(identify(new Mocha.Test(c.name, caseTest(c, expectMmap)), ktapCaseName(c)));
   });
 
-  it('runs to completion: a KTAP plan, every planned case reported, exit code consistent', function () {
+  testCase('runs-to-completion', 'runs to completion: a KTAP plan, every planned case reported, exit code consistent', function () {
     attachLog(this, `ffs_mmap_test stdout:\n${run.stdout}${run.stderr ? `\nstderr:\n${run.stderr}` : ''}`);
     assert.ok(!run.timedOut, `the self-test ran past ${RUN_TIMEOUT_MS / 1000} s and was killed`);
     assert.equal(run.signal, null, `the self-test died by ${run.signal}`);
@@ -49,6 +51,15 @@ describe('ffs-mmap-selftest: the series\' kselftest (KTAP)', function () {
     assert.ok(expected.includes(run.exitCode ?? -1), `exit code ${run.exitCode} with ${failed} failed case(s)${allSkipped ? ', all skipped' : ''}; expected ${expected.join(' or ')}`);
   });
 });
+
+/**
+ * The case name of a KTAP case's test: its KTAP name (e.g. `ffs.default_limit_boundary`) made a
+ * valid case name: lowercase, every character outside [a-z0-9_-] a '-'; a leading '-' or '_' is
+ * dropped (a case name starts with a letter or digit), and a name left empty is `case-N`.
+ */
+function ktapCaseName(c: KtapCase): string {
+  return c.name.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[-_]+/, '') || `case-${c.number}`;
+}
 
 /** The mocha test of one KTAP case. */
 function caseTest(c: KtapCase, expectMmap: 'present' | 'absent' | undefined): Mocha.Func {

@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as usb from 'usb';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction, type OpenedFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
 import type { GadgetSpec } from '@ffs-lab/contract/protocol';
@@ -17,6 +18,7 @@ const TRANSFERS = 64;
  * dummy_udc.0. The host side (node usb) checks enumeration and moves data both ways.
  */
 describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function () {
+  blockInfo(this, { needs: ['ffs-test'], tags: ['interop', 'stream'] });
   this.timeout(60_000);
   const spec: GadgetSpec = {
     name: 'ffs-test',
@@ -52,7 +54,7 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     }
   });
 
-  it('enumerates with the IDs and strings the agent declared', async function () {
+  testCase('enumerates', 'enumerates with the IDs and strings the agent declared', async function () {
     const d = found.device.deviceDescriptor;
     assert.equal(d.idVendor, spec.vendorId);
     assert.equal(d.idProduct, spec.productId);
@@ -61,7 +63,7 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     assert.equal(await dev.stringDescriptor(d.iSerialNumber), spec.serial);
   });
 
-  it('has one vendor-specific interface named "Source/Sink" with bulk IN and OUT at the link speed\'s packet size', async function () {
+  testCase('source-sink-interface', 'has one vendor-specific interface named "Source/Sink" with bulk IN and OUT at the link speed\'s packet size', async function () {
     const ifd = dev.iface.descriptor;
     assert.equal(ifd.bInterfaceClass, 0xff, 'interface class must be vendor-specific');
     assert.equal(ifd.bNumEndpoints, 2);
@@ -75,7 +77,7 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     measure(this, 'link speed', found.sysfs.speedMbps, 'Mbit/s');
   });
 
-  it(`IN: ${TRANSFERS} transfers of 8 KiB arrive whole, all zeros (ffs-test pattern 0)`, async function () {
+  testCase('in-zeros', `IN: ${TRANSFERS} transfers of 8 KiB arrive whole, all zeros (ffs-test pattern 0)`, async function () {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < TRANSFERS; i++) {
       const data = await dev.bulkIn.transferAsync(CHUNK);
@@ -87,7 +89,7 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     measure(this, 'IN throughput', mbps(TRANSFERS * CHUNK, t0), 'MB/s');
   });
 
-  it(`OUT: ${TRANSFERS} transfers of 8 KiB of zeros are accepted and ffs-test finds no bad byte`, async function () {
+  testCase('out-zeros', `OUT: ${TRANSFERS} transfers of 8 KiB of zeros are accepted and ffs-test finds no bad byte`, async function () {
     const zeros = Buffer.alloc(CHUNK);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < TRANSFERS; i++) assert.equal(await dev.bulkOut.transferAsync(zeros), CHUNK, `transfer ${i} length`);
@@ -97,7 +99,7 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     assert.ok(!status.output.some((l) => /bad OUT byte/.test(l)), `ffs-test reported: ${status.output.find((l) => /bad OUT byte/.test(l))}`);
   });
 
-  it('OUT: one wrong byte is caught by ffs-test (the check can fail)', async function () {
+  testCase('out-wrong-byte-caught', 'OUT: one wrong byte is caught by ffs-test (the check can fail)', async function () {
     const buf = Buffer.alloc(CHUNK);
     buf[4242] = 0x5a;
     await dev.bulkOut.transferAsync(buf);

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
 import { runPairedStream, type PairedStreamOptions, type PairedStreamResult } from '@ffs-lab/host-runner/usb/paired-stream';
@@ -37,17 +38,20 @@ const MODES: IoModeName[] = ['copy', 'aio', 'mmap', 'dmabuf'];
 /** Why dmabuf has no ZLP cells. */
 const DMABUF_NO_ZLP = 'dmabuf cannot move zero-length transfers: FUNCTIONFS_DMABUF_TRANSFER refuses length 0 with EINVAL (the dmabuf suite checks that)';
 const DEPTHS = [1, 8, 32];
-/** Sizes by name; `mps` is the bulk endpoints' wMaxPacketSize at the link speed, known after enumeration. */
-const SIZES: Array<[string, (mps: number) => number]> = [
-  ['0 B (ZLP)', () => 0],
-  ['1 B', () => 1],
-  ['mps-1', (m) => m - 1],
-  ['mps', (m) => m],
-  ['mps+1', (m) => m + 1],
-  ['4 KiB', () => 4 * KiB],
-  ['64 KiB', () => 64 * KiB],
-  ['1 MiB', () => MiB],
-  ['4 MiB', () => 4 * MiB],
+/**
+ * Sizes by name, with the name's part of their tests' case names; `mps` is the bulk endpoints'
+ * wMaxPacketSize at the link speed, known after enumeration.
+ */
+const SIZES: Array<[string, string, (mps: number) => number]> = [
+  ['0 B (ZLP)', 'zlp', () => 0],
+  ['1 B', '1b', () => 1],
+  ['mps-1', 'mps-minus1', (m) => m - 1],
+  ['mps', 'mps', (m) => m],
+  ['mps+1', 'mps-plus1', (m) => m + 1],
+  ['4 KiB', '4k', () => 4 * KiB],
+  ['64 KiB', '64k', () => 64 * KiB],
+  ['1 MiB', '1m', () => MiB],
+  ['4 MiB', '4m', () => 4 * MiB],
 ];
 /** mmap budget of the suite's mounts: the 16 MiB in flight of one stream end, with room to spare. */
 const MMAP_MEMORY_MB = 48;
@@ -86,6 +90,7 @@ function mbps(bytesPerSecond: number): number {
  * planned, equal checksums.
  */
 describe('integrity: every byte through every I/O mode', function () {
+  blockInfo(this, { tags: ['stream'] });
   this.timeout(120_000);
   let h: AgentHandle | undefined;
   const seed = crypto.randomInt(1, 2 ** 31);
@@ -140,9 +145,10 @@ describe('integrity: every byte through every I/O mode', function () {
     return r;
   }
 
-  const kinds: Array<[StreamKind, string]> = [
-    ['source', 'IN (gadget to host)'],
-    ['sink', 'OUT (host to gadget)'],
+  /** Stream kinds: the kind, its title words and its part of case names. */
+  const kinds: Array<[StreamKind, string, 'in' | 'out']> = [
+    ['source', 'IN (gadget to host)', 'in'],
+    ['sink', 'OUT (host to gadget)', 'out'],
   ];
 
   MODES.forEach((mode, modeIndex) => {
@@ -157,12 +163,15 @@ describe('integrity: every byte through every I/O mode', function () {
       });
 
       if (mode === 'mmap') {
-        it('mmap zero-copy is present (when the kernel is expected to have it)', function () {
+        testCase('mmap-present', 'mmap zero-copy is present (when the kernel is expected to have it)', function () {
           assert.equal(mmapMissing, undefined, `${mmapMissing}, but this kernel is expected to have it`);
         });
       }
 
       describe('streams', function () {
+        // The mmap and dmabuf streams skip without the feature (mmap-present, outside this block, fails where the kernel should have it).
+        if (mode === 'mmap') blockInfo(this, { needs: ['mmap-zero-copy'] });
+        if (mode === 'dmabuf') blockInfo(this, { needs: ['dmabuf'] });
         before(function () {
           if (mmapMissing) skipWithReason(this, mmapMissing);
         });
@@ -177,7 +186,7 @@ describe('integrity: every byte through every I/O mode', function () {
             if (!probe.sgExpected) skipWithReason(this, probe.reason ?? `DMABUF attach: ${probe.attach}`);
             dmabufMissing = probe.reason;
           });
-          it('DMABUF attach works (the UDC claims scatter-gather)', function () {
+          testCase('dmabuf-attach', 'DMABUF attach works (the UDC claims scatter-gather)', function () {
             assert.equal(dmabufMissing, undefined, `${dmabufMissing}, so DMABUF should work here`);
           });
           beforeEach(function () {
@@ -185,22 +194,24 @@ describe('integrity: every byte through every I/O mode', function () {
           });
         }
 
-        for (const [kind, dirName] of kinds) {
-          for (const [sizeName, sizeOf] of SIZES) {
+        for (const [kind, dirName, dir] of kinds) {
+          for (const [sizeName, sizeKey, sizeOf] of SIZES) {
             for (const depth of DEPTHS) {
-              it(`${dirName}: ${sizeName} transfers, depth ${depth}`, async function () {
+              // The arm64 smoke selection: mmap streams each way in 64 KiB transfers at depth 8.
+              const smoke = mode === 'mmap' && sizeKey === '64k' && depth === 8;
+              testCase(`${mode}-${dir}-${sizeKey}-d${depth}`, `${dirName}: ${sizeName} transfers, depth ${depth}`, async function () {
                 const shape = caseShape(sizeOf(fn.mps), depth);
                 if (mode === 'dmabuf' && shape.transferSize === 0) skipWithReason(this, DMABUF_NO_ZLP);
                 const r = await stream(this, fn.dev!, { kind, mode, depth, ...shape });
                 const host = (r.hostIn ?? r.hostOut)!;
                 if (shape.totalBytes >= MiB) measure(this, 'throughput', mbps(host.bytesPerSecond), 'MB/s');
-              });
+              }, smoke ? { tags: ['smoke'] } : undefined);
             }
           }
         }
 
-        for (const [kind, dirName] of kinds) {
-          it(`${dirName}: throughput, ${FIGURE_BYTES / MiB} MiB in 1 MiB transfers, depth 8`, async function () {
+        for (const [kind, dirName, dir] of kinds) {
+          testCase(`${mode}-${dir}-throughput`, `${dirName}: throughput, ${FIGURE_BYTES / MiB} MiB in 1 MiB transfers, depth 8`, async function () {
             const r = await stream(this, fn.dev!, { kind, mode, depth: 8, transferSize: MiB, totalBytes: FIGURE_BYTES });
             const host = (r.hostIn ?? r.hostOut)!;
             measure(this, `${mode} ${kind} throughput`, mbps(host.bytesPerSecond), 'MB/s');
@@ -209,7 +220,7 @@ describe('integrity: every byte through every I/O mode', function () {
         }
 
         if (mode === 'aio') {
-          it('negative control: the gadget catches a host stream made with another seed, at offset 0', async function () {
+          testCase('negative-gadget-seed', 'negative control: the gadget catches a host stream made with another seed, at offset 0', async function () {
             const r = await runPairedStream(h!.agent, fn.dev!, { kind: 'sink', mode, depth: 8, transferSize: 4096, totalBytes: 64 * KiB, seed, timeoutMs: 30_000, hostOverride: { seed: seed ^ 1 } });
             assert.equal(r.agent.received?.firstBadOffset, 0, `the gadget did not catch the wrong stream: ${JSON.stringify(r.agent.received)}`);
             assert.ok(r.problems.some((p) => /first bad offset 0/.test(p)), r.problems.join('; '));
@@ -217,12 +228,12 @@ describe('integrity: every byte through every I/O mode', function () {
             assert.equal(r.agent.received?.checksum, r.hostOut?.tally.checksum);
           });
 
-          it('negative control: the host catches a stream from the gadget that is made with another seed', async function () {
+          testCase('negative-host-seed', 'negative control: the host catches a stream from the gadget that is made with another seed', async function () {
             const r = await runPairedStream(h!.agent, fn.dev!, { kind: 'source', mode, depth: 8, transferSize: 4096, totalBytes: 64 * KiB, seed, timeoutMs: 30_000, hostOverride: { seed: seed ^ 1 } });
             assert.equal(r.hostIn?.tally.firstBadOffset, 0, `the host did not catch the wrong stream: ${JSON.stringify(r.hostIn?.tally)}`);
           });
 
-          it('negative control: a transfer one byte short is caught at its offset, with the counts differing', async function () {
+          testCase('negative-short-transfer', 'negative control: a transfer one byte short is caught at its offset, with the counts differing', async function () {
             const r = await runPairedStream(h!.agent, fn.dev!, { kind: 'sink', mode, depth: 8, transferSize: 4096, totalBytes: 16 * KiB, seed, timeoutMs: 30_000, hostOverride: { totalBytes: 16 * KiB - 1 } });
             assert.equal(r.agent.received?.firstBadOffset, 16 * KiB - 1);
             assert.match(r.agent.received?.fault ?? '', /transfer 3: 4095 bytes, expected 4096/);
@@ -230,7 +241,8 @@ describe('integrity: every byte through every I/O mode', function () {
           });
         }
 
-        it(`echo: ${ECHO.label} transfers, depth 8, looped back byte for byte`, async function () {
+        // ECHO's shape depends on the profile: the name does not.
+        testCase(`${mode}-echo`, `echo: ${ECHO.label} transfers, depth 8, looped back byte for byte`, async function () {
           const r = await stream(this, fn.dev!, { kind: 'echo', mode, depth: 8, transferSize: ECHO.transferSize, totalBytes: ECHO.totalBytes });
           measure(this, 'echo throughput', mbps(r.hostIn!.bytesPerSecond), 'MB/s');
           // Why echo may stay on the TypeScript pipeline (gadget-agent/src/streams/agent-stream.ts):
@@ -246,8 +258,9 @@ describe('integrity: every byte through every I/O mode', function () {
   describe(`long streams: ${LONG_BYTES / MiB} MiB per direction (${NIGHTLY ? 'nightly profile' : '1 GiB with FFS_LAB_PROFILE=nightly'}), 1 MiB transfers, depth ${LONG_DEPTH}, mmap mode (aio where mmap is absent)`, function () {
     const useMmap = () => labContext().kernel.features.mmap === 'present';
     const fn = useFunction('integrity-long', 0x0114, useMmap);
-    for (const [kind, dirName] of kinds) {
-      it(`${dirName}: zero byte errors, counts equal, memory flat on both ends`, async function () {
+    for (const [kind, dirName, dir] of kinds) {
+      // LONG_BYTES depends on the profile: the name does not.
+      testCase(`long-${dir}`, `${dirName}: zero byte errors, counts equal, memory flat on both ends`, async function () {
         const mode: IoModeName = useMmap() ? 'mmap' : 'aio';
         const r = await stream(this, fn.dev!, { kind, mode, depth: LONG_DEPTH, transferSize: LONG_TRANSFER, totalBytes: LONG_BYTES });
         const host = (r.hostIn ?? r.hostOut)!;
@@ -267,9 +280,9 @@ describe('integrity: every byte through every I/O mode', function () {
 
   describe('host queue depth: one transfer in flight (usb@3 style) vs many (usb@2 legacy API)', function () {
     const fn = useFunction('integrity-depth', 0x0115, () => false);
-    for (const [kind, dirName] of kinds) {
+    for (const [kind, dirName, dir] of kinds) {
       for (const size of [16 * KiB, MiB]) {
-        it(`${dirName}, ${DEPTH_FIGURE_BYTES / MiB} MiB in ${size / KiB} KiB transfers, aio on the gadget: host depth 1 and 8 both exact; figures recorded`, async function () {
+        testCase(`host-depth-${dir}-${size === MiB ? '1m' : '16k'}`, `${dirName}, ${DEPTH_FIGURE_BYTES / MiB} MiB in ${size / KiB} KiB transfers, aio on the gadget: host depth 1 and 8 both exact; figures recorded`, async function () {
           const shape = { transferSize: size, totalBytes: DEPTH_FIGURE_BYTES };
           const one = await stream(this, fn.dev!, { kind, mode: 'aio', depth: 8, hostDepth: 1, ...shape });
           const many = await stream(this, fn.dev!, { kind, mode: 'aio', depth: 8, hostDepth: 8, ...shape });

@@ -1,13 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 
 /**
  * What the kernel under test offers, checked against what its build promises: our series adds
  * mmap zero-copy; kernels from 6.9 on have the DMABUF ioctls; ep0 never maps.
  */
 describe('kernel-info: what the kernel under test offers', function () {
-  it('runs the kernel release the lab built', async function () {
+  // Every kernel-info test is in the arm64 smoke selection.
+  blockInfo(this, { tags: ['kernel', 'smoke'] });
+  testCase('release', 'runs the kernel release the lab built', async function () {
     const ctx = labContext();
     const h = await ctx.startAgent();
     try {
@@ -18,7 +21,7 @@ describe('kernel-info: what the kernel under test offers', function () {
     }
   });
 
-  it('the embedded lab: agents start over SSH without the host root\'s shell start-up files (root\'s home is on tmpfs)', async function () {
+  testCase('agent-home-tmpfs', 'the embedded lab: agents start over SSH without the host root\'s shell start-up files (root\'s home is on tmpfs)', async function () {
     const ctx = labContext();
     if (ctx.kernel.variant === undefined) skipWithReason(this, 'not the embedded lab: a board\'s login environment is its own');
     const h = await ctx.startAgent();
@@ -29,9 +32,9 @@ describe('kernel-info: what the kernel under test offers', function () {
     } finally {
       await h.close();
     }
-  });
+  }, { needs: ['embedded-lab'] });
 
-  it('mmap zero-copy on endpoint files matches the build (present with the series, absent without)', function () {
+  testCase('mmap-matches-build', 'mmap zero-copy on endpoint files matches the build (present with the series, absent without)', function () {
     const k = labContext().kernel;
     attachLog(this, `mmap zero-copy: ${k.features.mmap} (mmap of ep1: ${k.features.mmapProbe})`);
     if (k.seriesLength === undefined) skipWithReason(this, `no expectation: ${k.variant ?? 'this'} kernel is of unknown origin (mmap: ${k.features.mmap})`);
@@ -39,11 +42,11 @@ describe('kernel-info: what the kernel under test offers', function () {
     assert.equal(k.features.mmap, expected, `the ${k.variant} kernel ${k.seriesLength > 0 ? 'has' : 'lacks'} the series, so mmap should be ${expected}`);
   });
 
-  it('mmap on ep0 is refused with ENODEV', function () {
+  testCase('ep0-mmap-enodev', 'mmap on ep0 is refused with ENODEV', function () {
     assert.equal(labContext().kernel.features.ep0MmapProbe, 'ENODEV');
   });
 
-  it('DMABUF ioctls match the release (mainline since 6.9: present from 6.9, absent before)', function () {
+  testCase('dmabuf-matches-release', 'DMABUF ioctls match the release (mainline since 6.9: present from 6.9, absent before)', function () {
     const k = labContext().kernel;
     attachLog(this, `DMABUF: ${k.features.dmabuf} (FUNCTIONFS_DMABUF_ATTACH on an unbound function: ${k.features.dmabufProbe})`);
     const expected = k.expected?.dmabuf;

@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import type { AgentClient } from '@ffs-lab/host-runner/agent/agent-client';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { verifyPattern } from '@ffs-lab/contract/pattern';
 import type { ProbeFill, ProbeMountInfo, ProbeSystemState } from '@ffs-lab/contract/mmap-probe-protocol';
@@ -27,6 +28,17 @@ const largestContiguous = (): number => page() * 2 ** (labContext().kernel.maxPa
  * or a suffix fail the mount).
  */
 const MALFORMED = ['abc', '-1', '99999999999', '4294967296', '0x10', '+5', ' 5', '5k'];
+/** The case name of each MALFORMED value's test. */
+const MALFORMED_CASE: Record<string, string> = {
+  abc: 'malformed-abc',
+  '-1': 'malformed-negative',
+  '99999999999': 'malformed-huge',
+  '4294967296': 'malformed-u32-overflow',
+  '0x10': 'malformed-hex',
+  '+5': 'malformed-plus-sign',
+  ' 5': 'malformed-blank',
+  '5k': 'malformed-suffix',
+};
 
 /** True when `err` is an agent error reply with this errno code. */
 function code(err: unknown, c: string): boolean {
@@ -49,6 +61,7 @@ function hazard(ctx: Mocha.Context, what: string): never {
  * starting "HAZARD:" on a kernel that lacks that hardening.
  */
 describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.rst, series patch 12)', function () {
+  blockInfo(this, { tags: ['mmap', 'limits'] });
   this.timeout(120_000);
   let h: AgentHandle | undefined;
   let gate: ReturnType<typeof mmapGate>;
@@ -63,12 +76,14 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
     await h?.close();
   });
 
-  it('mmap zero-copy is present (when the kernel is expected to have it)', function () {
+  // No need for the feature here: on a kernel expected to have it, its absence fails this test.
+  testCase('mmap-present', 'mmap zero-copy is present (when the kernel is expected to have it)', function () {
     if (gate?.failure) assert.fail(gate.failure);
     if (gate) skipWithReason(this, gate.skip);
   });
 
   describe('the quota', function () {
+    blockInfo(this, { needs: ['mmap-zero-copy'] });
     let a: AgentClient;
     before(async function () {
       if (gate) skipWithReason(this, gate.skip);
@@ -96,13 +111,13 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       return f;
     }
 
-    it('default (no option): mappings adding up to exactly 16 MiB succeed, one more page fails with ENOMEM (boundary measured)', async function () {
+    testCase('default-limit-boundary', 'default (no option): mappings adding up to exactly 16 MiB succeed, one more page fails with ENOMEM (boundary measured)', async function () {
       const m = await mount();
       const f = await exactLimit(this, await open(m, 'ep1'), DEFAULT_LIMIT, 'default limit');
       measure(this, 'default limit, measured', f.bytes / MiB, 'MiB');
-    });
+    }, { tags: ['smoke'] });
 
-    it('mmap_memory_mb=0 disables mmap: every mmap fails with ENOMEM (one page and 1 MiB, ep1 and ep2)', async function () {
+    testCase('limit-zero-enomem', 'mmap_memory_mb=0 disables mmap: every mmap fails with ENOMEM (one page and 1 MiB, ep1 and ep2)', async function () {
       const m = await mount({ mmap_memory_mb: 0 });
       for (const file of ['ep1', 'ep2']) {
         const fd = await open(m, file);
@@ -112,24 +127,24 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
     });
 
     for (const mb of [1, 64]) {
-      it(`mmap_memory_mb=${mb}: mappings adding up to exactly ${mb} MiB succeed, one more page fails with ENOMEM`, async function () {
+      testCase(`limit-${mb}-boundary`, `mmap_memory_mb=${mb}: mappings adding up to exactly ${mb} MiB succeed, one more page fails with ENOMEM`, async function () {
         const m = await mount({ mmap_memory_mb: mb });
         await exactLimit(this, await open(m, 'ep1'), mb * MiB, `mmap_memory_mb=${mb}`);
       });
     }
 
-    it('mmap_memory_mb=010 is decimal, as documented: exactly 10 MiB maps (not 8, as a base-0 parser reads it)', async function () {
+    testCase('limit-decimal-010', 'mmap_memory_mb=010 is decimal, as documented: exactly 10 MiB maps (not 8, as a base-0 parser reads it)', async function () {
       const m = await mount({ mmap_memory_mb: '010' });
       await exactLimit(this, await open(m, 'ep1'), 10 * MiB, 'mmap_memory_mb=010');
     });
 
-    it('mmap_memory_mb=4294967295 (the u32 maximum) mounts and maps', async function () {
+    testCase('limit-u32-max', 'mmap_memory_mb=4294967295 (the u32 maximum) mounts and maps', async function () {
       const m = await mount({ mmap_memory_mb: '4294967295' });
       await map(await open(m, 'ep1'), MiB);
     });
 
     for (const bad of MALFORMED) {
-      it(`mmap_memory_mb=${bad} fails the mount with EINVAL and leaves nothing mounted or in configfs`, async function () {
+      testCase(MALFORMED_CASE[bad]!, `mmap_memory_mb=${bad} fails the mount with EINVAL and leaves nothing mounted or in configfs`, async function () {
         const before: ProbeSystemState = await a.call('mmap.mounts', {});
         let err: unknown;
         try {
@@ -146,28 +161,28 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       });
     }
 
-    it('/proc/mounts shows mmap_memory_mb=N for a non-default N and nothing for the default (hardening; hazard when missing)', async function () {
+    testCase('proc-mounts-shows-limit', '/proc/mounts shows mmap_memory_mb=N for a non-default N and nothing for the default (hardening; hazard when missing)', async function () {
       const custom = await mount({ mmap_memory_mb: 3 });
       const dflt = await mount();
       attachLog(this, `mmap_memory_mb=3: ${custom.options}\nno option: ${dflt.options}`);
       assert.doesNotMatch(dflt.options, /mmap_memory_mb/, 'the default limit must not change /proc/mounts');
       if (!/(^|,)mmap_memory_mb=3(,|$)/.test(custom.options)) hazard(this, `/proc/mounts does not show mmap_memory_mb=3 (options: ${custom.options})`);
-    });
+    }, { tags: ['hazard'] });
 
-    it('the limit is per mount: two mounts with mmap_memory_mb=1 each map exactly 1 MiB at the same time', async function () {
+    testCase('per-mount', 'the limit is per mount: two mounts with mmap_memory_mb=1 each map exactly 1 MiB at the same time', async function () {
       const m1 = await mount({ mmap_memory_mb: 1 });
       const m2 = await mount({ mmap_memory_mb: 1 });
       await exactLimit(this, await open(m1, 'ep1'), MiB, 'first mount');
       await exactLimit(this, await open(m2, 'ep1'), MiB, 'second mount');
     });
 
-    it('the limit is shared by the endpoint files of a mount: 256 KiB on ep1 leaves exactly 768 KiB for ep2 (mmap_memory_mb=1)', async function () {
+    testCase('shared-by-files', 'the limit is shared by the endpoint files of a mount: 256 KiB on ep1 leaves exactly 768 KiB for ep2 (mmap_memory_mb=1)', async function () {
       const m = await mount({ mmap_memory_mb: 1 });
       await map(await open(m, 'ep1'), 256 * KiB);
       await exactLimit(this, await open(m, 'ep2'), 768 * KiB, 'ep2 after 256 KiB on ep1');
     });
 
-    it('the limit is shared by the processes of a mount: 256 KiB mapped by the agent leaves exactly 768 KiB for another process (mmap_memory_mb=1)', async function () {
+    testCase('shared-by-processes', 'the limit is shared by the processes of a mount: 256 KiB mapped by the agent leaves exactly 768 KiB for another process (mmap_memory_mb=1)', async function () {
       const m = await mount({ mmap_memory_mb: 1 });
       await map(await open(m, 'ep1'), 256 * KiB);
       const r = await a.call('mmap.race', { mount: m.id, file: 'ep2', processes: 1, bytes: 64 * KiB }, 90_000);
@@ -175,7 +190,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       assert.equal(r.totalBytes, 768 * KiB, `the other process mapped ${r.totalBytes} bytes`);
     });
 
-    it('8 processes racing to map 64 KiB at a time never exceed the default limit in sum: exactly 16 MiB in total, each stopped by ENOMEM', async function () {
+    testCase('process-race', '8 processes racing to map 64 KiB at a time never exceed the default limit in sum: exactly 16 MiB in total, each stopped by ENOMEM', async function () {
       const m = await mount();
       const r = await a.call('mmap.race', { mount: m.id, file: 'ep1', processes: 8, bytes: 64 * KiB, timeoutMs: 90_000 }, 100_000);
       attachLog(this, `mappings per process: ${r.mapped.join(' ')}; stopped by: ${r.stoppedBy.join(' ')}`);
@@ -186,14 +201,14 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       assert.equal(r.totalBytes, DEFAULT_LIMIT, `the processes mapped ${r.totalBytes} bytes in sum, less than the limit`);
     });
 
-    it('quota comes back when the mapping processes exit: afterwards the agent maps the whole 16 MiB again', async function () {
+    testCase('quota-back-after-exit', 'quota comes back when the mapping processes exit: afterwards the agent maps the whole 16 MiB again', async function () {
       const m = await mount();
       const r = await a.call('mmap.race', { mount: m.id, file: 'ep1', processes: 2, bytes: MiB }, 90_000);
       assert.equal(r.totalBytes, DEFAULT_LIMIT, `the processes mapped ${r.totalBytes} bytes`);
       await exactLimit(this, await open(m, 'ep1'), DEFAULT_LIMIT, 'after the processes exited');
     });
 
-    it('quota comes back after munmap: unmapping 4 MiB of a full mount lets exactly 4 MiB map again', async function () {
+    testCase('quota-back-after-munmap', 'quota comes back after munmap: unmapping 4 MiB of a full mount lets exactly 4 MiB map again', async function () {
       const m = await mount();
       const fd = await open(m, 'ep1');
       const f = await exactLimit(this, fd, DEFAULT_LIMIT, 'full');
@@ -203,7 +218,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       await exactLimit(this, fd, 4 * MiB, 'after unmapping 4 MiB');
     });
 
-    it('close() with a live mapping keeps its quota (the mapping is not gone); munmap after the close returns it', async function () {
+    testCase('close-keeps-quota', 'close() with a live mapping keeps its quota (the mapping is not gone); munmap after the close returns it', async function () {
       const m = await mount({ mmap_memory_mb: 1 });
       const fd = await open(m, 'ep1');
       const buf = await map(fd, 512 * KiB);
@@ -215,7 +230,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       await exactLimit(this, other, MiB, 'after close and munmap');
     });
 
-    it('a single mapping of the largest contiguous allocation (PAGE_SIZE << MAX_PAGE_ORDER: 4 MiB with 4 KiB pages) maps; one page more fails with ENOMEM (quota twice that, at least 64 MiB)', async function () {
+    testCase('largest-contiguous', 'a single mapping of the largest contiguous allocation (PAGE_SIZE << MAX_PAGE_ORDER: 4 MiB with 4 KiB pages) maps; one page more fails with ENOMEM (quota twice that, at least 64 MiB)', async function () {
       const largest = largestContiguous();
       const order = Math.log2(largest / page());
       // A long run fragments memory: at this order an ENOMEM says nothing about the limit unless a block was free just before.
@@ -232,7 +247,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       await refused(fd, huge, 'ENOMEM', `one mapping of ${huge / MiB} MiB`);
     });
 
-    it('mmap needs the endpoint file open for reading: on an O_WRONLY file it fails with EACCES, on O_RDONLY a read-only mapping works and a writable shared one fails with EACCES', async function () {
+    testCase('needs-read-access', 'mmap needs the endpoint file open for reading: on an O_WRONLY file it fails with EACCES, on O_RDONLY a read-only mapping works and a writable shared one fails with EACCES', async function () {
       const m = await mount();
       const wo = (await a.call('mmap.open', { mount: m.id, file: 'ep1', access: 'w' })).fd;
       await refused(wo, page(), 'EACCES', 'mmap of an O_WRONLY endpoint file');
@@ -247,7 +262,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       o_direct: 'an O_DIRECT write from a mapping stores its bytes',
     } as const;
     for (const [via, what] of Object.entries(gupReaders) as [keyof typeof gupReaders, string][]) {
-      it(`ordinary pages: ${what} (get_user_pages works on it; a PFN mapping refuses with EFAULT)`, async function () {
+      testCase(`gup-${via.replace(/_/g, '-')}`, `ordinary pages: ${what} (get_user_pages works on it; a PFN mapping refuses with EFAULT)`, async function () {
         // O_DIRECT wants whole blocks on a block file system; the others start mid-page on purpose.
         const offset = via === 'o_direct' ? page() : 100;
         const dir = labContext().target?.directIoDir;
@@ -271,7 +286,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       });
     }
 
-    it('memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 64, stopped at the group\'s limit (the buffers are charged to its group)', async function () {
+    testCase('memory-cgroup', 'memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 64, stopped at the group\'s limit (the buffers are charged to its group)', async function () {
       const m = await mount({ mmap_memory_mb: 64 });
       let r;
       try {
@@ -288,14 +303,14 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       assert.ok(['ENOMEM', 'OOM-kill'].includes(r.stoppedBy[0]!), `the mapping process was stopped by ${r.stoppedBy[0]}, not by its group's limit`);
       assert.ok(r.totalBytes <= 16 * MiB, `the process mapped ${r.totalBytes / MiB} MiB in a group limited to 16 MiB: the buffers are not charged to its memory cgroup (or the kernel does no kernel-memory accounting: 6.1 without CONFIG_MEMCG_KMEM, which SLOB rules out)`);
       assert.ok(r.totalBytes >= 4 * MiB, `the process mapped only ${r.totalBytes / MiB} MiB in a group limited to 16 MiB`);
-    });
+    }, { needs: ['memory-cgroup'] });
 
-    it('mmap on ep0 fails with ENODEV', async function () {
+    testCase('ep0-enodev', 'mmap on ep0 fails with ENODEV', async function () {
       const m = await mount();
       await refused(await open(m, 'ep0'), page(), 'ENODEV', 'mmap on ep0');
     });
 
-    it('hardening: MAP_PRIVATE is refused with EINVAL (hazard when accepted: IN transfers would send stale data)', async function () {
+    testCase('map-private-einval', 'hardening: MAP_PRIVATE is refused with EINVAL (hazard when accepted: IN transfers would send stale data)', async function () {
       const m = await mount();
       const fd = await open(m, 'ep1');
       try {
@@ -305,9 +320,9 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
         return;
       }
       hazard(this, 'MAP_PRIVATE mapping of an endpoint file accepted: copy-on-write pages the controller never sees');
-    });
+    }, { tags: ['hazard'] });
 
-    it('hardening: a nonzero mmap offset is refused with EINVAL (hazard when accepted)', async function () {
+    testCase('nonzero-offset-einval', 'hardening: a nonzero mmap offset is refused with EINVAL (hazard when accepted)', async function () {
       const m = await mount();
       const fd = await open(m, 'ep1');
       try {
@@ -317,9 +332,9 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
         return;
       }
       hazard(this, `mmap at offset ${page()} accepted`);
-    });
+    }, { tags: ['hazard'] });
 
-    it('hardening: mremap can neither move nor grow a mapping (hazard when it moves: I/O found by address could be misdirected)', async function () {
+    testCase('mremap-refused', 'hardening: mremap can neither move nor grow a mapping (hazard when it moves: I/O found by address could be misdirected)', async function () {
       const m = await mount();
       const fd = await open(m, 'ep1');
       const grow = await a.call('mmap.mremap', { buffer: await map(fd, 2 * page()), newBytes: 4 * page() });
@@ -327,10 +342,11 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       attachLog(this, `grow: ${grow.errno ?? 'moved'}; move: ${move.errno ?? 'moved'}`);
       if (move.errno === null) hazard(this, 'mremap moved a mapping of an endpoint file');
       if (grow.errno === null) hazard(this, 'mremap grew (and moved) a mapping of an endpoint file');
-    });
+    }, { tags: ['hazard'] });
   });
 
   describe('remount changes the limit (mount -o remount,mmap_memory_mb=N)', function () {
+    blockInfo(this, { needs: ['mmap-zero-copy'] });
     let a: AgentClient;
     before(async function () {
       if (gate) skipWithReason(this, gate.skip);
@@ -352,7 +368,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       return f.bytes;
     };
 
-    it('raising and lowering: remounting a default mount with mmap_memory_mb=2, then 24, makes exactly 2, then 24 MiB map, and /proc/mounts shows it', async function () {
+    testCase('remount-raise-lower', 'raising and lowering: remounting a default mount with mmap_memory_mb=2, then 24, makes exactly 2, then 24 MiB map, and /proc/mounts shows it', async function () {
       const m = await mount();
       const fd = await open(m);
       const two = await remount(m, { mmap_memory_mb: 2 });
@@ -364,7 +380,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       assert.match(big.options, /(^|,)mmap_memory_mb=24(,|$)/, '/proc/mounts after the second remount');
     });
 
-    it('lowering below what is mapped keeps the mappings and refuses new ones until usage drops under the new limit', async function () {
+    testCase('remount-below-usage', 'lowering below what is mapped keeps the mappings and refuses new ones until usage drops under the new limit', async function () {
       const m = await mount({ mmap_memory_mb: 4 });
       const fd = await open(m);
       const bufs: number[] = [];
@@ -389,7 +405,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       assert.equal(await limitOf(this, fd, 'after unmapping everything'), MiB, 'the limit once usage dropped');
     });
 
-    it('a remount without the option keeps the limit; a malformed value fails the remount with EINVAL and keeps it too', async function () {
+    testCase('remount-keeps-limit', 'a remount without the option keeps the limit; a malformed value fails the remount with EINVAL and keeps it too', async function () {
       const m = await mount({ mmap_memory_mb: 3 });
       const fd = await open(m);
       await remount(m);
@@ -400,6 +416,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
   });
 
   describe('quota and in-flight I/O (a bound function, the host reads)', function () {
+    blockInfo(this, { needs: ['mmap-zero-copy'] });
     let a: AgentClient;
     let dev: UsbFunctionHandle | undefined;
     const productId = 0x0121;
@@ -412,7 +429,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       await releaseProbeFunction(h?.agent, dev);
     });
 
-    it('munmap and close with an AIO write queued are safe, and the quota comes back only once that write completes (mmap_memory_mb=1)', async function () {
+    testCase('inflight-aio-munmap', 'munmap and close with an AIO write queued are safe, and the quota comes back only once that write completes (mmap_memory_mb=1)', async function () {
       const len = 64 * KiB;
       const seed = crypto.randomInt(1, 2 ** 31);
       const fd = (await a.call('mmap.open', { mount: 'function', file: 'ep1' })).fd;

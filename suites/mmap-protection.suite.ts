@@ -4,6 +4,7 @@ import type { AgentClient } from '@ffs-lab/host-runner/agent/agent-client';
 import { kernelCarriesPatch, labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { testBodySettled } from '@ffs-lab/host-runner/suite-runner/test-body';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
 import type { Protection } from '@ffs-lab/contract/mmap-probe-protocol';
@@ -44,6 +45,8 @@ interface Seen {
  * the mainline error path that leaked the bounce buffer of every write from unreadable memory.
  */
 describe('mmap protection: transfers from memory the process may not read or write', function () {
+  // The protection cases need the feature; the bounce-buffer leak check does not (it writes from anonymous memory).
+  blockInfo(this, { tags: ['mmap', 'protection'] });
   this.timeout(90_000);
   let h: AgentHandle | undefined;
   let gate: ReturnType<typeof mmapGate>;
@@ -121,7 +124,7 @@ describe('mmap protection: transfers from memory the process may not read or wri
   for (const c of CASES) {
     const what = c.dir === 'out' ? `OUT read into a ${PROT_NAMES[c.prot]} mapping` : `IN write from a ${PROT_NAMES[c.prot]} mapping`;
     const rule = c.zeroCopy ? 'may go zero-copy' : 'must take the copy path';
-    it(`${what}: same outcome as from anonymous memory of that protection; it ${rule}`, async function () {
+    testCase(`${c.dir}-prot-${c.prot}`, `${what}: same outcome as from anonymous memory of that protection; it ${rule}`, async function () {
       if (gate) skipWithReason(this, gate.skip);
       const file = c.dir === 'in' ? 'ep1' : 'ep2';
       const fd = await open(file);
@@ -138,10 +141,10 @@ describe('mmap protection: transfers from memory the process may not read or wri
         if (seen.note) attachLog(this, seen.note);
         assert.equal(mapped.path, seen.path, `the rules say ${c.zeroCopy ? 'zero-copy' : 'copy'}, the kernel took the ${mapped.path} path`);
       }
-    });
+    }, { needs: ['mmap-zero-copy'] });
   }
 
-  it('mprotect takes effect for the next transfer: an OUT read into a mapping made read-only after mmap fails with EFAULT, and succeeds again once it is writable', async function () {
+  testCase('mprotect-next-transfer', 'mprotect takes effect for the next transfer: an OUT read into a mapping made read-only after mmap fails with EFAULT, and succeeds again once it is writable', async function () {
     if (gate) skipWithReason(this, gate.skip);
     const fd = await open('ep2');
     const mapping = (await a.call('mmap.buffer', { kind: 'mapping', fd, bytes: LEN })).buffer;
@@ -150,9 +153,9 @@ describe('mmap protection: transfers from memory the process may not read or wri
     attachLog(this, `read-only: ${show(ro)}; writable again: ${show(rw)}`);
     assert.equal(ro.outcome.errno, 'EFAULT', `into the read-only mapping: ${show(ro)}`);
     assert.deepEqual(rw.outcome, { bytes: LEN, errno: null }, `into the writable mapping: ${show(rw)}`);
-  });
+  }, { needs: ['mmap-zero-copy'] });
 
-  it(`a write(2) from unreadable memory fails with EFAULT and frees its bounce buffer: ${LEAK_WRITES} such writes of ${LEAK_WRITE_BYTES / KiB} KiB leave the kernel's available memory as it was`, async function () {
+  testCase('efault-write-frees-bounce', `a write(2) from unreadable memory fails with EFAULT and frees its bounce buffer: ${LEAK_WRITES} such writes of ${LEAK_WRITE_BYTES / KiB} KiB leave the kernel's available memory as it was`, async function () {
     if (!RUN_HAZARDS && !kernelCarriesPatch(EARLY_FAILURE_FIX)) {
       skipWithReason(this, `this kernel lacks our fix ${EARLY_FAILURE_FIX} (mainline leaks the buffer); FFS_LAB_FAULT_HAZARDS=1 runs it anyway`);
     }
@@ -175,5 +178,5 @@ describe('mmap protection: transfers from memory the process may not read or wri
     measure(this, 'vmalloc growth', after.vmallocUsedKiB - before.vmallocUsedKiB, 'KiB');
     // A leak loses every buffer (attemptedKiB); noise in a quiet VM is a few MiB at most.
     assert.ok(lostKiB < attemptedKiB / 4, `${lostKiB} KiB of available memory gone after ${LEAK_WRITES} failed writes of ${LEAK_WRITE_BYTES / KiB} KiB (${attemptedKiB} KiB attempted): the bounce buffers leaked`);
-  });
+  }, { tags: ['leak'] });
 });

@@ -5,6 +5,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { testBodySettled } from '@ffs-lab/host-runner/suite-runner/test-body';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
@@ -46,6 +47,8 @@ function localUdc(): boolean {
  * process; mmap limits and errors; no leaks over many open/mmap/submit/release cycles.
  */
 describe('native: the FunctionFS addon against the real kernel', function () {
+  // In-process, gadget and host in one machine: the embedded lab only.
+  blockInfo(this, { needs: ['embedded-lab'], tags: ['native', 'stream'] });
   this.timeout(30_000);
   let fn: FfsFunction | undefined;
   let udc = '';
@@ -98,6 +101,8 @@ describe('native: the FunctionFS addon against the real kernel', function () {
 
   for (const mode of MODES) {
     describe(`${mode} mode`, function () {
+      if (mode === 'mmap') blockInfo(this, { needs: ['mmap-zero-copy'] });
+      if (mode === 'dmabuf') blockInfo(this, { needs: ['dmabuf'] });
       let epIn: EndpointIo | undefined;
       let epOut: EndpointIo | undefined;
       let bufIn: Uint8Array;
@@ -143,21 +148,21 @@ describe('native: the FunctionFS addon against the real kernel', function () {
 
       // A DMABUF transfer cannot be empty (EINVAL, checked below): no ZLP in that mode.
       for (const size of SIZES.filter((n) => mode !== 'dmabuf' || n > 0)) {
-        it(`IN ${size} bytes reach the host byte for byte`, async function () {
+        testCase(`${mode}-in-${size}`, `IN ${size} bytes reach the host byte for byte`, async function () {
           await inTransfer(epIn!, bufIn, size);
         });
-        it(`OUT ${size} bytes reach the gadget byte for byte`, async function () {
+        testCase(`${mode}-out-${size}`, `OUT ${size} bytes reach the gadget byte for byte`, async function () {
           await outTransfer(epOut!, bufOut, size);
         });
       }
 
       if (mode === 'dmabuf') {
-        it('a zero-length DMABUF transfer is refused with EINVAL', async function () {
+        testCase('dmabuf-zlp-einval', 'a zero-length DMABUF transfer is refused with EINVAL', async function () {
           await assert.rejects(epIn!.write(bufIn, 0), (e: unknown) => hasCode(e, 'EINVAL'));
         });
       }
 
-      it('keeps 4 IN transfers in flight and delivers them whole and in order', async function () {
+      testCase(`${mode}-in-depth4`, 'keeps 4 IN transfers in flight and delivers them whole and in order', async function () {
         const size = 16384;
         const bufs = Array.from({ length: 4 }, () => epIn!.allocate(size));
         const t0 = process.hrtime.bigint();
@@ -185,13 +190,13 @@ describe('native: the FunctionFS addon against the real kernel', function () {
   }
 
   describe('errors', function () {
-    it('a closed endpoint gives a clear error, not a crash', async function () {
+    testCase('closed-endpoint-error', 'a closed endpoint gives a clear error, not a crash', async function () {
       const io = openEndpoint(fn!.endpointPath(2), 'aio');
       await io.close();
       await assert.rejects(io.read(io.allocate(16)), (e: Error) => /closed/.test(e.message));
     });
 
-    it('a cancel in the same tick as the submit rejects with ECANCELED and never reaches the kernel', async function () {
+    testCase('cancel-same-tick', 'a cancel in the same tick as the submit rejects with ECANCELED and never reaches the kernel', async function () {
       const queue = new AioQueue(2);
       const f = new EndpointFile(fn!.endpointPath(2), true);
       try {
@@ -205,12 +210,12 @@ describe('native: the FunctionFS addon against the real kernel', function () {
       }
     });
 
-    it('mmap on ep0 fails with ENODEV', function () {
+    testCase('ep0-mmap-enodev', 'mmap on ep0 fails with ENODEV', function () {
       const fd = fn!.ep0.fd;
       assert.throws(() => native().mmapFile(fd, 4096), (e: unknown) => hasCode(e, 'ENODEV'));
     });
 
-    it('mmap on an endpoint: ENODEV exactly when the kernel lacks the feature', function () {
+    testCase('endpoint-mmap-matches-kernel', 'mmap on an endpoint: ENODEV exactly when the kernel lacks the feature', function () {
       const io = openEndpoint(fn!.endpointPath(1), 'mmap');
       try {
         if (labContext().kernel.features.mmap === 'present') io.release(io.allocate(4096));
@@ -220,7 +225,7 @@ describe('native: the FunctionFS addon against the real kernel', function () {
       }
     });
 
-    it('a released mapping is detached: JS sees zero bytes, never unmapped memory', async function () {
+    testCase('released-mapping-detached', 'a released mapping is detached: JS sees zero bytes, never unmapped memory', async function () {
       if (labContext().kernel.features.mmap !== 'present') skipWithReason(this, MMAP_ABSENT);
       const io = openEndpoint(fn!.endpointPath(1), 'mmap');
       const b = io.allocate(8192);
@@ -229,11 +234,12 @@ describe('native: the FunctionFS addon against the real kernel', function () {
       assert.equal(b.length, 0);
       assert.equal(b.buffer.byteLength, 0);
       await io.close();
-    });
+    }, { needs: ['mmap-zero-copy'] });
   });
 
   describe('no leaks', function () {
-    it(`${LEAK_CYCLES} open/mmap/submit/cancel/release cycles leave RSS, mappings and the mmap quota where they were`, async function () {
+    // LEAK_CYCLES depends on the profile: the name does not.
+    testCase('cycles-leak-nothing', `${LEAK_CYCLES} open/mmap/submit/cancel/release cycles leave RSS, mappings and the mmap quota where they were`, async function () {
       this.timeout(600_000);
       const mmap = labContext().kernel.features.mmap === 'present';
       const queue = new AioQueue(4);

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { waitForUsbDevice } from '@ffs-lab/host-runner/usb/usb-device-wait';
 import { ChromiumWebUsbHost } from '@ffs-lab/host-runner/webusb/chromium-host';
 import { installChromiumPolicy, type InstalledPolicy } from '@ffs-lab/host-runner/webusb/chromium-policy';
@@ -24,23 +25,27 @@ const GADGET_MODE = 'aio';
 const MATRIX_DEPTH = 4;
 /** A matrix case moves about this much: between 4 and 64 transfers. */
 const CASE_BYTES = 8 * MiB;
-/** Sizes by name; `mps` is the bulk endpoints' wMaxPacketSize at the link speed, known after enumeration. */
-const SIZES: Array<[string, (mps: number) => number]> = [
-  ['mps-1', (m) => m - 1],
-  ['mps', (m) => m],
-  ['mps+1', (m) => m + 1],
-  ['64 KiB', () => 64 * KiB],
-  ['1 MiB', () => MiB],
-  ['4 MiB', () => 4 * MiB],
+/**
+ * Sizes by name, with the name's part of their tests' case names; `mps` is the bulk endpoints'
+ * wMaxPacketSize at the link speed, known after enumeration.
+ */
+const SIZES: Array<[string, string, (mps: number) => number]> = [
+  ['mps-1', 'mps-minus1', (m) => m - 1],
+  ['mps', 'mps', (m) => m],
+  ['mps+1', 'mps-plus1', (m) => m + 1],
+  ['64 KiB', '64k', () => 64 * KiB],
+  ['1 MiB', '1m', () => MiB],
+  ['4 MiB', '4m', () => 4 * MiB],
 ];
-/** The streams both hosts run for the throughput comparison (every byte checked there too). */
-const FIGURES: Array<{ name: string; transferSize: number; totalBytes: number; depth: number }> = [
-  { name: '16 MiB in 64 KiB transfers, depth 8', transferSize: 64 * KiB, totalBytes: 16 * MiB, depth: 8 },
-  { name: '32 MiB in 1 MiB transfers, depth 8', transferSize: MiB, totalBytes: 32 * MiB, depth: 8 },
+/** The streams both hosts run for the throughput comparison (every byte checked there too); `key` goes in case names. */
+const FIGURES: Array<{ name: string; key: string; transferSize: number; totalBytes: number; depth: number }> = [
+  { name: '16 MiB in 64 KiB transfers, depth 8', key: '64k', transferSize: 64 * KiB, totalBytes: 16 * MiB, depth: 8 },
+  { name: '32 MiB in 1 MiB transfers, depth 8', key: '1m', transferSize: MiB, totalBytes: 32 * MiB, depth: 8 },
 ];
-const KINDS: Array<['source' | 'sink', string]> = [
-  ['source', 'IN (gadget to host)'],
-  ['sink', 'OUT (host to gadget)'],
+/** Stream kinds: the kind, its title words and its part of case names. */
+const KINDS: Array<['source' | 'sink', string, 'in' | 'out']> = [
+  ['source', 'IN (gadget to host)', 'in'],
+  ['sink', 'OUT (host to gadget)', 'out'],
 ];
 
 /** A matrix case: clamp(CASE_BYTES / size, 4, 64) transfers, the last one byte short (a stream also ends on a short transfer). */
@@ -75,6 +80,7 @@ type HostKey = 'node' | 'chromium';
  * their figures are reported side by side.
  */
 describe('webusb: integrity streams from Chromium navigator.usb and node usb WebUSB', function () {
+  blockInfo(this, { tags: ['webusb', 'stream'] });
   this.timeout(120_000);
   let h: AgentHandle | undefined;
   let mps = 0;
@@ -110,7 +116,7 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
     if (this.currentTest?.state === 'failed' && h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-30).join('\n')}`);
   });
 
-  it('the gadget interface is vendor-specific (class 0xff), which WebUSB lets a page claim', function () {
+  testCase('vendor-specific-class', 'the gadget interface is vendor-specific (class 0xff), which WebUSB lets a page claim', function () {
     assert.equal(interfaceClass, VENDOR_SPECIFIC_CLASS);
   });
 
@@ -125,9 +131,9 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
 
   /** The streams every host runs: the size matrix and the figure streams. */
   function hostStreams(key: HostKey, label: string, host: () => WebUsbHost) {
-    for (const [kind, dirName] of KINDS) {
-      for (const [sizeName, sizeOf] of SIZES) {
-        it(`${dirName}: ${sizeName} transfers, depth ${MATRIX_DEPTH}, every byte checked`, async function () {
+    for (const [kind, dirName, dir] of KINDS) {
+      for (const [sizeName, sizeKey, sizeOf] of SIZES) {
+        testCase(`${key}-${dir}-${sizeKey}`, `${dirName}: ${sizeName} transfers, depth ${MATRIX_DEPTH}, every byte checked`, async function () {
           const shape = caseShape(sizeOf(mps));
           const r = await stream(this, host(), kind, shape, MATRIX_DEPTH);
           if (shape.totalBytes >= MiB) measure(this, 'throughput', mbps(r.host.bytesPerSecond), 'MB/s');
@@ -135,8 +141,8 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
       }
     }
     for (const fig of FIGURES) {
-      for (const [kind, dirName] of KINDS) {
-        it(`${dirName}: throughput, ${fig.name}`, async function () {
+      for (const [kind, dirName, dir] of KINDS) {
+        testCase(`${key}-${dir}-throughput-${fig.key}`, `${dirName}: throughput, ${fig.name}`, async function () {
           const r = await stream(this, host(), kind, { transferSize: fig.transferSize, totalBytes: fig.totalBytes }, fig.depth);
           measure(this, `${label} ${kind} throughput`, mbps(r.host.bytesPerSecond), 'MB/s');
           measure(this, 'host time in the oracle', oracleShare(r.host), '%');
@@ -153,7 +159,7 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
       host = new NodeWebUsbHost([match]);
     });
 
-    it('getDevices() lists the gadget', async function () {
+    testCase('node-lists-gadget', 'getDevices() lists the gadget', async function () {
       const want = `${VENDOR_ID.toString(16).padStart(4, '0')}:${PRODUCT_ID.toString(16).padStart(4, '0')} serial ${match.serialNumber}`;
       assert.ok((await host!.grantedDevices()).includes(want), `node usb WebUSB does not list ${want}`);
     });
@@ -162,6 +168,7 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
   });
 
   describe(`Chromium navigator.usb (headless, page on ${PAGE_ORIGIN}, WebUsbAllowDevicesForUrls policy)`, function () {
+    blockInfo(this, { needs: ['chromium'], tags: ['browser'] });
     let host: ChromiumWebUsbHost | undefined;
     let policy: InstalledPolicy | undefined;
     let startMs = 0;
@@ -198,7 +205,7 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
       if (this.currentTest?.state === 'failed') attachLog(this, `chromium log (last lines):\n${browserLog.slice(-30).join('\n')}`);
     });
 
-    it(`the policy grants the gadget to ${PAGE_ORIGIN}: getDevices() lists it, no chooser`, async function () {
+    testCase('chromium-policy-grants', `the policy grants the gadget to ${PAGE_ORIGIN}: getDevices() lists it, no chooser`, async function () {
       this.timeout(90_000);
       const want = `${VENDOR_ID.toString(16).padStart(4, '0')}:${PRODUCT_ID.toString(16).padStart(4, '0')} serial ${match.serialNumber}`;
       // Chromium learns of devices through udev, a moment after start.
@@ -214,9 +221,11 @@ describe('webusb: integrity streams from Chromium navigator.usb and node usb Web
   });
 
   describe('side by side: the same streams from Chromium and from node usb WebUSB', function () {
+    // Each compares a Chromium stream with node usb's: without Chromium it skips.
+    blockInfo(this, { needs: ['chromium'], tags: ['browser'] });
     for (const fig of FIGURES) {
-      for (const [kind, dirName] of KINDS) {
-        it(`${dirName}: ${fig.name}: both hosts moved the same bytes; throughput of each`, function () {
+      for (const [kind, dirName, dir] of KINDS) {
+        testCase(`compare-${dir}-${fig.key}`, `${dirName}: ${fig.name}: both hosts moved the same bytes; throughput of each`, function () {
           const f = figures.get(`${kind} ${fig.name}`) ?? {};
           if (!f.node) skipWithReason(this, 'the node usb WebUSB stream of this shape did not pass');
           if (!f.chromium) skipWithReason(this, chromiumSkipped ?? 'the Chromium stream of this shape did not pass');

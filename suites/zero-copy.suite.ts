@@ -4,6 +4,7 @@ import type { AgentClient } from '@ffs-lab/host-runner/agent/agent-client';
 import { testBodySettled } from '@ffs-lab/host-runner/suite-runner/test-body';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { fillPattern, verifyPattern } from '@ffs-lab/contract/pattern';
 import { mmapGate, mmapPresence, observablePath } from './mmap-gate';
@@ -29,6 +30,8 @@ interface Layout {
 
 /** One case of the zero-copy rules (functionfs.rst, patch 0012 of the series): a description, the path they prescribe, and its layout. */
 interface Case {
+  /** The case's part of its tests' case names (after `in-` or `out-`). */
+  name: string;
   title: string;
   expected: Path;
   layout(a: AgentClient, file: string): Promise<Layout>;
@@ -43,6 +46,7 @@ const otherFile = (file: string) => (file === 'ep1' ? 'ep2' : 'ep1');
 
 const CASES: Case[] = [
   {
+    name: 'aio-same-file',
     title: 'AIO from a mapping made on the same open file',
     expected: 'zero-copy',
     layout: async (a, file) => {
@@ -51,6 +55,7 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aio-mid-mapping',
     title: 'AIO from the middle of a mapping on the same open file (wholly inside it)',
     expected: 'zero-copy',
     layout: async (a, file) => {
@@ -59,6 +64,7 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aio-dup',
     title: "AIO on a dup()ed descriptor from a mapping made on the original (they share the struct file)",
     expected: 'zero-copy',
     layout: async (a, file) => {
@@ -68,6 +74,7 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'plain-io',
     title: 'plain write()/read() from a mapping made on the same open file',
     expected: 'copy',
     layout: async (a, file) => {
@@ -76,6 +83,7 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aio-straddling',
     title: "AIO from a buffer that starts inside a mapping and ends past it",
     expected: 'copy',
     layout: async (a, file) => {
@@ -85,6 +93,7 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aio-second-open',
     title: 'AIO on a second open() of the endpoint from a mapping made on the first',
     expected: 'copy',
     layout: async (a, file) => {
@@ -93,6 +102,7 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aio-other-file',
     title: 'AIO from a mapping of another endpoint file of the same mount',
     expected: 'copy',
     layout: async (a, file) => {
@@ -101,6 +111,7 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aio-anonymous',
     title: 'AIO from a plain anonymous buffer',
     expected: 'copy',
     layout: async (a, file) => {
@@ -120,6 +131,7 @@ const CASES: Case[] = [
  * leaves no trace outside the kernel).
  */
 describe('zero-copy: which transfers skip the copy, by the mutate-after-submit probe', function () {
+  blockInfo(this, { tags: ['mmap', 'zero-copy'] });
   this.timeout(60_000);
   let h: AgentHandle | undefined;
   let gate: ReturnType<typeof mmapGate>;
@@ -133,12 +145,14 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
     await h?.close();
   });
 
-  it('mmap zero-copy is present (when the kernel is expected to have it)', function () {
+  // No need for the feature here: on a kernel expected to have it, its absence fails this test.
+  testCase('mmap-present', 'mmap zero-copy is present (when the kernel is expected to have it)', function () {
     if (gate?.failure) assert.fail(gate.failure);
     if (gate) skipWithReason(this, gate.skip);
   });
 
   describe('on a bound function', function () {
+    blockInfo(this, { needs: ['mmap-zero-copy'] });
     let a: AgentClient;
     let dev: UsbFunctionHandle | undefined;
 
@@ -166,7 +180,7 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
     });
 
     for (const c of CASES) {
-      it(`IN, ${c.title}: ${c.expected} (the host sees bytes changed after submit ${c.expected === 'zero-copy' ? 'on' : 'only on'} the zero-copy path)`, async function () {
+      testCase(`in-${c.name}`, `IN, ${c.title}: ${c.expected} (the host sees bytes changed after submit ${c.expected === 'zero-copy' ? 'on' : 'only on'} the zero-copy path)`, async function () {
         const seedA = crypto.randomInt(1, 2 ** 31);
         const seedB = seedA ^ 0x5a5a5a5a;
         const l = await c.layout(a, 'ep1');
@@ -194,10 +208,10 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
      * or more); a page boundary shares none.
      */
     for (const c of [
-      { title: 'the second starting 32 bytes before the end of the first (a shared cache line): the first zero-copy, the second copied', overlap: true },
-      { title: 'the second starting on the page after the first: both zero-copy', overlap: false },
+      { name: 'in-two-aio-shared-line', title: 'the second starting 32 bytes before the end of the first (a shared cache line): the first zero-copy, the second copied', overlap: true },
+      { name: 'in-two-aio-next-page', title: 'the second starting on the page after the first: both zero-copy', overlap: false },
     ]) {
-      it(`IN, two AIO writes in flight from one mapping, ${c.title}`, async function () {
+      testCase(c.name, `IN, two AIO writes in flight from one mapping, ${c.title}`, async function () {
         const first = 2 * 4096 - (c.overlap ? 32 : 0);
         const fd = await open(a, 'ep1');
         const buffer = await mapping(a, fd, 4 * 4096);
@@ -226,7 +240,7 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
       });
     }
 
-    it('OUT, two AIO reads in flight into one mapping whose starts share a cache line (32 bytes each, at 0 and 32): each gets its bytes (on dma-debug, DMA API debugging sees no overlapping mappings)', async function () {
+    testCase('out-two-aio-shared-line', 'OUT, two AIO reads in flight into one mapping whose starts share a cache line (32 bytes each, at 0 and 32): each gets its bytes (on dma-debug, DMA API debugging sees no overlapping mappings)', async function () {
       const fd = await open(a, 'ep2');
       const buffer = await mapping(a, fd, 4096);
       const ios: number[] = [];
@@ -242,7 +256,7 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
       assert.equal(verifyPattern(got, seed, 0), -1, 'the 64 bytes the two reads filled');
     });
 
-    it('unaligned offsets (1, 63 and 4097 bytes into a mapping): AIO writes and reads of 3000 bytes arrive intact both ways', async function () {
+    testCase('unaligned-offsets', 'unaligned offsets (1, 63 and 4097 bytes into a mapping): AIO writes and reads of 3000 bytes arrive intact both ways', async function () {
       const inFd = await open(a, 'ep1');
       const outFd = await open(a, 'ep2');
       const inBuf = await mapping(a, inFd, 3 * 4096);
@@ -265,7 +279,7 @@ describe('zero-copy: which transfers skip the copy, by the mutate-after-submit p
     });
 
     for (const c of CASES) {
-      it(`OUT, ${c.title}: every byte the host sent arrives (the OUT path is not observable from outside: integrity only)`, async function () {
+      testCase(`out-${c.name}`, `OUT, ${c.title}: every byte the host sent arrives (the OUT path is not observable from outside: integrity only)`, async function () {
         const seed = crypto.randomInt(1, 2 ** 31);
         const l = await c.layout(a, 'ep2');
         const { io } = await a.call('mmap.submit', { fd: l.fd, buffer: l.buffer, offset: l.offset, length: len(), direction: 'out', syscall: l.syscall, settleMs: 200 });

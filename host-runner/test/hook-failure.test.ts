@@ -14,7 +14,7 @@ async function run(suiteText: string, grep?: string, journal?: JournalLine[]) {
   const out = new PassThrough();
   out.resume();
   try {
-    return await runSuites([{ name: 'h', file, optIn: false }], { out, ...(grep ? { grep } : {}), ...(journal ? { journal: { write: (l) => void journal.push({ ...l, at: 0 } as JournalLine) } } : {}) });
+    return await runSuites([{ name: 'h', file, optIn: false }], { out, ...(grep ? { select: { grep } } : {}), ...(journal ? { journal: { write: (l) => void journal.push({ ...l, at: 0 } as JournalLine) } } : {}) });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

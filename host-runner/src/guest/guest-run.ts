@@ -68,7 +68,7 @@ export async function runGuestJob(jobFile: string): Promise<number> {
   return runOnTarget({
     target,
     suites: selectSuites(job.suites),
-    ...(job.grep ? { grep: job.grep } : {}),
+    ...(job.select ? { select: job.select } : {}),
     ...(job.retries ? { retries: job.retries } : {}),
     reportDir: job.reportDir,
     kernel: {

@@ -4,6 +4,7 @@ import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import type { RunResults } from '../results/results';
 import { checkLabHost, labArchOf, runLab, type LabRunOptions } from '../lab/lab-run';
 import { selectSuites } from '../suite-runner/suite-catalog';
+import { checkSelection } from '../suite-runner/test-list';
 import { columnLabel, type MatrixColumn } from './matrix-column';
 import { buildMatrix, failedColumn, kernelColumn, type MatrixKernel, type MatrixReport } from './matrix-report';
 import { matrixHtml } from './matrix-html';
@@ -31,6 +32,7 @@ export async function runMatrix(opts: MatrixOptions, log: (line: string) => void
   const started = new Date();
   // What no kernel can fix (unknown suites, missing packages, a bad checkout path) fails the matrix once, exit 2.
   const suites = selectSuites(opts.suites);
+  checkSelection('matrix', suites, opts.select);
   for (const arch of new Set(opts.kernels.map((c) => labArchOf(c.kernel)))) await checkLabHost(log, arch, suites);
   const columns: MatrixKernel[] = [];
   let interrupted = false;

@@ -28,6 +28,8 @@ export const MMAP_SKIP_PREFIX = 'mmap zero-copy:';
 /** One test in both runs (or only in one). */
 export interface ComparedTest {
   suite: string;
+  /** Its test ID, when the runs have them. */
+  id?: string;
   name: string;
   a?: TestResult;
   b?: TestResult;
@@ -36,7 +38,7 @@ export interface ComparedTest {
 
 /** The outcome of {@link compareRuns}. */
 export interface Comparison {
-  /** Tests (paired by suite, name and occurrence) whose status differs or that exist in one run only. */
+  /** Tests (paired by ID, or by suite, name and occurrence) whose status differs or that exist in one run only. */
   differences: ComparedTest[];
   /** The differences outside mmap-dependent tests, coverage differences excluded: any makes the verdict "no". */
   outsideMmap: ComparedTest[];
@@ -79,7 +81,7 @@ export function parseResults(text: string, label: string): RunResults {
   }
   tests.forEach((t: unknown, i) => {
     const r = t as Partial<TestResult> | null;
-    if (!r || typeof r !== 'object' || typeof r.suite !== 'string' || typeof r.name !== 'string' || !STATUSES.includes(r.status as TestStatus) || !optionalString(r.reason)) {
+    if (!r || typeof r !== 'object' || typeof r.suite !== 'string' || typeof r.name !== 'string' || !STATUSES.includes(r.status as TestStatus) || !optionalString(r.reason) || !optionalString(r.id)) {
       throw new ResultsFileError(`${label}: tests[${i}] is not a test result (needs suite, name, a status of ${STATUSES.join('/')} and a reason that is text)`);
     }
   });
@@ -93,14 +95,18 @@ export function isMmapDependent(suite: string, name: string, runs: ReadonlyArray
   return name.split(' > ').some((level) => level === 'mmap mode');
 }
 
-/** Pair the tests of two runs and find where they differ. */
+/**
+ * Pair the tests of two runs and find where they differ: by test ID when both runs have IDs (a
+ * title reworded between them still pairs), else by suite and title.
+ */
 export function compareRuns(a: RunResults, b: RunResults): Comparison {
+  const byId = a.tests.some((t) => t.id) && b.tests.some((t) => t.id);
   const index = (run: RunResults) => {
     const seen = new Map<string, number>();
     const out = new Map<string, TestResult>();
     for (const t of run.tests) {
       // JSON of the pair: a key no suite or name (NUL included) can make ambiguous.
-      const base = JSON.stringify([t.suite, t.name]);
+      const base = byId && t.id ? JSON.stringify([t.id]) : JSON.stringify([t.suite, t.name]);
       const n = seen.get(base) ?? 0;
       seen.set(base, n + 1);
       // Same title twice in a suite: pair them by occurrence.
@@ -117,7 +123,7 @@ export function compareRuns(a: RunResults, b: RunResults): Comparison {
   for (const k of keys) {
     const ta = ia.get(k);
     const tb = ib.get(k);
-    const { suite, name } = (ta ?? tb)!;
+    const { suite, name, id } = (ta ?? tb)!;
     if (ta && tb) {
       paired++;
       if (ta.status === tb.status) {
@@ -125,7 +131,7 @@ export function compareRuns(a: RunResults, b: RunResults): Comparison {
         continue;
       }
     }
-    differences.push({ suite, name, ...(ta ? { a: ta } : {}), ...(tb ? { b: tb } : {}), mmapDependent: isMmapDependent(suite, name, [ta, tb]) });
+    differences.push({ suite, ...(id ? { id } : {}), name, ...(ta ? { a: ta } : {}), ...(tb ? { b: tb } : {}), mmapDependent: isMmapDependent(suite, name, [ta, tb]) });
   }
   const ranOnce = (d: ComparedTest) => [d.a?.status, d.b?.status].sort().join() === 'passed,skipped';
   const coverage = differences.filter((d) => !d.mmapDependent && ranOnce(d));
@@ -141,7 +147,7 @@ export function formatComparison(c: Comparison, a: RunResults, b: RunResults, la
   };
   // Names and reasons come from the files: one terminal line each, whatever they hold.
   const state = (t: TestResult | undefined) => (t ? oneLine(`${t.status}${t.reason ? ` (${t.reason})` : ''}`) : 'not run');
-  const row = (d: ComparedTest) => `  ${oneLine(`${d.suite} > ${d.name}`)}\n      A: ${state(d.a)}\n      B: ${state(d.b)}`;
+  const row = (d: ComparedTest) => `  ${oneLine(`${d.suite} > ${d.name}${d.id ? ` [${d.id}]` : ''}`)}\n      A: ${state(d.a)}\n      B: ${state(d.b)}`;
   const mmapRows = c.differences.filter((d) => d.mmapDependent);
   const lines = [
     `A = ${describe(a, labelA)}`,

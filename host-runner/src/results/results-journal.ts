@@ -14,7 +14,7 @@ export type RunnableKind = 'test' | 'each-hook' | 'all-hook';
  */
 export type JournalLine =
   | { event: 'run'; at: number; kernel: RunResults['kernel']; meta?: RunResults['meta']; startedAt: string }
-  | { event: 'begin'; at: number; kind: RunnableKind; suite: string; name: string }
+  | { event: 'begin'; at: number; kind: RunnableKind; suite: string; name: string; id?: string }
   | { event: 'end'; at: number; suite: string; name: string }
   | { event: 'result'; at: number; index: number; result: TestResult }
   | { event: 'done'; at: number };

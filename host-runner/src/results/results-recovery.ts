@@ -61,7 +61,7 @@ export function recoverRun(text: string, o: RecoverOptions): RecoveredRun {
   let unfinished: TestResult | undefined;
   if (running) {
     const where = test ? (hook ? `during this test (in its hook ${hook.name})` : 'during this test') : 'during this hook';
-    unfinished = { suite: running.suite, name: running.name, status: 'error', reason: `${o.cause} ${where}`, durationMs: Math.max(0, o.endedAt - running.at) };
+    unfinished = { suite: running.suite, ...(running.id ? { id: running.id } : {}), name: running.name, status: 'error', reason: `${o.cause} ${where}`, durationMs: Math.max(0, o.endedAt - running.at) };
     tests.push(unfinished);
   }
   const startedAt = header?.startedAt ?? new Date(lines[0]?.at ?? o.endedAt).toISOString();

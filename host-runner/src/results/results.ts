@@ -14,6 +14,8 @@ export interface Measurement {
 
 export interface TestResult {
   suite: string;
+  /** The test's stable ID, `suite.case` (suite-runner/test-case.ts); absent for a hook's result and for a test without one. */
+  id?: string;
   name: string;
   status: TestStatus;
   /** Why it was skipped, or the failure/error message. */

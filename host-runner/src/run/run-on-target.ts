@@ -13,6 +13,7 @@ import { JOURNAL_FILE, ResultsJournal } from '../results/results-journal';
 import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
 import { runSuites } from '../suite-runner/mocha-runner';
 import type { SuiteEntry } from '../suite-runner/suite-catalog';
+import type { TestSelection } from '../suite-runner/test-selection';
 import type { Target } from './target';
 
 /** Options of {@link runOnTarget}. */
@@ -20,8 +21,8 @@ export interface RunOnTargetOptions {
   target: Target;
   /** Suites to run, in order (resolve names with selectSuites()). */
   suites: readonly SuiteEntry[];
-  /** Only tests whose full title matches this regular expression. */
-  grep?: string;
+  /** Which tests of the suites run; default all. */
+  select?: TestSelection;
   /**
    * Write results.json, junit.xml and results.ktap here (created) at the end, and results.jsonl
    * as the run goes (each test and hook as it begins, each result as it ends). Default: no files.
@@ -146,7 +147,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
   let tests;
   try {
     tests = await runSuites(o.suites, {
-      ...(o.grep ? { grep: o.grep } : {}),
+      ...(o.select ? { select: o.select } : {}),
       ...(o.testTimeoutMs ? { timeoutMs: o.testTimeoutMs } : {}),
       ...(o.retries ? { retries: o.retries } : {}),
       out,

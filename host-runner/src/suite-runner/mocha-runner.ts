@@ -8,13 +8,18 @@ import { isRaceElsewhere, scanKernelLog } from '../kernel/dmesg-scan';
 import type { SuiteEntry } from './suite-catalog';
 import { failureInjectionHooks, INJECT_FAILURE_ENV, parseFailureInjection } from './failure-injection';
 import { testBodyHooks } from './test-body';
+import { testIdOf } from './test-case';
+import { selector, type TestSelection } from './test-selection';
 import type { ResultsJournal, RunnableKind } from '../results/results-journal';
 import { oneLine as printable } from '../results/report-text';
 
 /** Options of {@link runSuites}. */
 export interface SuiteRunOptions {
-  /** Only tests whose full title matches. */
-  grep?: string;
+  /**
+   * Which tests run; default all. A test a suite makes at run time (one per KTAP case) runs
+   * only when a test of its block is selected too, as its block's hooks make it.
+   */
+  select?: TestSelection;
   /** Default per-test timeout in ms (suites set their own where they need more). Default 60 s. */
   timeoutMs?: number;
   /**
@@ -69,7 +74,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const journal = opts.journal;
   const journalResult = (result: TestResult) => journal?.write({ event: 'result', index: indexOf.get(result)!, result });
 
-  const grep = opts.grep ? new RegExp(opts.grep) : undefined;
+  const selected = opts.select ? selector(opts.select) : undefined;
   /** Full titles of the tests with a result (a retried test's result is its clone's). */
   const recorded = new Set<string>();
   /** A retried test's first failure, by full title. */
@@ -92,8 +97,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         // A retried test is a clone whose currentRetry() counts the runs before it.
         const attempts = isHook(r) || notRun || status === 'skipped' ? 1 : retryOf(r) + 1;
         const firstFailure = attempts > 1 && status === 'passed' ? firstFailureOf.get(r.fullTitle()) : undefined;
+        const id = isHook(r) ? undefined : testIdOf(suite, r);
         const result: TestResult = {
           suite,
+          ...(id ? { id } : {}),
           name: nameOf(r),
           status,
           ...(reason ? { reason } : {}),
@@ -119,7 +126,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
       recordResult = record;
       const hookKind = (h: Mocha.Hook): RunnableKind => (/^"(before|after) each" hook/.test((h as { originalTitle?: string }).originalTitle ?? h.title) ? 'each-hook' : 'all-hook');
       const ours = (h: Mocha.Hook) => h.parent?.root === true;
-      runner.on('test', (t) => journal?.write({ event: 'begin', kind: 'test', suite: suiteOf(t), name: nameOf(t) }));
+      runner.on('test', (t) => {
+        const id = testIdOf(suiteOf(t), t);
+        journal?.write({ event: 'begin', kind: 'test', suite: suiteOf(t), ...(id ? { id } : {}), name: nameOf(t) });
+      });
       runner.on('hook', (h) => void (ours(h) || journal?.write({ event: 'begin', kind: hookKind(h), suite: suiteOf(h), name: nameOf(h) })));
       runner.on('hook end', (h) => void (ours(h) || journal?.write({ event: 'end', suite: suiteOf(h), name: nameOf(h) })));
       runner.on('pass', (t) => record(t, 'passed'));
@@ -141,7 +151,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   function recordStopped(block: Mocha.Suite, hookTitle: string, err: Error): void {
     for (const t of testsUnder(block)) {
       const title = t.fullTitle();
-      if (recorded.has(title) || (grep && !grep.test(title))) continue;
+      if (recorded.has(title) || (selected && !selected(suiteOf(t), t))) continue;
       if (t.isPending()) {
         recordResult?.(t, 'skipped');
         continue;
@@ -156,7 +166,6 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const mocha = new Mocha({
     timeout: opts.timeoutMs ?? 60_000,
     reporter: Collector as unknown as Mocha.ReporterConstructor,
-    ...(grep ? { grep } : {}),
     ...(opts.retries ? { retries: opts.retries } : {}),
   });
   // First, so an injected failure wraps the recorded body rather than the other way round.
@@ -209,9 +218,38 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
     });
   }
   for (const s of suites) mocha.addFile(s.file);
+  // Loaded here (as mocha.run would), so the selection sees the tests before the run counts them.
+  loadSuiteFiles(mocha);
+  if (selected) mocha.grep(new SelectionGrep(mocha.suite, (t) => selected(suiteOf(t), t)));
   await new Promise<void>((resolve) => mocha.run(() => resolve()));
   journal?.write({ event: 'done' });
   return results;
+}
+
+/**
+ * The selection as mocha's grep: mocha asks `test(fullTitle)` of every test it could run (and
+ * counts them first), so tests outside the selection are neither run nor reported, as with
+ * `--grep`. The title is looked up in the suite tree, again when a suite has added tests.
+ */
+class SelectionGrep extends RegExp {
+  private byTitle = new Map<string, Mocha.Test>();
+
+  constructor(private readonly root: Mocha.Suite, private readonly selects: (t: Mocha.Test) => boolean) {
+    super('(?:)');
+  }
+
+  override test(fullTitle: string): boolean {
+    if (!this.byTitle.has(fullTitle)) this.byTitle = new Map(testsUnder(this.root).map((t) => [t.fullTitle(), t]));
+    const t = this.byTitle.get(fullTitle);
+    return t !== undefined && this.selects(t);
+  }
+}
+
+/** Require the added files into the mocha instance now (mocha's own loadFiles, typed protected), so that run() does not load them again. */
+export function loadSuiteFiles(mocha: Mocha): void {
+  const m = mocha as unknown as { loadFiles(): void; lazyLoadFiles(enable: boolean): void };
+  m.loadFiles();
+  m.lazyLoadFiles(true);
 }
 
 /** How many times a test ran before this run of it (mocha's currentRetry(), typed protected). */

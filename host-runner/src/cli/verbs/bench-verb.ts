@@ -73,14 +73,14 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
       if (onTarget) {
         const config = selectTarget(targetSelectionOf(args));
         conditions.target = config.name;
-        code = await runOnTarget({ target: targetOf(config), suites: selectSuites([BENCH_SUITE]), ...(v.grep ? { grep: v.grep as string } : {}), reportDir, testTimeoutMs: timeoutSec * 1000, label: 'bench' });
+        code = await runOnTarget({ target: targetOf(config), suites: selectSuites([BENCH_SUITE]), ...(v.grep ? { select: { grep: v.grep as string } } : {}), reportDir, testTimeoutMs: timeoutSec * 1000, label: 'bench' });
       } else {
         conditions.target = `embedded lab VM (${positiveInt('bench', 'cpus', v.cpus)} vCPU, ${positiveInt('bench', 'memory', v.memory)} MiB, accel ${v.accel as string}; host and gadget share the VM)`;
         code = await runLab({
           kernel: kernel!,
           ...(v.compat === 'armhf' ? { compat: 'armhf' as const } : {}),
           suites: [BENCH_SUITE],
-          ...(v.grep ? { grep: v.grep as string } : {}),
+          ...(v.grep ? { select: { grep: v.grep as string } } : {}),
           reportDir,
           accel: v.accel as 'auto' | 'tcg' | 'kvm',
           timeoutSec,

@@ -1,5 +1,6 @@
 import type { Verb } from '../options';
 import { runLab } from '../../lab/lab-run';
+import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
 import { positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
 import { ARCH_OPTIONS, archKernelChoice, bootArgsOf, KERNEL_OPTIONS } from './kernel-options';
 
@@ -11,7 +12,7 @@ export const labVerb: Verb = {
     ...KERNEL_OPTIONS,
     ...ARCH_OPTIONS,
     { name: 'suite', type: 'string', multiple: true, metavar: 'NAME', description: 'run only this suite (see `ffs-lab suites`); default: all' },
-    { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
+    ...SELECTION_OPTIONS,
     { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml, results.ktap and serial.log here' },
     { name: 'accel', type: 'string', choices: ['auto', 'tcg', 'kvm'], default: 'auto', description: 'VM accelerator; auto uses KVM only after a probe boot succeeds' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '900', description: 'kill the VM after this many seconds' },
@@ -42,7 +43,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
       kernel: archKernelChoice('lab', args),
       ...(args.values.compat === 'armhf' ? { compat: 'armhf' as const } : {}),
       suites: (args.values.suite as string[] | undefined) ?? [],
-      ...(args.values.grep ? { grep: args.values.grep as string } : {}),
+      ...selected('lab', args.values),
       ...(args.values['report-dir'] ? { reportDir: args.values['report-dir'] as string } : {}),
       accel: args.values.accel as 'auto' | 'tcg' | 'kvm',
       timeoutSec: positiveInt('lab', 'timeout', args.values.timeout),

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { ExitCode, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Verb } from '../options';
+import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
 import { positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
 import { COLUMN_NAMES, parseMatrixColumn } from '../../matrix/matrix-column';
 import { runMatrix, writeMatrix } from '../../matrix/matrix-run';
@@ -14,7 +15,7 @@ export const matrixVerb: Verb = {
   options: [
     { name: 'kernels', type: 'string', metavar: 'LIST', description: `comma-separated columns: kernel variants and arm64-compat (${COLUMN_NAMES.join(', ')}), tree:DIR, image:FILE` },
     { name: 'suite', type: 'string', multiple: true, metavar: 'NAME', description: 'run only this suite on every kernel (see `ffs-lab suites`); default: all' },
-    { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
+    ...SELECTION_OPTIONS,
     { name: 'report-dir', type: 'string', metavar: 'DIR', default: 'matrix-results', description: 'matrix.json and matrix.html here, each kernel\'s reports in a subdirectory' },
     { name: 'accel', type: 'string', choices: ['auto', 'tcg', 'kvm'], default: 'auto', description: 'VM accelerator' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '900', description: 'kill one kernel\'s VM after this many seconds' },
@@ -41,7 +42,7 @@ Exit codes: 0 no kernel had a failure, 1 a kernel had a failed test or no result
       {
         kernels,
         suites,
-        ...(v.grep ? { grep: v.grep as string } : {}),
+        ...selected('matrix', v),
         reportDir,
         accel: v.accel as 'auto' | 'tcg' | 'kvm',
         timeoutSec: positiveInt('matrix', 'timeout', v.timeout),

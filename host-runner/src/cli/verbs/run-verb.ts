@@ -3,6 +3,8 @@ import { selectTarget } from '../../config/target-selection';
 import { runOnTarget } from '../../run/run-on-target';
 import { targetOf } from '../../run/target';
 import { selectSuites } from '../../suite-runner/suite-catalog';
+import { checkSelection } from '../../suite-runner/test-list';
+import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
 import { positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
 import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
 
@@ -13,7 +15,7 @@ export const runVerb: Verb = {
   options: [
     ...TARGET_OPTIONS,
     { name: 'suite', type: 'string', multiple: true, metavar: 'NAME', description: 'run only this suite (see `ffs-lab suites`); default: all' },
-    { name: 'grep', type: 'string', metavar: 'REGEX', description: 'run only tests whose full title matches' },
+    ...SELECTION_OPTIONS,
     { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml and results.ktap here' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '60', description: 'default time limit of one test (suites raise it where they need more)' },
     RETRIES_OPTION,
@@ -27,10 +29,12 @@ Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastruc
     const config = selectTarget(targetSelectionOf(args));
     const suites = selectSuites((args.values.suite as string[] | undefined) ?? []);
     const timeoutSec = positiveInt('run', 'timeout', args.values.timeout);
+    const selection = selected('run', args.values);
+    checkSelection('run', suites, selection.select);
     return runOnTarget({
       target: targetOf(config),
       suites,
-      ...(args.values.grep ? { grep: args.values.grep as string } : {}),
+      ...selection,
       ...(args.values['report-dir'] ? { reportDir: args.values['report-dir'] as string } : {}),
       testTimeoutMs: timeoutSec * 1000,
       retries: retriesOf('run', args.values.retries),
