@@ -9,7 +9,7 @@ import { DEFAULT_ENUMERATE_TIMEOUT_MS } from '../config/lab-config';
 import { exitCodeOf, finishedRun, type RunMetadata, type RunResults, type TestResult } from '../results/results';
 import { hostIdentity, toolIdentity } from '../results/run-metadata';
 import { writeReports } from '../results/write-reports';
-import { JOURNAL_FILE, ResultsJournal } from '../results/results-journal';
+import { JOURNAL_FILE, ResultsJournal, type JournalLine } from '../results/results-journal';
 import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
 import { runSuites } from '../suite-runner/mocha-runner';
 import type { SuiteEntry } from '../suite-runner/suite-catalog';
@@ -45,6 +45,8 @@ export interface RunOnTargetOptions {
   label: string;
   /** Terminal output. Default stdout. */
   out?: NodeJS.WritableStream;
+  /** Each results.jsonl line as the run writes it (report dir or not), e.g. for the LAVA reporter. */
+  onJournal?: (line: JournalLine) => void;
 }
 
 /**
@@ -65,17 +67,28 @@ export interface RunOnTargetOptions {
  */
 export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   const out = o.out ?? process.stdout;
-  if (!o.reportDir) return runJournaled(o, out, undefined);
-  fs.mkdirSync(o.reportDir, { recursive: true });
-  const journal = ResultsJournal.create(path.join(o.reportDir, JOURNAL_FILE), (err) => out.write(`(${JOURNAL_FILE} is no longer written: ${err.message})\n`));
+  if (o.reportDir) fs.mkdirSync(o.reportDir, { recursive: true });
+  const file = o.reportDir ? ResultsJournal.create(path.join(o.reportDir, JOURNAL_FILE), (err) => out.write(`(${JOURNAL_FILE} is no longer written: ${err.message})\n`)) : undefined;
+  const listener = o.onJournal;
+  const journal: JournalSink | undefined = file || listener
+    ? {
+        write: (line) => {
+          file?.write(line);
+          listener?.({ ...line, at: Date.now() } as JournalLine);
+        },
+      }
+    : undefined;
   try {
     return await runJournaled(o, out, journal);
   } finally {
-    journal.close();
+    file?.close();
   }
 }
 
-async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, journal: ResultsJournal | undefined): Promise<number> {
+/** Where the run's journal lines go: the file, a listener, or both. */
+type JournalSink = Pick<ResultsJournal, 'write'>;
+
+async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, journal: JournalSink | undefined): Promise<number> {
   const say = (line: string) => out.write(`${line}\n`);
   const started = new Date();
   const t = o.target;

@@ -5,7 +5,8 @@ import { targetOf } from '../../run/target';
 import { selectSuites } from '../../suite-runner/suite-catalog';
 import { checkSelection } from '../../suite-runner/test-list';
 import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
-import { positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
+import { LAVA_OPTION, positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
+import { lavaEmitter, LavaReporter, withLava } from '../../results/lava-reporter';
 import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
 
 /** `ffs-lab run`: the suites against a real target (a gadget board over SSH, or this machine). */
@@ -19,6 +20,7 @@ export const runVerb: Verb = {
     { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml and results.ktap here' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '60', description: 'default time limit of one test (suites raise it where they need more)' },
     RETRIES_OPTION,
+    LAVA_OPTION,
   ],
   details: `The agent must be installed on the target (ffs-lab deploy). The host key is verified
 against known_hosts (or the pinned fingerprint); a password is read from the environment
@@ -31,7 +33,8 @@ Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastruc
     const timeoutSec = positiveInt('run', 'timeout', args.values.timeout);
     const selection = selected('run', args.values);
     checkSelection('run', suites, selection.select);
-    return runOnTarget({
+    const lava = args.values.lava ? new LavaReporter(lavaEmitter()) : undefined;
+    return withLava(lava, () => runOnTarget({
       target: targetOf(config),
       suites,
       ...selection,
@@ -39,6 +42,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastruc
       testTimeoutMs: timeoutSec * 1000,
       retries: retriesOf('run', args.values.retries),
       label: 'run',
-    });
+      ...(lava ? { onJournal: (l) => lava.line(l) } : {}),
+    }));
   },
 };

@@ -12,6 +12,13 @@ export const RETRIES_OPTION = {
   description: `run a failed test again up to N times (0 to ${MAX_RETRIES}): one that then passes is reported flaky and counted apart, one that fails every time failed`,
 } as const;
 
+/** The shared `--lava` option (lab, run). */
+export const LAVA_OPTION = {
+  name: 'lava',
+  type: 'boolean',
+  description: "emit LAVA test-shell signals as tests finish: a test set per suite, a case per test (named by its ID) and per measurement, lava-test-raise on an infrastructure error; through LAVA's helpers when they are on PATH, else printed (README: LAVA)",
+} as const;
+
 /** `--retries N`: 0 to {@link MAX_RETRIES}, else a usage error. */
 export function retriesOf(verb: string, value: unknown): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
