@@ -4,9 +4,9 @@
 # and the cross compilers of `ffs-lab pack-agent` and the arm64 kernel, clang-format
 # for `npm run lint`, and the libraries and JS modules Debian's Node 18 links to (for the agent's
 # tests: scripts/test-agent-node18.sh unpacks nodejs 18 itself, since the machine's nodejs is
-# another version), and the Python modules LAVA's dispatcher code imports (the LAVA reporter's
-# tests run its parser; lava-dispatcher itself is only downloaded and extracted). Idempotent; run
-# as root. Daemons are not started.
+# another version), and the Python modules LAVA's dispatcher imports (the LAVA tests run its
+# parser and a whole lava-run; lava-dispatcher itself is only downloaded and extracted, see
+# integrations/lava/README.md). Idempotent; run as root. Daemons are not started.
 set -euo pipefail
 pkgs=(
   linux-source-6.12 linux-source-6.1 gcc g++ make flex bison bc perl xz-utils patch libelf-dev libssl-dev
@@ -14,7 +14,8 @@ pkgs=(
   libusb-1.0-0-dev zlib1g-dev chromium clang-format g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72 node-acorn node-cjs-module-lexer node-undici
-  python3-pexpect python3-requests python3-yaml python3-voluptuous
+  python3-pexpect python3-requests python3-yaml python3-voluptuous python3-setproctitle python3-jinja2
+  python3-configobj python3-magic python3-tz python3-netifaces python3-pyudev python3-aiohttp
 )
 # Daemons must not start while we install (the lab starts its own sshd and udevd), so apt runs
 # with a policy-rc.d that denies them. The file carries our marker: one left by a run that was
