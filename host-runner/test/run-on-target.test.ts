@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { resultsSchemaErrors } from './results-schema-check';
+import type { RunResults } from '../src/results/results';
 import { after, before, describe, it } from 'node:test';
 import { runOnTarget } from '../src/run/run-on-target';
 import { targetOf } from '../src/run/target';
@@ -145,6 +147,38 @@ describe('ffs-lab run against a real sshd', () => {
     assert.deepEqual(results.totals, { passed: 1, failed: 0, skipped: 0, errors: 0 });
     for (const f of ['junit.xml', 'results.ktap']) assert.ok(fs.existsSync(path.join(reportDir, f)), f);
     assert.match(text, /mmap zero-copy unknown \(not probed: no ffs-features probe/);
+  });
+
+  it('waivers: a waived failure leaves the run passing and says so; an expired waiver fails a run that would pass', async () => {
+    const tc = JSON.stringify(path.join(SRC, 'suite-runner/test-case.js'));
+    const suite = suiteFile('waived', `const { testCase } = require(${tc});
+    describe('waived', function () {
+      testCase('passes', 'passes', function () {});
+      testCase('known-bug', 'a known bug', function () { throw Object.assign(new Error('still broken'), { code: 'ERR_ASSERTION' }); });
+    });`);
+    const today = new Date().toISOString().slice(0, 10);
+    const later = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const run = async (waivers: { id: string; reason: string; expires: string }[], dir: string) => {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d: Buffer) => (text += d.toString()));
+      const reportDir = path.join(tmp, dir);
+      const code = await runOnTarget({ target: targetOf(labLikeTarget()), suites: [suite], reportDir, label: 'run', out, waivers });
+      return { code, text, results: JSON.parse(fs.readFileSync(path.join(reportDir, 'results.json'), 'utf8')) as RunResults };
+    };
+    const none = await run([], 'report-unwaived');
+    assert.equal(none.code, 1, none.text);
+    const ok = await run([{ id: 'waived.known-bug', reason: 'tracked in bug 42', expires: later }], 'report-waived');
+    assert.equal(ok.code, 0, ok.text);
+    assert.deepEqual(ok.results.totals, { passed: 1, failed: 1, skipped: 0, errors: 0, waived: 1 });
+    assert.deepEqual(ok.results.tests[1]!.waiver, { reason: 'tracked in bug 42', expires: later });
+    assert.match(ok.text, /✗ a known bug: still broken \(waived until .*: tracked in bug 42\)/);
+    assert.match(ok.text, /run: 1 passed, 1 failed \(1 waived\), 0 skipped/);
+    assert.deepEqual(resultsSchemaErrors(ok.results), []);
+    const expired = await run([{ id: 'waived.known-bug', reason: 'tracked in bug 42', expires: later }, { id: 'waived.passes', reason: 'was flaky', expires: today }], 'report-expired');
+    assert.equal(expired.code, 1, expired.text);
+    assert.deepEqual(expired.results.waivers?.expired.map((w) => w.id), ['waived.passes']);
+    assert.match(expired.text, /run: waiver for waived\.passes expired on \d{4}-\d{2}-\d{2} \(was flaky\): it waives nothing and fails the run; renew or remove it/);
   });
 
   it('gadget that never enumerates: the host gives up after the timeout, exit 3, and no agent is left running', async () => {

@@ -70,6 +70,7 @@ export async function runGuestJob(jobFile: string): Promise<number> {
     suites: selectSuites(job.suites),
     ...(job.select ? { select: job.select } : {}),
     ...(job.retries ? { retries: job.retries } : {}),
+    ...(job.waivers ? { waivers: job.waivers } : {}),
     reportDir: job.reportDir,
     kernel: {
       release: job.kernel.release,

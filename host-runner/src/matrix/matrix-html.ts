@@ -5,7 +5,8 @@ import type { Totals } from '../results/results';
 /** A cell's class: every test passed, some skipped, any failed, or not run. */
 function cellClass(t: Totals | undefined): string {
   if (!t) return 'na';
-  if (t.failed + t.errors > 0) return 'fail';
+  if (t.failed + t.errors - (t.waived ?? 0) > 0) return 'fail';
+  if (t.waived) return 'part';
   if (t.passed === 0) return 'skip';
   return t.skipped > 0 ? 'part' : 'pass';
 }

@@ -47,13 +47,8 @@ export function kernelColumn(label: string, reportDir: string, exitCode: number,
   const suites: Record<string, Totals> = {};
   const skips = new Map<string, SkipGroup>();
   const failures: string[] = [];
+  for (const name of new Set(results.tests.map((t) => t.suite))) suites[name] = totalsOf(results.tests.filter((t) => t.suite === name));
   for (const t of results.tests) {
-    suites[t.suite] ??= { passed: 0, failed: 0, skipped: 0, errors: 0 };
-    const s = suites[t.suite]!;
-    if (t.status === 'passed') s.passed++;
-    else if (t.status === 'failed') s.failed++;
-    else if (t.status === 'skipped') s.skipped++;
-    else s.errors++;
     if (t.status === 'skipped') {
       const reason = (t.reason ?? 'no reason given').trim();
       const g = skips.get(reason) ?? { reason, count: 0, suites: [] };
@@ -61,7 +56,7 @@ export function kernelColumn(label: string, reportDir: string, exitCode: number,
       if (!g.suites.includes(t.suite)) g.suites.push(t.suite);
       skips.set(reason, g);
     } else if (t.status !== 'passed') {
-      failures.push(`${t.suite}: ${t.name}: ${(t.reason ?? t.status).split('\n')[0]}`);
+      failures.push(`${t.suite}: ${t.name}: ${(t.reason ?? t.status).split('\n')[0]}${t.waiver ? ` (waived until ${t.waiver.expires}: ${t.waiver.reason})` : ''}`);
     }
   }
   return {
@@ -84,11 +79,12 @@ export function failedColumn(label: string, reportDir: string, exitCode: number,
 }
 
 /**
- * Did this kernel pass: results, no failed or errored test, and a run that ended 0 or 4 (all
- * skipped); a 3 with complete results (say a gadget left in configfs) is not a pass.
+ * Did this kernel pass: results, no failed or errored test that no waiver accepts, and a run
+ * that ended 0 or 4 (all skipped); a 3 with complete results (say a gadget left in configfs), or
+ * a 1 for an expired waiver, is not a pass.
  */
 export function kernelPassed(k: MatrixKernel): boolean {
-  return !k.error && (k.exitCode === 0 || k.exitCode === 4) && k.totals.failed + k.totals.errors === 0 && k.totals.passed + k.totals.skipped > 0;
+  return !k.error && (k.exitCode === 0 || k.exitCode === 4) && k.totals.failed + k.totals.errors - (k.totals.waived ?? 0) === 0 && k.totals.passed + k.totals.skipped + (k.totals.waived ?? 0) > 0;
 }
 
 /** Assemble the report; suites keep the order of the first kernel that ran them. */
@@ -98,7 +94,7 @@ export function buildMatrix(kernels: MatrixKernel[], startedAt: Date, durationMs
   return { startedAt: startedAt.toISOString(), durationMs, suites, kernels, passed: kernels.length > 0 && kernels.every(kernelPassed) };
 }
 
-/** `passed/failed/skipped` of a cell (`, N flaky` when some passed only on a retry), `-` when the suite did not run there. */
+/** `passed/failed/skipped` of a cell (`, N flaky` when some passed only on a retry, `, N waived` of the failed), `-` when the suite did not run there. */
 export function cellText(t: Totals | undefined): string {
-  return t ? `${t.passed}/${t.failed + t.errors}/${t.skipped}${t.flaky ? `, ${t.flaky} flaky` : ''}` : '-';
+  return t ? `${t.passed}/${t.failed + t.errors}/${t.skipped}${t.flaky ? `, ${t.flaky} flaky` : ''}${t.waived ? `, ${t.waived} waived` : ''}` : '-';
 }

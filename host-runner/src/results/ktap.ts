@@ -8,8 +8,8 @@ function isTimeout(reason: string | undefined): boolean {
 
 /**
  * KTAP (kselftest/KUnit format): one test line per test, skips with `# SKIP reason`, errors
- * (not an assertion: a hook, infrastructure) with `# ERROR reason` or `# TIMEOUT reason`, totals
- * last. Every text from a test goes through report-text, so the stream parses as the tests ran.
+ * (not an assertion: a hook, infrastructure) with `# ERROR reason` or `# TIMEOUT reason`, a
+ * waived failure as kselftest writes an expected one (`ok N name # XFAIL reason`), totals last. Every text from a test goes through report-text, so the stream parses as the tests ran.
  */
 export function toKtap(run: RunResults): string {
   const k = run.kernel;
@@ -19,12 +19,16 @@ export function toKtap(run: RunResults): string {
     for (const m of t.measurements ?? []) lines.push(...ktapDiagnostics(`${name}: ${m.name} = ${m.value} ${m.unit}`));
     if (t.status === 'failed' || t.status === 'error') lines.push(...ktapDiagnostics(t.reason ?? ''));
     if (t.attempts) lines.push(...ktapDiagnostics(attemptsText(t)));
-    const ok = t.status === 'passed' || t.status === 'skipped' ? 'ok' : 'not ok';
-    const directive = t.status === 'skipped' ? ` # SKIP ${ktapText(t.reason ?? '')}` : t.status === 'error' ? ` # ${isTimeout(t.reason) ? 'TIMEOUT' : 'ERROR'} ${ktapText(t.reason ?? '')}` : '';
+    const ok = t.status === 'passed' || t.status === 'skipped' || t.waiver ? 'ok' : 'not ok';
+    const directive = t.waiver
+      ? ` # XFAIL ${ktapText(`waived until ${t.waiver.expires}: ${t.waiver.reason}`)}`
+      : t.status === 'skipped' ? ` # SKIP ${ktapText(t.reason ?? '')}` : t.status === 'error' ? ` # ${isTimeout(t.reason) ? 'TIMEOUT' : 'ERROR'} ${ktapText(t.reason ?? '')}` : '';
     lines.push(`${ok} ${i + 1} ${name}${directive}`);
   });
   const tt = run.totals;
-  lines.push(`# Totals: pass:${tt.passed} fail:${tt.failed + tt.errors} xfail:0 xpass:0 skip:${tt.skipped} error:${tt.errors}`);
+  const waived = tt.waived ?? 0;
+  const waivedErrors = run.tests.filter((t) => t.status === 'error' && t.waiver).length;
+  lines.push(`# Totals: pass:${tt.passed} fail:${tt.failed + tt.errors - waived} xfail:${waived} xpass:0 skip:${tt.skipped} error:${tt.errors - waivedErrors}`);
   if (tt.flaky) lines.push(`# Flaky: ${tt.flaky} passed only on a retry`);
   return lines.join('\n') + '\n';
 }

@@ -23,9 +23,9 @@ const MAX_UNITS = 100;
 
 const RESULT_OF: Record<TestStatus, LavaResult> = { passed: 'pass', failed: 'fail', error: 'fail', skipped: 'skip' };
 
-/** A test's LAVA result: an error (a hook, a hang, infrastructure) is a failure there. */
-export function lavaResult(status: TestStatus): LavaResult {
-  return RESULT_OF[status];
+/** A test's LAVA result: an error (a hook, a hang, infrastructure) is a failure there; a waived failure (`--waivers`) a skip. */
+export function lavaResult(status: TestStatus, waived = false): LavaResult {
+  return waived && (status === 'failed' || status === 'error') ? 'skip' : RESULT_OF[status];
 }
 
 /** `[A-Za-z0-9_-]` only, runs of anything else as one `-`. */
@@ -56,7 +56,7 @@ export function lavaSetName(suite: string): string {
  */
 export function lavaCases(r: TestResult): Extract<LavaSignal, { kind: 'case' }>[] {
   const name = lavaCaseName(r);
-  const result = lavaResult(r.status);
+  const result = lavaResult(r.status, Boolean(r.waiver));
   const cases: Extract<LavaSignal, { kind: 'case' }>[] = [{ kind: 'case', name, result }];
   const used = new Set<string>();
   for (const m of r.measurements ?? []) {

@@ -33,6 +33,8 @@ export interface TestResult {
   attempts?: number;
   /** A flaky test's first failure (`--retries`). */
   firstFailure?: string;
+  /** A failed or errored test a waiver accepts (`--waivers`): it stays failed in the reports, and does not fail the run. */
+  waiver?: { reason: string; expires: string };
 }
 
 export interface Totals {
@@ -42,6 +44,8 @@ export interface Totals {
   errors: number;
   /** Of `passed`, those that failed first and passed on a retry (`--retries`); absent when none. */
   flaky?: number;
+  /** Of `failed` and `errors`, those a waiver accepts (`--waivers`); absent when none. */
+  waived?: number;
 }
 
 /** The version of results.json's format (host-runner/schema/results.schema.json); fields are only ever added. */
@@ -84,6 +88,8 @@ export interface RunResults {
   /** ISO 8601; absent in files of ffs-lab before schemaVersion 1. */
   endedAt?: string;
   durationMs: number;
+  /** With `--waivers`: how many waivers the file had, and those past their date (each fails the run). */
+  waivers?: { given: number; expired: { id: string; reason: string; kernel?: string; expires: string }[] };
 }
 
 /** The results.json of a run that finished: its tests in order, counted, with when and what made it. */
@@ -115,17 +121,19 @@ export function totalsOf(tests: readonly TestResult[]): Totals {
     else if (r.status === 'skipped') t.skipped++;
     else t.errors++;
     if (r.status === 'passed' && (r.attempts ?? 1) > 1) t.flaky = (t.flaky ?? 0) + 1;
+    if ((r.status === 'failed' || r.status === 'error') && r.waiver) t.waived = (t.waived ?? 0) + 1;
   }
   return t;
 }
 
 /**
- * Exit code of a run (README.md, "Exit codes"): 1 when anything failed or errored, 4 when everything was
- * skipped, 0 otherwise. An empty run counts as an error (3): a run that tests nothing must not pass.
+ * Exit code of a run (README.md, "Exit codes"): 1 when anything failed or errored that no waiver
+ * accepts, 4 when everything was skipped, 0 otherwise. An empty run counts as an error (3): a run
+ * that tests nothing must not pass.
  */
 export function exitCodeOf(t: Totals): number {
-  if (t.failed + t.errors > 0) return 1;
-  if (t.passed + t.skipped === 0) return 3;
+  if (t.failed + t.errors - (t.waived ?? 0) > 0) return 1;
+  if (t.passed + t.skipped + (t.waived ?? 0) === 0) return 3;
   if (t.passed === 0) return 4;
   return 0;
 }

@@ -10,6 +10,7 @@ import { exitCodeOf, finishedRun, type RunMetadata, type RunResults, type TestRe
 import { hostIdentity, toolIdentity } from '../results/run-metadata';
 import { writeReports } from '../results/write-reports';
 import { JOURNAL_FILE, ResultsJournal, type JournalLine } from '../results/results-journal';
+import { WaiverBook, type Waiver } from '../results/waivers';
 import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
 import { runSuites } from '../suite-runner/mocha-runner';
 import type { SuiteEntry } from '../suite-runner/suite-catalog';
@@ -45,6 +46,8 @@ export interface RunOnTargetOptions {
   label: string;
   /** Terminal output. Default stdout. */
   out?: NodeJS.WritableStream;
+  /** Known failures the run accepts until their dates (results/waivers.ts); expired ones fail the run. */
+  waivers?: readonly Waiver[];
   /** Each results.jsonl line as the run writes it (report dir or not), e.g. for the LAVA reporter. */
   onJournal?: (line: JournalLine) => void;
 }
@@ -124,6 +127,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
     ...(o.kernel?.configSha256 ? { configSha256: o.kernel.configSha256 } : {}),
     ...(o.kernel?.patches ? { patches: o.kernel.patches } : {}),
   };
+  const waivers = o.waivers ? new WaiverBook(o.waivers, kernel.release) : undefined;
   const meta: RunMetadata = { tool: o.made?.tool ?? toolIdentity(), command: o.made?.command ?? process.argv.slice(2), target: t.description, host: hostIdentity() };
   journal?.write({ event: 'run', kernel, meta, startedAt: started.toISOString() });
   const expected = o.kernel?.expected ?? t.config.features;
@@ -168,6 +172,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
       ...(monitor ? { kernelMonitor: monitor } : {}),
       failureLog: () => (latest && latest.agent.log.length ? `agent log (last lines):\n${latest.agent.log.join('\n')}` : undefined),
       ...(journal ? { journal } : {}),
+      ...(waivers ? { waive: (r: TestResult) => waivers.mark(r) } : {}),
     });
   } finally {
     setLabContext(undefined);
@@ -183,12 +188,17 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
   if (leftovers.length > 0) infrastructure.add(`gadget(s) left in ${GADGET_ROOT} on ${t.description} after the run: ${leftovers.join(', ')}`);
 
   const run = finishedRun({ meta, kernel, tests, started, ended: new Date() });
+  if (o.waivers) run.waivers = { given: o.waivers.length, expired: waivers!.expired };
   if (o.reportDir) writeReports(o.reportDir, run);
   const tot = run.totals;
-  say(`\n${o.label}: ${tot.passed} passed${tot.flaky ? ` (${tot.flaky} flaky: passed only on a retry)` : ''}, ${tot.failed + tot.errors} failed, ${tot.skipped} skipped`);
+  say(`\n${o.label}: ${tot.passed} passed${tot.flaky ? ` (${tot.flaky} flaky: passed only on a retry)` : ''}, ${tot.failed + tot.errors} failed${tot.waived ? ` (${tot.waived} waived)` : ''}, ${tot.skipped} skipped`);
   if (tot.errors) say(`${o.label}: ${tot.errors} of the failures are errors (infrastructure or hooks)`);
   for (const m of infrastructure) say(`${o.label}: infrastructure: ${m}`);
-  return verdict(exitCodeOf(tot), tot.failed, infrastructure.size > 0);
+  for (const w of waivers?.expired ?? []) say(`${o.label}: waiver for ${w.id} expired on ${w.expires} (${w.reason}): it waives nothing and fails the run; renew or remove it`);
+  const failedAssertions = tests.filter((x) => x.status === 'failed' && !x.waiver).length;
+  const code = verdict(exitCodeOf(tot), failedAssertions, infrastructure.size > 0);
+  // An expired waiver fails a run that would otherwise pass.
+  return (waivers?.expired.length ?? 0) > 0 && (code === ExitCode.Ok || code === ExitCode.AllSkipped) ? ExitCode.TestFailed : code;
 }
 
 /**

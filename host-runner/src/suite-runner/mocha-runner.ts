@@ -48,6 +48,8 @@ export interface SuiteRunOptions {
    * monitor's) are not written: they run inside a test, which is what a hang is reported on.
    */
   journal?: Pick<ResultsJournal, 'write'>;
+  /** Sets or clears a result's waiver for its status (results/waivers.ts WaiverBook.mark), each time the status is settled. */
+  waive?: (result: TestResult) => void;
 }
 
 /**
@@ -72,7 +74,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const resultOf = new WeakMap<Mocha.Runnable, TestResult>();
   const indexOf = new WeakMap<TestResult, number>();
   const journal = opts.journal;
-  const journalResult = (result: TestResult) => journal?.write({ event: 'result', index: indexOf.get(result)!, result });
+  const journalResult = (result: TestResult) => {
+    opts.waive?.(result);
+    journal?.write({ event: 'result', index: indexOf.get(result)!, result });
+  };
 
   const selected = opts.select ? selector(opts.select) : undefined;
   /** Full titles of the tests with a result (a retried test's result is its clone's). */
@@ -118,7 +123,8 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         if (err instanceof LabError && err.exitCode === ExitCode.Infrastructure) opts.onInfrastructureError?.(result, err);
         const mark = { passed: '✓', failed: '✗', skipped: '-', error: '!' }[status];
         const tries = attempts > 1 ? `; ${attemptsText(result)}` : '';
-        const tail = status === 'passed' ? ` (${result.durationMs} ms${tries})` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}${tries}`;
+        const waived = result.waiver ? ` (waived until ${result.waiver.expires}: ${result.waiver.reason})` : '';
+        const tail = status === 'passed' ? ` (${result.durationMs} ms${tries})` : status === 'skipped' ? ` (skipped: ${reason})` : `: ${reason}${tries}${waived}`;
         // The terminal (a CI log) gets one line per test whatever its name holds.
         out.write(`  ${mark} ${printable(result.name + tail)}\n`);
         for (const m of measurements ?? []) out.write(`      ${printable(`${m.name}: ${m.value} ${m.unit}`)}\n`);
@@ -222,6 +228,8 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   loadSuiteFiles(mocha);
   if (selected) mocha.grep(new SelectionGrep(mocha.suite, (t) => selected(suiteOf(t), t)));
   await new Promise<void>((resolve) => mocha.run(() => resolve()));
+  // Another run in this process loads the suite files afresh (require's cache would skip them).
+  mocha.unloadFiles();
   journal?.write({ event: 'done' });
   return results;
 }

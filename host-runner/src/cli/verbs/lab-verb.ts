@@ -1,7 +1,7 @@
 import type { Verb } from '../options';
 import { runLab } from '../../lab/lab-run';
 import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
-import { LAVA_OPTION, positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
+import { LAVA_OPTION, positiveInt, RETRIES_OPTION, retriesOf, WAIVERS_OPTION, waiversOf } from './verb-args';
 import { ARCH_OPTIONS, archKernelChoice, bootArgsOf, KERNEL_OPTIONS } from './kernel-options';
 
 /** `ffs-lab lab`: the embedded default lab (QEMU + our kernel + dummy_hcd). */
@@ -24,6 +24,7 @@ export const labVerb: Verb = {
     { name: 'agent-bundle', type: 'boolean', description: 'deploy the agent into the VM as a board gets it (ffs-lab deploy of the pack-agent bundle, to the VM\'s sshd) and run the suites against that agent' },
     { name: 'kernel-append', type: 'string', metavar: 'ARGS', description: 'more kernel command line arguments, space-separated (e.g. swiotlb=force with --kernel dma-debug)' },
     RETRIES_OPTION,
+    WAIVERS_OPTION,
     LAVA_OPTION,
   ],
   details: `The kernel is built on first use (about 5 minutes on 2 cores) and cached by a hash of its
@@ -56,6 +57,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
       agentBundle: Boolean(args.values['agent-bundle']),
       retries: retriesOf('lab', args.values.retries),
       lava: Boolean(args.values.lava),
+      ...waiversOf(args.values),
       ...(typeof args.values['kernel-append'] === 'string' ? { bootArgs: bootArgsOf(args.values['kernel-append'] as string) } : {}),
     });
   },

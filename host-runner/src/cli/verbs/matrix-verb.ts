@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { ExitCode, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Verb } from '../options';
 import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
-import { positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
+import { positiveInt, RETRIES_OPTION, retriesOf, WAIVERS_OPTION, waiversOf } from './verb-args';
 import { COLUMN_NAMES, parseMatrixColumn } from '../../matrix/matrix-column';
 import { runMatrix, writeMatrix } from '../../matrix/matrix-run';
 import { matrixText } from '../../matrix/matrix-table';
@@ -23,6 +23,7 @@ export const matrixVerb: Verb = {
     { name: 'cpus', type: 'string', metavar: 'N', default: '2', description: 'guest CPUs' },
     { name: 'verbose', type: 'boolean', description: 'show kernel messages on the console' },
     RETRIES_OPTION,
+    WAIVERS_OPTION,
   ],
   details: `Kernels that are not cached are built first (about 5 minutes each on 2 cores). A kernel
 that cannot be built or booted, or that lacks a lab requirement, gets a column saying why and the
@@ -50,6 +51,7 @@ Exit codes: 0 no kernel had a failure, 1 a kernel had a failed test or no result
         cpus: positiveInt('matrix', 'cpus', v.cpus),
         verbose: Boolean(v.verbose),
         retries: retriesOf('matrix', v.retries),
+        ...waiversOf(v),
       },
       log,
     );

@@ -5,7 +5,7 @@ import { targetOf } from '../../run/target';
 import { selectSuites } from '../../suite-runner/suite-catalog';
 import { checkSelection } from '../../suite-runner/test-list';
 import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
-import { LAVA_OPTION, positiveInt, RETRIES_OPTION, retriesOf } from './verb-args';
+import { LAVA_OPTION, positiveInt, RETRIES_OPTION, retriesOf, WAIVERS_OPTION, waiversOf } from './verb-args';
 import { lavaEmitter, LavaReporter, withLava } from '../../results/lava-reporter';
 import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
 
@@ -20,6 +20,7 @@ export const runVerb: Verb = {
     { name: 'report-dir', type: 'string', metavar: 'DIR', description: 'write results.json, junit.xml and results.ktap here' },
     { name: 'timeout', type: 'string', metavar: 'SEC', default: '60', description: 'default time limit of one test (suites raise it where they need more)' },
     RETRIES_OPTION,
+    WAIVERS_OPTION,
     LAVA_OPTION,
   ],
   details: `The agent must be installed on the target (ffs-lab deploy). The host key is verified
@@ -42,6 +43,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastruc
       testTimeoutMs: timeoutSec * 1000,
       retries: retriesOf('run', args.values.retries),
       label: 'run',
+      ...waiversOf(args.values),
       ...(lava ? { onJournal: (l) => lava.line(l) } : {}),
     }));
   },

@@ -1,4 +1,5 @@
 import { usageError } from '@ffs-lab/contract/exit-codes';
+import { loadWaivers, type Waiver } from '../../results/waivers';
 
 /** Maximum of `--retries`: more would hide a broken test behind minutes of reruns. */
 export const MAX_RETRIES = 5;
@@ -11,6 +12,19 @@ export const RETRIES_OPTION = {
   default: '0',
   description: `run a failed test again up to N times (0 to ${MAX_RETRIES}): one that then passes is reported flaky and counted apart, one that fails every time failed`,
 } as const;
+
+/** The shared `--waivers FILE` option (lab, run, matrix). */
+export const WAIVERS_OPTION = {
+  name: 'waivers',
+  type: 'string',
+  metavar: 'FILE',
+  description: 'known failures to accept until their dates (YAML: id, reason, kernel, expires; README: Waivers): a waived failure does not fail the run, an expired waiver does',
+} as const;
+
+/** `{ waivers }` from `--waivers FILE`, read and checked now (usage error, exit 2), or nothing. */
+export function waiversOf(values: Record<string, unknown>): { waivers?: Waiver[] } {
+  return typeof values.waivers === 'string' ? { waivers: loadWaivers(values.waivers) } : {};
+}
 
 /** The shared `--lava` option (lab, run). */
 export const LAVA_OPTION = {
