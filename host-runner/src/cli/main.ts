@@ -5,6 +5,7 @@ import { kernelVerb } from './verbs/kernel-verb';
 import { guestVerb } from './verbs/guest-verb';
 import { suitesVerb } from './verbs/suites-verb';
 import { listVerb } from './verbs/list-verb';
+import { historyVerb } from './verbs/history-verb';
 import { runVerb } from './verbs/run-verb';
 import { deployVerb } from './verbs/deploy-verb';
 import { compareVerb } from './verbs/compare-verb';
@@ -13,7 +14,7 @@ import { matrixVerb } from './verbs/matrix-verb';
 import { packAgentVerb } from './verbs/pack-agent-verb';
 
 /** Every verb of the CLI, in help order. */
-export const VERBS: readonly Verb[] = [labVerb, matrixVerb, runVerb, deployVerb, packAgentVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, listVerb, guestVerb];
+export const VERBS: readonly Verb[] = [labVerb, matrixVerb, runVerb, deployVerb, packAgentVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, listVerb, historyVerb, guestVerb];
 
 /** Top-level help: every verb and where to find its options. */
 export function mainHelp(): string {

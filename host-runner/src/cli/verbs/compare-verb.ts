@@ -13,7 +13,7 @@ export const compareVerb: Verb = {
   positionals: 'A/results.json B/results.json',
   options: [],
   details: [
-    'Pairs the tests of both runs by suite and title and lists every test whose status differs or that ran',
+    'Pairs the tests of both runs by test ID (by suite and title for runs without IDs) and lists every test whose status differs or that ran',
     'in one run only, split into mmap-dependent tests (expected to differ between a kernel with the mmap',
     'zero-copy series and vanilla) and all others, then prints "no-mmap behaviour identical to vanilla: yes/no".',
     'mmap-dependent: the suites mmap-limits, zero-copy, ffs-mmap-selftest (and any mmap-*), tests skipped in',
