@@ -3,8 +3,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
-import { JOURNAL_FILE } from '../src/results/results-journal';
+import { describe, it, test } from 'node:test';
+import { JOURNAL_FILE, type JournalLine } from '../src/results/results-journal';
+import type { TestResult } from '../src/results/results';
+import { PartialReports } from '../src/results/partial-reports';
+import { kunitParse } from './kunit-parse';
 import { recoverReports, recoverRun } from '../src/results/results-recovery';
 import { parseResults } from '../src/results/compare';
 import { resultsSchemaErrors } from './results-schema-check';
@@ -127,4 +130,30 @@ describe('results.jsonl: a run that is killed still ends with reports', () => {
     // Garbage and lines of the wrong shape are counted, never thrown.
     assert.equal(recoverRun('\u0000\n[1]\n{"event":"result","at":1,"index":-1}\nnull\n{', { cause: 'c', endedAt: 1 }).unreadable, 5);
   });
+});
+
+test('partial reports: junit.xml and results.ktap rewritten whole as each suite ends, valid for the tests so far; no results.json', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-partial-'));
+  try {
+    const p = new PartialReports(dir);
+    const result = (index: number, suite: string, name: string, status: TestResult['status']): JournalLine => ({ event: 'result', at: 0, index, result: { suite, id: `${suite}.${name}`, name, status, durationMs: 5 } });
+    const begin = (suite: string, name: string): JournalLine => ({ event: 'begin', at: Date.parse('2026-12-07T00:00:02Z'), kind: 'test', suite, name });
+    p.line({ event: 'run', at: 0, kernel: { release: '6.12.118-ffslab', features: { mmap: 'present', dmabuf: 'present' } }, startedAt: '2026-12-07T00:00:00.000Z' });
+    p.line(begin('kernel-info', 'release'));
+    p.line(result(0, 'kernel-info', 'release', 'passed'));
+    p.line(begin('kernel-info', 'ep0'));
+    p.line(result(1, 'kernel-info', 'ep0', 'failed'));
+    assert.equal(p.writes, 0, 'nothing before a suite ends');
+    p.line(begin('integrity', 'copy-in-1b'));
+    assert.equal(p.writes, 1);
+    assert.ok(!fs.existsSync(path.join(dir, 'results.json')), 'results.json means complete: not written');
+    const ktap = fs.readFileSync(path.join(dir, 'results.ktap'), 'utf8');
+    assert.match(ktap, /^1\.\.2$/m);
+    assert.match(ktap, /^not ok 2 kernel-info: ep0$/m);
+    assert.match(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8'), /<testsuites name="ffs-lab" tests="2" failures="1"/);
+    const k = kunitParse(path.join(dir, 'results.ktap'));
+    if (typeof k !== 'string') assert.deepEqual([k.passed, k.failed], [1, 1]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

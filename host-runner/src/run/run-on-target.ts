@@ -11,6 +11,7 @@ import { hostIdentity, toolIdentity } from '../results/run-metadata';
 import { writeReports } from '../results/write-reports';
 import { JOURNAL_FILE, ResultsJournal, type JournalLine } from '../results/results-journal';
 import { WaiverBook, type Waiver } from '../results/waivers';
+import { PartialReports } from '../results/partial-reports';
 import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext, type TargetTools } from '../suite-runner/lab-context';
 import { runSuites } from '../suite-runner/mocha-runner';
 import type { SuiteEntry } from '../suite-runner/suite-catalog';
@@ -72,12 +73,14 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
   const out = o.out ?? process.stdout;
   if (o.reportDir) fs.mkdirSync(o.reportDir, { recursive: true });
   const file = o.reportDir ? ResultsJournal.create(path.join(o.reportDir, JOURNAL_FILE), (err) => out.write(`(${JOURNAL_FILE} is no longer written: ${err.message})\n`)) : undefined;
-  const listener = o.onJournal;
-  const journal: JournalSink | undefined = file || listener
+  const partial = o.reportDir ? new PartialReports(o.reportDir) : undefined;
+  const listeners = [o.onJournal, partial && ((l: JournalLine) => partial.line(l))].filter((f): f is (l: JournalLine) => void => f !== undefined);
+  const journal: JournalSink | undefined = file || listeners.length
     ? {
         write: (line) => {
           file?.write(line);
-          listener?.({ ...line, at: Date.now() } as JournalLine);
+          const stamped = { ...line, at: Date.now() } as JournalLine;
+          for (const f of listeners) f(stamped);
         },
       }
     : undefined;
