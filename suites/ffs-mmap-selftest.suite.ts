@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import Mocha from 'mocha';
 import { labContext } from '@ffs-lab/host-runner/suite-runner/lab-context';
 import { attachLog, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
-import { blockInfo, identify, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
+import { blockInfo, identify, MAX_TEST_ID, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { parseKtap, type KtapCase, type KtapResult } from '@ffs-lab/host-runner/results/ktap-parse';
 import type { ProgramRun } from '@ffs-lab/contract/protocol';
 
@@ -58,7 +58,9 @@ describe('ffs-mmap-selftest: the series\' kselftest (KTAP)', function () {
  * dropped (a case name starts with a letter or digit), and a name left empty is `case-N`.
  */
 function ktapCaseName(c: KtapCase): string {
-  return c.name.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[-_]+/, '') || `case-${c.number}`;
+  // The ID, `ffs-mmap-selftest.<case>`, stays within MAX_TEST_ID.
+  const room = MAX_TEST_ID - 'ffs-mmap-selftest.'.length;
+  return c.name.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[-_]+/, '').slice(0, room) || `case-${c.number}`;
 }
 
 /** The mocha test of one KTAP case. */

@@ -46,22 +46,39 @@ describe('ffs-lab history', () => {
     assert.deepEqual(by.get('integrity.aio-in-64k-d8')!.cells, ['passed', 'flaky', 'passed']);
     assert.deepEqual(by.get('integrity.aio-in-64k-d8')!.measurements, [{ name: 'throughput', unit: 'MB/s', values: [80, 85, 90] }]);
     const sigkill = by.get('faults.agent-sigkill')!;
-    assert.deepEqual([sigkill.cells, sigkill.failingSince, sigkill.lastPassed], [['passed', 'failed', 'failed'], 1, 0]);
+    const lane = '6.12.118-ffslab';
+    assert.deepEqual([sigkill.cells, sigkill.failing], [['passed', 'failed', 'failed'], [{ lane, since: 1, lastPassed: 0 }]]);
     const cgroup = by.get('mmap-limits.memory-cgroup')!;
-    assert.deepEqual([cgroup.cells, cgroup.failingSince, cgroup.lastPassed], [[null, 'passed', 'error'], 2, 1]);
+    assert.deepEqual([cgroup.cells, cgroup.failing], [[null, 'passed', 'error'], [{ lane, since: 2, lastPassed: 1 }]]);
     const waived = by.get('dmabuf.fence-out-short')!;
-    assert.deepEqual([waived.cells, waived.failingSince], [[null, null, 'waived'], undefined], 'a waived failure is not "failing"');
+    assert.deepEqual([waived.cells, waived.failing], [[null, null, 'waived'], []], 'a waived failure is not "failing"');
     const summary = historySummary(h).join('\n');
     assert.match(summary, /^history: 3 runs \(2026-12-01T02:00:00\.000Z to 2026-12-03T02:00:00\.000Z\), 4 tests$/m);
-    assert.match(summary, /failing: faults\.agent-sigkill: since patched \(2026-12-02T02:00:00\.000Z, 6\.12\.118-ffslab\); last passed in night1/);
-    assert.match(summary, /failing: mmap-limits\.memory-cgroup \(new in the last run\): since night3/);
+    assert.match(summary, /failing on 6\.12\.118-ffslab: faults\.agent-sigkill: since patched \(2026-12-02T02:00:00\.000Z, 6\.12\.118-ffslab\); last passed 2026-12-01T02:00:00\.000Z/);
+    assert.match(summary, /failing on 6\.12\.118-ffslab: mmap-limits\.memory-cgroup \(new in its last run\): since night3/);
     assert.match(summary, /flaky in some run: 1 test\(s\): integrity\.aio-in-64k-d8/);
     const html = historyHtml(h);
     assert.match(html, /<td class="fail" title="failed, 10 ms">F<\/td>/);
     assert.match(html, /<td class="flaky" title="flaky, 10 ms">f<\/td>/);
     assert.match(html, /<td class="waived"/);
-    assert.match(html, /failing since run 2/);
+    assert.match(html, /failing on 6\.12\.118-ffslab since run 2/);
     assert.ok(html.indexOf('faults.agent-sigkill') < html.indexOf('dmabuf.fence-out-short'), 'failing now comes first');
+  });
+
+  it('streaks are followed per kernel: a test failing on vanilla every night of a matrix is not new each night', () => {
+    const dir = path.join(root, 'lanes');
+    const run = (night: number, variant: string, status: TestResult['status']) => {
+      const d = path.join(dir, `n${night}`, variant);
+      fs.mkdirSync(d, { recursive: true });
+      const r: RunResults = { schemaVersion: 1, kernel: { release: '6.12.118-ffslab', variant, features: { mmap: 'absent', dmabuf: 'present' } }, totals: totalsOf([]), tests: [t('kernel-info.mmap-matches-build', status)], startedAt: `2026-12-0${night}T02:0${variant === 'patched' ? 0 : 1}:00.000Z`, durationMs: 1 };
+      fs.writeFileSync(path.join(d, 'results.json'), JSON.stringify(r));
+      return path.join(d, 'results.json');
+    };
+    const h = buildHistory([run(1, 'patched', 'passed'), run(1, 'vanilla', 'failed'), run(2, 'patched', 'passed'), run(2, 'vanilla', 'failed'), run(3, 'patched', 'passed'), run(3, 'vanilla', 'failed')]);
+    assert.deepEqual(h.runs.map((r) => r.lane), ['patched', 'vanilla', 'patched', 'vanilla', 'patched', 'vanilla']);
+    assert.deepEqual(h.tests[0]!.failing, [{ lane: 'vanilla', since: 1 }]);
+    assert.deepEqual(h.runs[0]!.totals, { passed: 1, failed: 0, skipped: 0, errors: 0 }, 'counted from the tests, not the file');
+    assert.doesNotMatch(historySummary(h).join('\n'), /new in its last run/);
   });
 
   it('sparklines: a point per run, gaps where a run lacks the value, a dot for one value', () => {
@@ -88,6 +105,8 @@ describe('ffs-lab history', () => {
     err([path.join(root, 'nope')], /no such file or directory/);
     fs.mkdirSync(path.join(root, 'empty'));
     err([path.join(root, 'empty')], /has no results\.json/);
+    fs.writeFileSync(path.join(root, 'nokernel.json'), '{"tests": [], "startedAt": "2026-12-01T00:00:00Z"}');
+    assert.throws(() => buildHistory([path.join(root, 'nokernel.json')]), (e: { exitCode?: number; message?: string }) => e.exitCode === 2 && /not a results\.json \(no kernel\.release\)/.test(e.message ?? ''));
     fs.writeFileSync(path.join(root, 'bad.json'), '{"tests": 3}');
     assert.throws(() => buildHistory([path.join(root, 'bad.json')]), (e: { exitCode?: number; message?: string }) => e.exitCode === 2 && /history: .*bad\.json/.test(e.message ?? ''));
   });

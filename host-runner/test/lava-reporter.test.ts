@@ -113,6 +113,34 @@ describe('LAVA reporter, read by LAVA\'s own test-shell code (lava-dispatcher fr
     assert.ok(seen.includes('lava.skips'));
   });
 
+  it("a test the kernel check fails after its block's own afterEach ran (a real run) is sent once, as failed", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-lava-k-'));
+    const chunks: string[] = [];
+    const console = new PassThrough();
+    console.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const lava = new LavaReporter(printingEmitter(console));
+    const out = new PassThrough();
+    out.resume();
+    try {
+      const file = path.join(dir, 'k.suite.js');
+      fs.writeFileSync(file, `const { testCase } = require(${mod('../src/suite-runner/test-case')});
+describe('k', function () {
+  afterEach('tidy', function () {});
+  testCase('one', 'one', function () {});
+  testCase('two', 'two', function () {});
+});`);
+      // The kernel monitor's take() alternates: before each test, after each test.
+      const batches = [[], ['[1.0] WARNING: CPU: 0 PID: 1 at drivers/usb/gadget/function/f_fs.c:1 x+0x1/0x2'], [], []];
+      let n = 0;
+      const results = await runSuites([{ name: 'k', file, optIn: false }], { out, kernelMonitor: { take: async () => batches[n++] ?? [] }, journal: { write: (l) => lava.line({ ...l, at: 0 } as JournalLine) } });
+      lava.finish();
+      assert.deepEqual(results.map((r) => r.status), ['failed', 'passed']);
+      assert.deepEqual(lavaParse(chunks.join('')).results.map((x) => [x.case, x.result]), [['one', 'fail'], ['two', 'pass']]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a test the kernel check fails after it passed is sent once, as failed; an unfinished test is a failure; exit 3 raises', async () => {
     const chunks: string[] = [];
     const out = new PassThrough();

@@ -98,6 +98,28 @@ describe('test IDs and selection (real mocha runs)', () => {
   });
 });
 
+describe('retries', () => {
+  it('a retried attempt keeps its test\'s ID and tags (mocha clones the test without our fields)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-ids-retry-'));
+    try {
+      const file = path.join(dir, 'r.suite.js');
+      fs.writeFileSync(file, `const { testCase } = require(${TEST_CASE_MODULE});
+let n = 0;
+describe('r', function () {
+  testCase('flaky', 'passes the second time', function () { if (++n === 1) throw new Error('first'); }, { tags: ['smoke'] });
+});`);
+      const out = new PassThrough();
+      out.resume();
+      const journal: JournalLine[] = [];
+      const results = await runSuites([{ name: 'r', file, optIn: false }], { out, retries: 1, select: { tags: ['smoke'] }, journal: { write: (l) => void journal.push({ ...l, at: 0 } as JournalLine) } });
+      assert.deepEqual(results.map((r) => [r.id, r.status, r.attempts]), [['r.flaky', 'passed', 2]]);
+      assert.deepEqual(journal.filter((l) => l.event === 'begin').map((l) => (l as { id?: string }).id), ['r.flaky', 'r.flaky']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('selection options', () => {
   it('ID globs: * spans any characters, every other character is literal', () => {
     assert.ok(idPatternRegExp('mmap-limits.*').test('mmap-limits.default-limit-boundary'));
@@ -124,6 +146,8 @@ describe('the suites', () => {
     assert.ok(listed.length > 300, `${listed.length} tests`);
     const missing = listed.filter((t) => !t.id).map((t) => `${t.suite}: ${t.title}`);
     assert.deepEqual(missing, [], 'tests without an ID');
+    const titles = listed.map((t) => `${t.suite} ${t.title}`);
+    assert.equal(new Set(titles).size, titles.length, 'full titles are unique too: mocha\'s grep (and so --id) tells tests apart by them');
     const seen = new Map<string, string>();
     for (const t of listed) {
       const id = t.id!;

@@ -11,7 +11,8 @@ case "$verb" in
   lab|run) ;;
   *) echo "ffs-lab-lava.sh: the verb must be lab or run (got '$verb')" >&2; exit 2 ;;
 esac
-reports="${LAVA_RESULT_DIR:-.}/ffs-lab-reports"
+# Absolute before the cd: without a LAVA_RESULT_DIR the reports go where the script was started.
+reports="${LAVA_RESULT_DIR:-$PWD}/ffs-lab-reports"
 cd "$dir" || exit 2
 node bin/ffs-lab.js "$verb" --lava --report-dir "$reports" "$@"
 code=$?

@@ -39,9 +39,9 @@ const procKnobs: MemoryKnobs = {
  * nothing about the limit unless a block was free just before it.
  */
 export function ensureContiguous(order: number, knobs: MemoryKnobs = procKnobs): ProbeContiguous {
-  const freeBefore = freeBlocks(knobs.buddyinfo(), order);
-  let step: CompactionStep = 'none';
   let text = knobs.buddyinfo();
+  const freeBefore = freeBlocks(text, order);
+  let step: CompactionStep = 'none';
   if (freeBefore === 0) {
     knobs.compact();
     step = 'compacted';

@@ -33,8 +33,9 @@ export function sparkline(values: readonly (number | null)[], width = 160, heigh
 
 /** Failing now first (longest streak first), then tests with any failure or flake, then the rest, each by key. */
 function order(tests: readonly HistoryTest[]): HistoryTest[] {
-  const rank = (t: HistoryTest) => (t.failingSince !== undefined ? 0 : t.cells.some((c) => c === 'failed' || c === 'error' || c === 'flaky' || c === 'waived') ? 1 : 2);
-  return [...tests].sort((a, b) => rank(a) - rank(b) || (a.failingSince ?? 0) - (b.failingSince ?? 0) || a.key.localeCompare(b.key));
+  const rank = (t: HistoryTest) => (t.failing.length > 0 ? 0 : t.cells.some((c) => c === 'failed' || c === 'error' || c === 'flaky' || c === 'waived') ? 1 : 2);
+  const since = (t: HistoryTest) => Math.min(Infinity, ...t.failing.map((f) => f.since));
+  return [...tests].sort((a, b) => rank(a) - rank(b) || since(a) - since(b) || a.key.localeCompare(b.key));
 }
 
 /** history.html: one page, no scripts: the runs, then a row per test with a cell per run, then the measurement trends. */
@@ -53,7 +54,7 @@ export function historyHtml(h: RunHistory): string {
           return `<td class="${s.cls}" title="${e(`${c}${d !== null ? `, ${d} ms` : ''}`)}">${s.mark}</td>`;
         })
         .join('');
-      const since = t.failingSince !== undefined ? `failing since run ${t.failingSince + 1}` : '';
+      const since = t.failing.map((f) => `failing on ${f.lane} since run ${f.since + 1}`).join('; ');
       return `<tr><th class="name" title="${e(`${t.suite} > ${t.name}`)}">${e(t.key)}</th>${cells}<td class="note">${e(since)}</td><td>${sparkline(t.durationsMs, 100, 20)}</td></tr>`;
     })
     .join('\n');

@@ -2,21 +2,27 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { usageError } from '@ffs-lab/contract/exit-codes';
 import { parseResults, ResultsFileError } from '../results/compare';
-import type { RunResults, TestResult, Totals } from '../results/results';
+import { totalsOf, type RunResults, type TestResult, type Totals } from '../results/results';
 
 /** A test's outcome in one run, as the history shows it: flaky and waived apart; null when the run did not have the test. */
 export type HistoryCell = 'passed' | 'failed' | 'error' | 'skipped' | 'flaky' | 'waived' | null;
 
 /** One run of the history: where its results.json is and what it ran on. */
 export interface HistoryRun {
+  /** The name of the directory holding its results.json (a matrix column's kernel). */
   label: string;
   file: string;
+  /** ISO 8601: runs are ordered by it. */
   startedAt: string;
   release: string;
   variant?: string;
+  /** ffs-lab's git commit, 12 digits, when the run recorded it. */
   commit?: string;
+  /** Counted from its tests (the file's own totals are not trusted). */
   totals: Totals;
   durationMs: number;
+  /** The runs whose streaks are followed together: one kernel (variant, else release). */
+  lane: string;
 }
 
 /** One test over the runs, oldest first. */
@@ -28,10 +34,12 @@ export interface HistoryTest {
   name: string;
   cells: HistoryCell[];
   durationsMs: (number | null)[];
-  /** Index of the first run of the failure streak the last run is in; absent when the last run did not fail it. */
-  failingSince?: number;
-  /** Index of the last run it passed in; absent when it never passed. */
-  lastPassed?: number;
+  /**
+   * Per lane (kernel) whose last run failed it: the index of the run its failure streak began
+   * in, and of the last run of that lane it passed in (absent: never). A test failing on one
+   * kernel of a matrix only is not "new" each night.
+   */
+  failing: { lane: string; since: number; lastPassed?: number }[];
   /** Each measurement's values over the runs (bench figures, throughput, quota): null where absent. */
   measurements: { name: string; unit: string; values: (number | null)[] }[];
 }
@@ -84,6 +92,9 @@ export function buildHistory(files: readonly string[]): RunHistory {
       if (e instanceof ResultsFileError) throw usageError(`history: ${e.message}`);
       throw usageError(`history: ${file}: ${(e as Error).message}`);
     }
+    const bad = (what: string) => usageError(`history: ${file}: not a results.json (${what})`);
+    if (typeof run.startedAt !== 'string' || Number.isNaN(Date.parse(run.startedAt))) throw bad('startedAt is not a time');
+    if (!run.kernel || typeof run.kernel.release !== 'string') throw bad('no kernel.release');
     return { file, run };
   });
   loaded.sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt) || a.file.localeCompare(b.file));
@@ -93,9 +104,10 @@ export function buildHistory(files: readonly string[]): RunHistory {
     startedAt: run.startedAt,
     release: run.kernel.release,
     ...(run.kernel.variant ? { variant: run.kernel.variant } : {}),
-    ...(run.meta?.tool.commit ? { commit: run.meta.tool.commit.slice(0, 12) } : {}),
-    totals: run.totals,
-    durationMs: run.durationMs,
+    ...(typeof run.meta?.tool?.commit === 'string' ? { commit: run.meta.tool.commit.slice(0, 12) } : {}),
+    totals: totalsOf(run.tests),
+    durationMs: Number(run.durationMs) || 0,
+    lane: typeof run.kernel.variant === 'string' ? run.kernel.variant : run.kernel.release,
   }));
   const byKey = new Map<string, HistoryTest>();
   const n = loaded.length;
@@ -113,7 +125,7 @@ export function buildHistory(files: readonly string[]): RunHistory {
       let h = byKey.get(key);
       if (!h) {
         const id = t.id ?? idOfTitle.get(`${t.suite} > ${t.name}`);
-        h = { key, ...(id ? { id } : {}), suite: t.suite, name: t.name, cells: Array(n).fill(null), durationsMs: Array(n).fill(null), measurements: [] };
+        h = { key, ...(id ? { id } : {}), suite: t.suite, name: t.name, cells: Array(n).fill(null), durationsMs: Array(n).fill(null), failing: [], measurements: [] };
         byKey.set(key, h);
       }
       // The latest title wins: a reworded test keeps its ID.
@@ -127,18 +139,17 @@ export function buildHistory(files: readonly string[]): RunHistory {
       }
     }
   });
+  const lanes = new Map<string, number[]>();
+  runs.forEach((r, i) => lanes.set(r.lane, [...(lanes.get(r.lane) ?? []), i]));
   for (const h of byKey.values()) {
-    const last = h.cells[n - 1];
-    if (failing(last ?? null)) {
-      let i = n - 1;
-      while (i > 0 && failing(h.cells[i - 1] ?? null)) i--;
-      h.failingSince = i;
-    }
-    for (let i = n - 1; i >= 0; i--) {
-      if (h.cells[i] === 'passed' || h.cells[i] === 'flaky') {
-        h.lastPassed = i;
-        break;
-      }
+    for (const [lane, idx] of lanes) {
+      // The lane's runs, newest first; a run without the test neither breaks nor extends a streak.
+      const had = idx.filter((i) => h.cells[i] !== null).reverse();
+      if (had.length === 0 || !failing(h.cells[had[0]!]!)) continue;
+      let k = 0;
+      while (k + 1 < had.length && failing(h.cells[had[k + 1]!]!)) k++;
+      const passedAt = had.find((i) => h.cells[i] === 'passed' || h.cells[i] === 'flaky');
+      h.failing.push({ lane, since: had[k]!, ...(passedAt !== undefined ? { lastPassed: passedAt } : {}) });
     }
   }
   return { runs, tests: [...byKey.values()] };
@@ -148,11 +159,16 @@ export function buildHistory(files: readonly string[]): RunHistory {
 export function historySummary(h: RunHistory): string[] {
   const n = h.runs.length;
   const lines = [`history: ${n} run${n === 1 ? '' : 's'} (${h.runs[0]?.startedAt ?? '-'} to ${h.runs[n - 1]?.startedAt ?? '-'}), ${h.tests.length} tests`];
-  const failingNow = h.tests.filter((t) => t.failingSince !== undefined);
+  const failingNow = h.tests.filter((t) => t.failing.length > 0);
   for (const t of failingNow) {
-    const since = h.runs[t.failingSince!]!;
-    const fresh = t.failingSince === n - 1 && n > 1 && (t.cells[n - 2] === 'passed' || t.cells[n - 2] === 'flaky');
-    lines.push(`  failing: ${t.key}${fresh ? ' (new in the last run)' : ''}: since ${since.label} (${since.startedAt}, ${since.release})${t.lastPassed !== undefined ? `; last passed in ${h.runs[t.lastPassed]!.label}` : '; never passed'}`);
+    for (const f of t.failing) {
+      const since = h.runs[f.since]!;
+      // New: the streak is one run long and the lane ran the test before.
+      const laneRuns = h.runs.map((r, i) => (r.lane === f.lane && t.cells[i] !== null ? i : -1)).filter((i) => i >= 0);
+      const fresh = laneRuns.length > 1 && laneRuns[laneRuns.length - 1] === f.since;
+      const passed = f.lastPassed !== undefined ? `; last passed ${h.runs[f.lastPassed]!.startedAt}` : '; never passed';
+      lines.push(`  failing on ${f.lane}: ${t.key}${fresh ? ' (new in its last run)' : ''}: since ${since.label} (${since.startedAt}, ${since.release})${passed}`);
+    }
   }
   const flaky = h.tests.filter((t) => t.cells.includes('flaky'));
   if (flaky.length) lines.push(`  flaky in some run: ${flaky.length} test(s): ${flaky.slice(0, 10).map((t) => t.key).join(', ')}${flaky.length > 10 ? ', ...' : ''}`);

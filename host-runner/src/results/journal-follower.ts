@@ -19,11 +19,13 @@ export class JournalFollower {
 
   constructor(private readonly file: string, private readonly onLine: (line: JournalLine) => void) {}
 
+  /** Begin polling (the timer does not keep the process alive). */
   start(): void {
     this.timer = setInterval(() => this.poll(), POLL_MS);
     this.timer.unref();
   }
 
+  /** Stop polling, after handing over every complete line written so far. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;

@@ -12,8 +12,9 @@ export type LavaEmitter = (signal: LavaSignal) => void;
 /**
  * Turns the run's journal (results.jsonl lines, as they are written) into LAVA signals as each
  * test finishes: a test set per suite, a case per test and per measurement. A test's result is
- * sent when the next line arrives, because the per-test kernel check may still fail a test that
- * had passed (a second result line for the same test).
+ * sent when the next test begins (or another result, or the end, arrives), not at once: the
+ * per-test kernel check, a root hook that runs after the block's own `afterEach` hooks, may still
+ * fail a test that had passed (a second result line for the same test).
  *
  * Lifecycle: {@link line} for each journal line, in order; {@link finish} once, with the test
  * that never finished (a hang, a killed run) if any; {@link raise} on an infrastructure error.
@@ -26,13 +27,14 @@ export class LavaReporter {
 
   constructor(private readonly emit: LavaEmitter) {}
 
+  /** One journal line, in order. Hook lines between a test's result and the next test send nothing. */
   line(l: JournalLine): void {
-    if (l.event === 'result' && this.pending?.index === l.index) {
+    if (l.event === 'result') {
+      if (this.pending?.index !== l.index) this.flush();
       this.pending = { index: l.index, result: l.result };
-      return;
+    } else if ((l.event === 'begin' && l.kind === 'test') || l.event === 'done') {
+      this.flush();
     }
-    this.flush();
-    if (l.event === 'result') this.pending = { index: l.index, result: l.result };
   }
 
   /** End of the run: send what is pending, the unfinished test (as a failure), and close the set. */

@@ -19,10 +19,11 @@ export class PartialReports {
 
   constructor(private readonly dir: string) {}
 
+  /** One journal line, in order: a test or hook of another suite beginning ends the last suite. */
   line(l: JournalLine): void {
     if (l.event === 'run') this.header ??= l;
     else if (l.event === 'result') this.results.set(l.index, l.result);
-    else if (l.event === 'begin' && l.kind === 'test') {
+    else if (l.event === 'begin') {
       if (this.suite !== undefined && l.suite !== this.suite) this.write(l.at);
       this.suite = l.suite;
     }

@@ -134,6 +134,7 @@ export function totalsOf(tests: readonly TestResult[]): Totals {
 export function exitCodeOf(t: Totals): number {
   if (t.failed + t.errors - (t.waived ?? 0) > 0) return 1;
   if (t.passed + t.skipped + (t.waived ?? 0) === 0) return 3;
-  if (t.passed === 0) return 4;
+  // Waived failures are verdicts reached, not capabilities missing.
+  if (t.passed === 0 && !t.waived) return 4;
   return 0;
 }

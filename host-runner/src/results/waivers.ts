@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { usageError } from '@ffs-lab/contract/exit-codes';
-import { idPatternRegExp } from '../suite-runner/test-selection';
+import { ID_PATTERN, idPatternRegExp } from '../suite-runner/test-selection';
 import type { TestResult } from './results';
 
 /**
@@ -20,7 +20,9 @@ import type { TestResult } from './results';
  *         expires: 2027-03-31             # the first day it no longer applies (UTC)
  */
 export interface Waiver {
+  /** A test ID, or a glob of them (`*`). */
   id: string;
+  /** Why the failure is accepted, and where its bug is tracked. */
   reason: string;
   /** Regular expression on the kernel release; absent: every kernel. */
   kernel?: string;
@@ -52,7 +54,7 @@ export function parseWaivers(text: string, file: string): Waiver[] {
     const o = w as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => !KEYS.has(k));
     if (extra.length) throw usageError(`${at}: unknown key(s) ${extra.join(', ')} (allowed: id, reason, kernel, expires)`);
-    if (typeof o.id !== 'string' || !/^[a-z0-9_.*-]{1,64}$/.test(o.id)) throw usageError(`${at}: id must be a test ID or a glob of them ([a-z0-9_.-] and *), got ${JSON.stringify(o.id)}`);
+    if (typeof o.id !== 'string' || !ID_PATTERN.test(o.id)) throw usageError(`${at}: id must be a test ID or a glob of them ([a-z0-9_.-] and *), got ${JSON.stringify(o.id)}`);
     if (typeof o.reason !== 'string' || o.reason.trim() === '') throw usageError(`${at} (${o.id}): reason must be non-empty text: say why, and where the bug is tracked`);
     // YAML reads an unquoted 2027-03-31 as a date.
     const expires = o.expires instanceof Date ? o.expires.toISOString().slice(0, 10) : o.expires;
@@ -94,9 +96,18 @@ export class WaiverBook {
     this.live = waivers.filter((w) => w.expires > today && (w.kernel === undefined || new RegExp(w.kernel).test(kernelRelease))).map((w) => ({ w, id: idPatternRegExp(w.id) }));
   }
 
-  /** Set or clear a result's waiver to match its status now: only a failed or errored test with an ID a live waiver names is waived. */
-  mark(r: TestResult): void {
-    const w = r.id && (r.status === 'failed' || r.status === 'error') ? this.live.find((x) => x.id.test(r.id!))?.w : undefined;
+  /**
+   * Set or clear a result's waiver to match its status now: a failed or errored test with an ID a
+   * live waiver names is waived; so is a failed hook whose stopped tests (their IDs in `stopped`)
+   * are every one waived, since it fails nothing the waivers do not already accept.
+   */
+  mark(r: TestResult, stopped?: readonly string[]): void {
+    const find = (id: string) => this.live.find((x) => x.id.test(id))?.w;
+    let w: Waiver | undefined;
+    if (r.status === 'failed' || r.status === 'error') {
+      if (r.id) w = find(r.id);
+      else if (stopped?.length && stopped.every((id) => find(id))) w = find(stopped[0]!);
+    }
     if (w) r.waiver = { reason: w.reason, expires: w.expires };
     else delete r.waiver;
   }

@@ -175,7 +175,7 @@ async function runJournaled(o: RunOnTargetOptions, out: NodeJS.WritableStream, j
       ...(monitor ? { kernelMonitor: monitor } : {}),
       failureLog: () => (latest && latest.agent.log.length ? `agent log (last lines):\n${latest.agent.log.join('\n')}` : undefined),
       ...(journal ? { journal } : {}),
-      ...(waivers ? { waive: (r: TestResult) => waivers.mark(r) } : {}),
+      ...(waivers ? { waive: (r: TestResult, stopped?: readonly string[]) => waivers.mark(r, stopped) } : {}),
     });
   } finally {
     setLabContext(undefined);

@@ -10,6 +10,7 @@ import { failureInjectionHooks, INJECT_FAILURE_ENV, parseFailureInjection } from
 import { testBodyHooks } from './test-body';
 import { testIdOf } from './test-case';
 import { selector, type TestSelection } from './test-selection';
+import { loadSuiteFiles, SelectionGrep, testsUnder } from './mocha-suites';
 import type { ResultsJournal, RunnableKind } from '../results/results-journal';
 import { oneLine as printable } from '../results/report-text';
 
@@ -48,8 +49,11 @@ export interface SuiteRunOptions {
    * monitor's) are not written: they run inside a test, which is what a hang is reported on.
    */
   journal?: Pick<ResultsJournal, 'write'>;
-  /** Sets or clears a result's waiver for its status (results/waivers.ts WaiverBook.mark), each time the status is settled. */
-  waive?: (result: TestResult) => void;
+  /**
+   * Sets or clears a result's waiver for its status (results/waivers.ts WaiverBook.mark), each
+   * time the status is settled; a failed hook's result comes with the IDs of the tests it stopped.
+   */
+  waive?: (result: TestResult, stopped?: readonly string[]) => void;
 }
 
 /**
@@ -74,8 +78,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   const resultOf = new WeakMap<Mocha.Runnable, TestResult>();
   const indexOf = new WeakMap<TestResult, number>();
   const journal = opts.journal;
+  /** The IDs of the tests a failed hook kept from running, by its result. */
+  const stoppedBy = new WeakMap<TestResult, string[]>();
   const journalResult = (result: TestResult) => {
-    opts.waive?.(result);
+    opts.waive?.(result, stoppedBy.get(result));
     journal?.write({ event: 'result', index: indexOf.get(result)!, result });
   };
 
@@ -118,6 +124,10 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         };
         indexOf.set(result, results.push(result) - 1);
         resultOf.set(r, result);
+        if (isHook(r) && r.parent && (status === 'error' || status === 'failed')) {
+          const ids = testsUnder(r.parent).filter((t) => !recorded.has(t.fullTitle()) && (!selected || selected(suiteOf(t), t)) && !t.isPending()).map((t) => testIdOf(suiteOf(t), t));
+          if (ids.length > 0 && ids.every((x): x is string => x !== undefined)) stoppedBy.set(result, ids);
+        }
         recorded.add(r.fullTitle());
         journalResult(result);
         if (err instanceof LabError && err.exitCode === ExitCode.Infrastructure) opts.onInfrastructureError?.(result, err);
@@ -234,40 +244,9 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
   return results;
 }
 
-/**
- * The selection as mocha's grep: mocha asks `test(fullTitle)` of every test it could run (and
- * counts them first), so tests outside the selection are neither run nor reported, as with
- * `--grep`. The title is looked up in the suite tree, again when a suite has added tests.
- */
-class SelectionGrep extends RegExp {
-  private byTitle = new Map<string, Mocha.Test>();
-
-  constructor(private readonly root: Mocha.Suite, private readonly selects: (t: Mocha.Test) => boolean) {
-    super('(?:)');
-  }
-
-  override test(fullTitle: string): boolean {
-    if (!this.byTitle.has(fullTitle)) this.byTitle = new Map(testsUnder(this.root).map((t) => [t.fullTitle(), t]));
-    const t = this.byTitle.get(fullTitle);
-    return t !== undefined && this.selects(t);
-  }
-}
-
-/** Require the added files into the mocha instance now (mocha's own loadFiles, typed protected), so that run() does not load them again. */
-export function loadSuiteFiles(mocha: Mocha): void {
-  const m = mocha as unknown as { loadFiles(): void; lazyLoadFiles(enable: boolean): void };
-  m.loadFiles();
-  m.lazyLoadFiles(true);
-}
-
 /** How many times a test ran before this run of it (mocha's currentRetry(), typed protected). */
 function retryOf(t: Mocha.Runnable): number {
   return (t as unknown as { currentRetry(): number }).currentRetry();
-}
-
-/** Every test of a block and of the blocks inside it, in order. */
-function testsUnder(block: Mocha.Suite): Mocha.Test[] {
-  return [...block.tests, ...block.suites.flatMap(testsUnder)];
 }
 
 /** `"before all" hook: connect` without mocha's `for "<test>"` suffix. */

@@ -35,6 +35,7 @@ export type Need = keyof typeof NEEDS;
 export interface CaseInfo {
   /** Free-form labels that select tests with `--tag` (e.g. `smoke`, `stream`, `race`). */
   tags?: readonly string[];
+  /** What the tests need beyond the agent on a board with a free UDC ({@link NEEDS}). */
   needs?: readonly Need[];
 }
 
@@ -77,9 +78,15 @@ export function blockInfo(block: Mocha.Suite, info: CaseInfo): void {
   (block as unknown as Identified).ffsInfo = info;
 }
 
-/** A test's case name, when its suite gave one. */
+/** The test a retry was cloned from (mocha copies neither our fields nor any other), else the test itself. */
+function original(test: unknown): Identified {
+  const t = test as Identified & { retriedTest?: () => unknown };
+  return ((typeof t.retriedTest === 'function' ? t.retriedTest() : undefined) ?? t) as Identified;
+}
+
+/** A test's case name, when its suite gave one (a retried attempt's is its original's). */
 export function caseNameOf(test: unknown): string | undefined {
-  return (test as Identified).ffsCase;
+  return original(test).ffsCase;
 }
 
 /** `suite.case`, or undefined for a test without a case name. */
@@ -91,6 +98,6 @@ export function testIdOf(suite: string, test: unknown): string | undefined {
 /** A test's tags and needs with those of every block around it, each once, in order (block's first). */
 export function caseInfoOf(test: unknown): { tags: string[]; needs: Need[] } {
   const chain: CaseInfo[] = [];
-  for (let r = test as Identified | undefined; r; r = r.parent) if (r.ffsInfo) chain.unshift(r.ffsInfo);
+  for (let r: Identified | undefined = original(test); r; r = r.parent) if (r.ffsInfo) chain.unshift(r.ffsInfo);
   return { tags: [...new Set(chain.flatMap((i) => i.tags ?? []))], needs: [...new Set(chain.flatMap((i) => i.needs ?? []))] };
 }

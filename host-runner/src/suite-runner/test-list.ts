@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import Mocha from 'mocha';
-import { loadSuiteFiles } from './mocha-runner';
+import { loadSuiteFiles } from './mocha-suites';
 import type { SuiteEntry } from './suite-catalog';
 import { caseInfoOf, testIdOf, type Need } from './test-case';
 import { usageError } from '@ffs-lab/contract/exit-codes';

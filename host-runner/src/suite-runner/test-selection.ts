@@ -13,8 +13,8 @@ export interface TestSelection {
   tags?: readonly string[];
 }
 
-/** An ID pattern: the ID alphabet plus `*`. */
-const ID_PATTERN = /^[a-z0-9_.*-]{1,64}$/;
+/** An ID pattern: the ID alphabet plus `*` (`--id`, waivers). */
+export const ID_PATTERN = /^[a-z0-9_.*-]{1,64}$/;
 /** A tag. */
 const TAG = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
