@@ -65,8 +65,11 @@ export interface ProbeMemInfo {
   slabKiB: number;
 }
 
-/** How `mmap.contiguous` made room: it did not need to, it compacted memory, or it dropped the clean caches and compacted again. */
-export type CompactionStep = 'none' | 'compacted' | 'dropped caches and compacted';
+/**
+ * How `mmap.contiguous` made room: it did not need to, it compacted memory, or it dropped the
+ * clean caches and compacted again; on a kernel without compaction it can only drop the caches.
+ */
+export type CompactionStep = 'none' | 'compacted' | 'dropped caches and compacted' | 'dropped caches';
 
 /**
  * Result of `mmap.contiguous`: free blocks of at least the asked order (over every zone, from
@@ -77,6 +80,8 @@ export interface ProbeContiguous {
   freeBefore: number;
   freeAfter: number;
   step: CompactionStep;
+  /** Whether the kernel can compact memory (CONFIG_COMPACTION: /proc/sys/vm/compact_memory exists). */
+  compaction: boolean;
   /** /proc/buddyinfo after the step, as the kernel wrote it. */
   buddyinfo: string;
 }

@@ -29,11 +29,12 @@ test("this machine's /proc/buddyinfo parses: as many order-0 pages as its free m
 });
 
 /** Knobs whose buddyinfo changes as the steps are taken. */
-function knobs(states: string[]): MemoryKnobs & { calls: string[] } {
+function knobs(states: string[], canCompact = true): MemoryKnobs & { calls: string[] } {
   const calls: string[] = [];
   let i = 0;
   return {
     calls,
+    canCompact: () => canCompact,
     buddyinfo: () => states[Math.min(i, states.length - 1)]!,
     compact: () => {
       calls.push('compact');
@@ -63,4 +64,10 @@ test('compaction that makes one stops there; one that does not goes on to drop t
   const r3 = ensureContiguous(13, never);
   assert.deepEqual({ step: r3.step, before: r3.freeBefore, after: r3.freeAfter }, { step: 'dropped caches and compacted', before: 0, after: 0 });
   assert.equal(r3.buddyinfo, FRAGMENTED);
+});
+
+test('a kernel without compaction (CONFIG_COMPACTION) only gets its caches dropped, and says so', () => {
+  const k = knobs([FRAGMENTED, COMPACTED], false);
+  const r = ensureContiguous(13, k);
+  assert.deepEqual({ step: r.step, compaction: r.compaction, after: r.freeAfter, calls: k.calls }, { step: 'dropped caches', compaction: false, after: 1, calls: ['drop'] });
 });
