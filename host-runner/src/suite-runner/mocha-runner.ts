@@ -221,7 +221,8 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
             // Not flaky: a kernel report in any attempt fails the test.
             delete result.attempts;
             delete result.firstFailure;
-            out.write(`  ✗ ^ ${printable(result.reason)}\n`);
+            opts.waive?.(result);
+            out.write(`  ✗ ^ ${printable(result.reason + (result.waiver ? ` (waived until ${result.waiver.expires}: ${result.waiver.reason})` : ''))}\n`);
           }
           // CI systems show a failure's text, not the test's output: the kernel lines that matter go there.
           if (result.status === 'failed' || result.status === 'error') {
