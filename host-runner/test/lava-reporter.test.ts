@@ -41,7 +41,7 @@ describe('lava: another suite', function () {
 });`;
 
 /** Run the suite file(s) with the reporter following the journal; returns the console text and results. */
-async function runWithLava(files: Record<string, string>, onBegin?: (emitted: string, line: JournalLine) => void): Promise<{ text: string; results: TestResult[] }> {
+async function runWithLava(files: Record<string, string>, onBegin?: (emitted: string, line: JournalLine) => void, kernelMonitor?: { take(): Promise<string[]> }): Promise<{ text: string; results: TestResult[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-lava-'));
   const chunks: string[] = [];
   const console = new PassThrough();
@@ -57,6 +57,7 @@ async function runWithLava(files: Record<string, string>, onBegin?: (emitted: st
     });
     const results = await runSuites(suites, {
       out,
+      ...(kernelMonitor ? { kernelMonitor } : {}),
       journal: {
         write: (l) => {
           const line = { ...l, at: 0 } as JournalLine;
@@ -114,31 +115,18 @@ describe('LAVA reporter, read by LAVA\'s own test-shell code (lava-dispatcher fr
   });
 
   it("a test the kernel check fails after its block's own afterEach ran (a real run) is sent once, as failed", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-lava-k-'));
-    const chunks: string[] = [];
-    const console = new PassThrough();
-    console.on('data', (c: Buffer) => chunks.push(c.toString()));
-    const lava = new LavaReporter(printingEmitter(console));
-    const out = new PassThrough();
-    out.resume();
-    try {
-      const file = path.join(dir, 'k.suite.js');
-      fs.writeFileSync(file, `const { testCase } = require(${mod('../src/suite-runner/test-case')});
+    const suite = `const { testCase } = require(${mod('../src/suite-runner/test-case')});
 describe('k', function () {
   afterEach('tidy', function () {});
   testCase('one', 'one', function () {});
   testCase('two', 'two', function () {});
-});`);
-      // The kernel monitor's take() alternates: before each test, after each test.
-      const batches = [[], ['[1.0] WARNING: CPU: 0 PID: 1 at drivers/usb/gadget/function/f_fs.c:1 x+0x1/0x2'], [], []];
-      let n = 0;
-      const results = await runSuites([{ name: 'k', file, optIn: false }], { out, kernelMonitor: { take: async () => batches[n++] ?? [] }, journal: { write: (l) => lava.line({ ...l, at: 0 } as JournalLine) } });
-      lava.finish();
-      assert.deepEqual(results.map((r) => r.status), ['failed', 'passed']);
-      assert.deepEqual(lavaParse(chunks.join('')).results.map((x) => [x.case, x.result]), [['one', 'fail'], ['two', 'pass']]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+});`;
+    // The kernel monitor's take() alternates: before each test, after each test.
+    const batches = [[], ['[1.0] WARNING: CPU: 0 PID: 1 at drivers/usb/gadget/function/f_fs.c:1 x+0x1/0x2'], [], []];
+    let n = 0;
+    const { text, results } = await runWithLava({ k: suite }, undefined, { take: async () => batches[n++] ?? [] });
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'passed']);
+    assert.deepEqual(lavaParse(text).results.map((x) => [x.case, x.result]), [['one', 'fail'], ['two', 'pass']]);
   });
 
   it('a test the kernel check fails after it passed is sent once, as failed; an unfinished test is a failure; exit 3 raises', async () => {
