@@ -125,7 +125,7 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
         indexOf.set(result, results.push(result) - 1);
         resultOf.set(r, result);
         if (isHook(r) && r.parent && (status === 'error' || status === 'failed')) {
-          const ids = testsUnder(r.parent).filter((t) => !recorded.has(t.fullTitle()) && (!selected || selected(suiteOf(t), t)) && !t.isPending()).map((t) => testIdOf(suiteOf(t), t));
+          const ids = stoppedUnder(r.parent).filter((t) => !t.isPending()).map((t) => testIdOf(suiteOf(t), t));
           if (ids.length > 0 && ids.every((x): x is string => x !== undefined)) stoppedBy.set(result, ids);
         }
         recorded.add(r.fullTitle());
@@ -163,11 +163,15 @@ export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOpt
     }
   }
 
+  /** The selected tests under `block` that have no result yet: those a hook failing there stops. */
+  function stoppedUnder(block: Mocha.Suite): Mocha.Test[] {
+    return testsUnder(block).filter((t) => !recorded.has(t.fullTitle()) && (!selected || selected(suiteOf(t), t)));
+  }
+
   /** Each test under `block` that has no result and was selected: skipped if marked so, failed if a retry was stopped, else not run. */
   function recordStopped(block: Mocha.Suite, hookTitle: string, err: Error): void {
-    for (const t of testsUnder(block)) {
+    for (const t of stoppedUnder(block)) {
       const title = t.fullTitle();
-      if (recorded.has(title) || (selected && !selected(suiteOf(t), t))) continue;
       if (t.isPending()) {
         recordResult?.(t, 'skipped');
         continue;
