@@ -73,7 +73,6 @@ test('every mistake is reported, one per line, with file line and key path', () 
     /^lab\.yaml:6: targets\.rpi4\.transport\.port: expected a whole number from 1 to 65535, got the string "22x"$/,
     /^lab\.yaml:7: targets\.rpi4\.transport\.known_hosts: unknown key for ssh \(did you mean 'knownHosts'\?\)$/,
     /^lab\.yaml:8: targets\.rpi4\.transport\.passwordEnv: expected the NAME of an environment variable/,
-    /^lab\.yaml:3: targets\.rpi4\.transport\.user: missing \(required\)$/,
     /^lab\.yaml:10: targets\.rpi4\.usb\.vendorId: expected a 16-bit USB ID/,
     /^lab\.yaml:12: targets\.rpi4\.features\.mmap: must be one of present, absent, got the string "yes-please"$/,
     /^lab\.yaml:14: targets\.rpi4\.agent\.command: needs at least 1 element$/,
@@ -95,6 +94,9 @@ test('wrong top-level shapes, empty files and YAML syntax errors are refused wit
   assert.match(problems('targets:\n  a: {transport: {type: local}}\n  a: {transport: {type: local}}')[0]!, /^lab\.yaml:3: Map keys must be unique/);
   assert.match(problems('targets: [unclosed')[0]!, /^lab\.yaml:\d+: /);
   assert.match(problems('targets:\n  a:\n    transport:\n      type: ssh\n      host: h\n      user: u\n      fingerprint: MD5:aa:bb')[0]!, /fingerprint: expected SHA256:<43 base64 characters>/);
+  assert.match(problems('targets:\n  a:\n    transport:\n      type: ssh\n      host: h\n      proxyJump: "jump host"')[0]!, /proxyJump: expected OpenSSH ProxyJump/);
+  const ok = parseLabConfig('targets:\n  a:\n    transport: {type: ssh, host: h, proxyJump: "u@j1:2222,j2", acceptNewHostKey: true, sshAgent: false}', 'lab.yaml');
+  assert.equal(ok.targets.a!.transport.type === 'ssh' && ok.targets.a!.transport.user, undefined, 'user is optional (the SSH config or the local user name)');
 });
 
 test('did you mean: separators and case are ignored, far words get no suggestion', () => {
@@ -115,7 +117,9 @@ test('--target: ssh:// URLs, local, and names from the config; mistakes are usag
     assert.equal(selectTarget({ target: 'local', cwd: dir }).transport.type, 'local');
     const usage = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof LabError && e.exitCode === ExitCode.Usage && re.test(e.message));
     usage(() => selectTarget({ target: 'ssh://u:secret@board', cwd: dir }), /never put a password in the URL/);
-    usage(() => selectTarget({ target: 'ssh://board', cwd: dir }), /the user is missing/);
+    fs.writeFileSync(path.join(dir, 'ssh_config'), '');
+    const noUser = selectTarget({ target: 'ssh://board', cwd: dir, sshConfig: 'ssh_config', env: {} });
+    assert.equal(noUser.transport.type === 'ssh' && noUser.transport.user, os.userInfo().username, 'as ssh: the local user name when neither the URL nor the SSH config gives one');
     usage(() => selectTarget({ target: 'rpi4', cwd: dir }), /no lab config to look the name up in/);
     usage(() => selectTarget({ cwd: dir }), /^no target/);
     fs.writeFileSync(path.join(dir, 'ffs-lab.yaml'), 'targets:\n  rpi4: {transport: {type: ssh, host: h, user: u}}\n  bbb: {transport: {type: local}}\n');

@@ -100,13 +100,13 @@ describe('ffs-lab run against a real sshd', () => {
 
   it('bad lab config: every mistake on its own line, exit 2', async () => {
     const cfg = path.join(tmp, 'bad.yaml');
-    fs.writeFileSync(cfg, 'targets:\n  board:\n    transport: {type: ssh, host: h, prot: 22}\n    udc: 7\n');
+    fs.writeFileSync(cfg, 'targets:\n  board:\n    transport: {type: ssh, host: h, prot: 22, proxyJump: "a b"}\n    udc: 7\n');
     const r = await runCli(['run', '--config', cfg, '--target', 'board']);
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(r.stderr.trimEnd().split('\n'), [
       `ffs-lab: lab config ${cfg} has 3 mistakes:`,
       `  ${cfg}:3: targets.board.transport.prot: unknown key for ssh (did you mean 'port'?)`,
-      `  ${cfg}:3: targets.board.transport.user: missing (required)`,
+      `  ${cfg}:3: targets.board.transport.proxyJump: expected OpenSSH ProxyJump: [user@]host[:port], comma separated, or none, got the string "a b"`,
       `  ${cfg}:4: targets.board.udc: expected a string, got the number 7`,
     ]);
   });

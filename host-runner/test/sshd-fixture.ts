@@ -127,6 +127,12 @@ export function alive(pid: number): boolean {
 export interface SshdOptions {
   /** Offer password authentication (root's is refused by PermitRootLogin prohibit-password: a wrong password, always). */
   passwordAuth?: boolean;
+  /** Listen on this port (a board whose sshd comes up late, on a port chosen before). Default: a free one. */
+  port?: number;
+  /** Public key files authorized besides the fixture's own client keys (another fixture's `clientKey + '.pub'`). */
+  authorize?: readonly string[];
+  /** More sshd_config lines (e.g. `PermitOpen`, for a jump host). */
+  extraConfig?: readonly string[];
 }
 
 /** Start sshd. Throws (so the test fails, not skips) when OpenSSH is not installed. */
@@ -157,8 +163,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const keyPassphrase = 'correct horse battery staple';
     const encryptedClientKey = keygen(join(dir, 'client_encrypted'), keyPassphrase);
     const strangerKey = keygen(join(dir, 'stranger_ed25519'));
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`, 'utf8') + readFileSync(`${encryptedClientKey}.pub`, 'utf8'));
-    const port = await freePort();
+    const authorized = [`${clientKey}.pub`, `${encryptedClientKey}.pub`, ...(opts.authorize ?? [])];
+    writeFileSync(join(dir, 'authorized_keys'), authorized.map((f) => readFileSync(f, 'utf8')).join(''));
+    const port = opts.port ?? (await freePort());
     const config = join(dir, 'sshd_config');
     writeFileSync(
       config,
@@ -178,6 +185,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         'StrictModes no',
         'LogLevel INFO',
         'MaxStartups 50',
+        ...(opts.extraConfig ?? []),
         '',
       ].join('\n'),
     );

@@ -34,15 +34,34 @@ export interface TargetConfig {
 
 export type TransportConfig = SshTransportConfig | LocalTransportConfig;
 
-/** Reach the target over SSH (npm ssh2). The host key is always verified unless explicitly relaxed. */
+/**
+ * Reach the target over SSH (npm ssh2). The host key is always verified unless explicitly relaxed.
+ * `host` is looked up in the OpenSSH client config (~/.ssh/config, or `--ssh-config FILE`) as
+ * `ssh` would: its HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile and
+ * StrictHostKeyChecking fill what this entry leaves unset (docs/boards.md).
+ */
 export interface SshTransportConfig {
   type: 'ssh';
+  /** A host name, address, or a `Host` alias of the SSH config. */
   host: string;
-  /** Default 22. */
+  /** Default: the SSH config's Port, else 22. */
   port?: number;
-  user: string;
-  /** Private key file. Default for ad hoc `ssh://` targets: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists. */
+  /** Default: the SSH config's User, else the local user name (as ssh). */
+  user?: string;
+  /** Private key file. Default: the SSH config's IdentityFile lines, else those of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist. */
   identity?: string;
+  /** Jump hosts, OpenSSH's ProxyJump syntax: `[user@]host[:port]`, comma separated, each looked up in the SSH config; `none` ignores the SSH config's. */
+  proxyJump?: string;
+  /** Use the ssh-agent at $SSH_AUTH_SOCK (its keys first, as ssh). Default true. */
+  sshAgent?: boolean;
+  /** OpenSSH's accept-new: a host with no known_hosts entry is accepted and its key recorded; a changed key is still refused. Default false. */
+  acceptNewHostKey?: boolean;
+  /** Filled in by target selection from the SSH config: keys tried after `identity` (missing ones skipped). */
+  identityFiles?: string[];
+  /** Filled in by target selection: the ssh-agent socket, when one is used. */
+  agentSocket?: string;
+  /** Filled in by target selection: the jump hosts resolved, first hop first. */
+  jumps?: SshHopConfig[];
   /** Name of the environment variable holding the key's passphrase (never the passphrase itself). */
   passphraseEnv?: string;
   /** Name of the environment variable holding the password (never the password itself). */
@@ -61,6 +80,17 @@ export interface SshTransportConfig {
   keepaliveIntervalMs?: number;
   /** Unanswered keepalives before the connection counts as lost. Default 3. */
   keepaliveCountMax?: number;
+}
+
+/** One jump host as target selection resolved it (host, user and port known). */
+export interface SshHopConfig {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  agentSocket?: string;
+  knownHosts?: string;
+  acceptNewHostKey?: boolean;
 }
 
 /** Run everything on this machine (child_process.spawn, no shell). */

@@ -1,15 +1,13 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { usageError } from '@ffs-lab/contract/exit-codes';
 import { didYouMean } from './did-you-mean';
 import { DEFAULT_CONFIG_FILE, hostPath, loadLabConfig } from './load-config';
+import { resolveSshTransport } from './ssh-resolution';
 import type { TargetConfig } from './lab-config';
 
 /** Environment variable an ad hoc `ssh://` target takes its password from, when set. */
 export const AD_HOC_PASSWORD_ENV = 'FFS_LAB_SSH_PASSWORD';
-/** Keys an ad hoc `ssh://` target tries, in order (the first that exists), as OpenSSH does. */
-const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 /** What the command line says about the target (`--target`, `--config`, and ad hoc overrides). */
 export interface TargetSelection {
@@ -21,6 +19,12 @@ export interface TargetSelection {
   identity?: string;
   /** known_hosts file, overriding the config's (default ~/.ssh/known_hosts). */
   knownHosts?: string;
+  /** OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config (`ssh -F`). */
+  sshConfig?: string;
+  /** OpenSSH's accept-new for the target and its jump hosts (`--accept-new-host-key`). */
+  acceptNewHostKey?: boolean;
+  /** Where notes about the SSH config go. Default stderr. */
+  warn?: (line: string) => void;
   /** Working directory for relative paths. Default process.cwd(). */
   cwd?: string;
   /** Where environment variables are looked up. Default process.env. */
@@ -29,7 +33,8 @@ export interface TargetSelection {
 
 /**
  * Turn `--target` (and `--config`) into a target config. `local` and `ssh://` URLs need no config
- * file; a name is looked up in the config. Every mistake is a usage error (exit 2).
+ * file; a name is looked up in the config. An SSH target is then completed from the OpenSSH
+ * client config (ssh-resolution.ts). Every mistake is a usage error (exit 2).
  */
 export function selectTarget(sel: TargetSelection): TargetConfig {
   const cwd = sel.cwd ?? process.cwd();
@@ -41,15 +46,23 @@ export function selectTarget(sel: TargetSelection): TargetConfig {
   } else {
     t = fromConfig(sel, cwd);
   }
-  if (sel.identity !== undefined || sel.knownHosts !== undefined) {
-    if (t.transport.type !== 'ssh') throw usageError(`--identity and --known-hosts apply to ssh targets, and '${t.name}' is ${t.transport.type}`);
+  if (sel.identity !== undefined || sel.knownHosts !== undefined || sel.sshConfig !== undefined || sel.acceptNewHostKey) {
+    if (t.transport.type !== 'ssh') throw usageError(`--identity, --known-hosts, --ssh-config and --accept-new-host-key apply to ssh targets, and '${t.name}' is ${t.transport.type}`);
     if (sel.identity !== undefined) t.transport.identity = hostPath(sel.identity, cwd);
     if (sel.knownHosts !== undefined) t.transport.knownHosts = hostPath(sel.knownHosts, cwd);
+  }
+  if (t.transport.type === 'ssh') {
+    t.transport = resolveSshTransport(t.transport, {
+      ...(sel.sshConfig !== undefined ? { sshConfigFiles: [hostPath(sel.sshConfig, cwd)] } : {}),
+      env: sel.env ?? process.env,
+      ...(sel.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
+      ...(sel.warn ? { warn: sel.warn } : {}),
+    });
   }
   return t;
 }
 
-/** `ssh://user@host[:port]` with OpenSSH-like defaults. */
+/** `ssh://[user@]host[:port]`; the SSH config and OpenSSH's defaults fill the rest. */
 export function adHocSsh(url: string, env: NodeJS.ProcessEnv): TargetConfig {
   let u: URL;
   try {
@@ -58,19 +71,16 @@ export function adHocSsh(url: string, env: NodeJS.ProcessEnv): TargetConfig {
     throw usageError(`--target ${url}: not a valid ssh://user@host[:port] URL`);
   }
   if (u.password) throw usageError(`--target: never put a password in the URL; set ${AD_HOC_PASSWORD_ENV} in the environment instead`);
-  if (!u.username) throw usageError(`--target ${url}: the user is missing (ssh://user@host[:port])`);
   if ((u.pathname && u.pathname !== '/') || u.search || u.hash) throw usageError(`--target ${url}: only ssh://user@host[:port] is understood (no path or query)`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) throw usageError(`--target ${url}: the host is missing`);
-  const identity = DEFAULT_IDENTITIES.map((n) => path.join(os.homedir(), '.ssh', n)).find((p) => fs.existsSync(p));
   return {
     name: url,
     transport: {
       type: 'ssh',
       host,
       ...(u.port ? { port: Number(u.port) } : {}),
-      user: decodeURIComponent(u.username),
-      ...(identity ? { identity } : {}),
+      ...(u.username ? { user: decodeURIComponent(u.username) } : {}),
       ...(env[AD_HOC_PASSWORD_ENV] !== undefined ? { passwordEnv: AD_HOC_PASSWORD_ENV } : {}),
     },
   };

@@ -1,5 +1,8 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_INSTALL_DIR, type TargetConfig } from '../config/lab-config';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_INSTALL_DIR, type SshHopConfig, type TargetConfig } from '../config/lab-config';
+import { sshUrl } from '../transport/ssh-connection';
+import type { SshHopOptions } from '../transport/ssh-target-options';
 import { LocalTransport } from '../transport/local-transport';
 import { SshTransport } from '../transport/ssh-transport';
 import type { Transport } from '../transport/transport';
@@ -34,8 +37,12 @@ export function targetOf(config: TargetConfig): Target {
       : new SshTransport({
           host: tr.host,
           ...(tr.port !== undefined ? { port: tr.port } : {}),
-          username: tr.user,
+          username: tr.user ?? os.userInfo().username,
           ...(tr.identity !== undefined ? { privateKeyPath: tr.identity } : {}),
+          ...(tr.identityFiles !== undefined ? { optionalKeyPaths: tr.identityFiles } : {}),
+          ...(tr.agentSocket !== undefined ? { agentSocket: tr.agentSocket } : {}),
+          ...(tr.acceptNewHostKey !== undefined ? { acceptNewHostKey: tr.acceptNewHostKey } : {}),
+          ...(tr.jumps !== undefined ? { jumps: tr.jumps.map(hopOptionsOf) } : {}),
           ...(tr.passphraseEnv !== undefined ? { passphraseEnv: tr.passphraseEnv } : {}),
           ...(tr.passwordEnv !== undefined ? { passwordEnv: tr.passwordEnv } : {}),
           ...(tr.knownHosts !== undefined ? { knownHostsPath: tr.knownHosts } : {}),
@@ -45,7 +52,7 @@ export function targetOf(config: TargetConfig): Target {
           ...(tr.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: tr.keepaliveIntervalMs } : {}),
           ...(tr.keepaliveCountMax !== undefined ? { keepaliveCountMax: tr.keepaliveCountMax } : {}),
         });
-  const description = tr.type === 'local' ? 'local' : `ssh://${tr.user}@${tr.host.includes(':') ? `[${tr.host}]` : tr.host}:${tr.port ?? 22}`;
+  const description = tr.type === 'local' ? 'local' : sshUrl({ username: tr.user ?? os.userInfo().username, host: tr.host, port: tr.port ?? 22 }) + (tr.jumps?.length ? ` (via ${tr.jumps.map((j) => `${j.host}:${j.port}`).join(', ')})` : '');
   return {
     name: config.name,
     config,
@@ -53,6 +60,19 @@ export function targetOf(config: TargetConfig): Target {
     agentArgv: agentArgvOf(config),
     commandTimeoutMs: tr.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     makeTransport,
+  };
+}
+
+/** The transport's options for one resolved jump host. */
+function hopOptionsOf(h: SshHopConfig): SshHopOptions {
+  return {
+    host: h.host,
+    port: h.port,
+    username: h.user,
+    optionalKeyPaths: h.identityFiles,
+    ...(h.agentSocket !== undefined ? { agentSocket: h.agentSocket } : {}),
+    ...(h.knownHosts !== undefined ? { knownHostsPath: h.knownHosts } : {}),
+    ...(h.acceptNewHostKey !== undefined ? { acceptNewHostKey: h.acceptNewHostKey } : {}),
   };
 }
 

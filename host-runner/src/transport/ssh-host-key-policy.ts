@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { LabError, infraError, usageError } from '@ffs-lab/contract/exit-codes';
-import { checkHostKey, fingerprint, fingerprintsEqual, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyCheck, type KnownHostEntry } from './known-hosts';
-import type { ResolvedSshOptions, SshTargetOptions } from './ssh-target-options';
+import { checkHostKey, fingerprint, fingerprintsEqual, hostLookupName, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyCheck, type KnownHostEntry } from './known-hosts';
+import type { SshTargetOptions } from './ssh-target-options';
 
 /** ssh2 host key algorithm names for a known_hosts key type. */
 const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
@@ -26,10 +26,13 @@ export interface HostKeyVerifier {
 /** What the host key check decided, kept for the error message. */
 export type HostKeyVerdict =
   | { kind: 'pin'; ok: boolean; offered: string; offeredType: string; pinned: string }
-  | { kind: 'known_hosts'; ok: boolean; check: HostKeyCheck; path: string; missing: boolean };
+  | { kind: 'known_hosts'; ok: boolean; check: HostKeyCheck; path: string; missing: boolean; added?: boolean };
 
-/** The host key policy: pinned fingerprint, or known_hosts (optionally accepting unknown hosts). */
-export function hostKeyVerifier(o: ResolvedSshOptions): HostKeyVerifier {
+/**
+ * The host key policy: pinned fingerprint, or known_hosts (optionally accepting unknown hosts,
+ * or accepting and recording them: accept-new). `log` gets OpenSSH's "Permanently added" notice.
+ */
+export function hostKeyVerifier(o: Pick<SshTargetOptions, 'host' | 'hostKeyFingerprint' | 'knownHostsPath' | 'acceptUnknownHostKey' | 'acceptNewHostKey'> & { port: number }, log: (line: string) => void = () => {}): HostKeyVerifier {
   const state: HostKeyVerifier = { verdict: undefined, verify: () => false, preferred: [] };
   const pin = o.hostKeyFingerprint?.trim();
   if (pin !== undefined) {
@@ -52,12 +55,32 @@ export function hostKeyVerifier(o: ResolvedSshOptions): HostKeyVerifier {
   }
   state.verify = (key) => {
     const check = checkHostKey(entries, o.host, o.port, key);
+    if (check.result === 'unknown' && o.acceptNewHostKey === true) {
+      const added = addKnownHost(path, hostLookupName(o.host, o.port), key, log);
+      state.verdict = { kind: 'known_hosts', ok: true, check, path, missing, added };
+      return true;
+    }
     const ok = check.result === 'match' || (check.result === 'unknown' && o.acceptUnknownHostKey === true);
     state.verdict = { kind: 'known_hosts', ok, check, path, missing };
     return ok;
   };
   state.preferred = knownKeyTypes(entries, o.host, o.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
   return state;
+}
+
+/** Append `name type base64` to known_hosts (creating it, and ~/.ssh, private); false, with a notice, when it cannot be written. */
+function addKnownHost(path: string, name: string, key: Buffer, log: (line: string) => void): boolean {
+  const type = keyTypeOf(key);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    appendFileSync(path, `${text === '' || text.endsWith('\n') ? '' : '\n'}${name} ${type} ${key.toString('base64')}\n`, { mode: 0o600 });
+  } catch (err) {
+    log(`Warning: could not add the ${type} host key of ${name} to ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return false;
+  }
+  log(`Warning: Permanently added '${name}' (${type} ${fingerprint(key)}) to the list of known hosts (${path}).`);
+  return true;
 }
 
 /** The LabError (exit 3) for a refused host key, with what to do about it. */
@@ -77,7 +100,7 @@ export function hostKeyError(v: HostKeyVerdict, where: string, o: SshTargetOptio
     case 'unknown':
       return infraError(
         `host key of ${where} is unknown: no entry for ${hostPattern(o)} in ${v.path}${v.missing ? ' (file does not exist)' : ''}; server offered ${c.offeredType} ${c.offered}`,
-        `after checking the fingerprint, add it with 'ssh-keyscan -p ${o.port ?? 22} -t ${c.offeredType} ${o.host} >> ${v.path}', or pin it with hostKeyFingerprint: '${c.offered}'`,
+        `after checking the fingerprint, add it with 'ssh-keyscan -p ${o.port ?? 22} -t ${c.offeredType} ${o.host} >> ${v.path}', pin it with hostKeyFingerprint: '${c.offered}', or accept it on first use with --accept-new-host-key`,
       );
     case 'match':
       return infraError(`SSH connection to ${where} failed after host key verification`);

@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { utils as sshUtils, type ConnectConfig } from 'ssh2';
-import { LabError, infraError, usageError } from '@ffs-lab/contract/exit-codes';
+import { existsSync, readFileSync } from 'node:fs';
+import { utils as sshUtils, type AnyAuthMethod, type ConnectConfig } from 'ssh2';
+import { ExitCode, LabError, infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { hostKeyError, type HostKeyVerdict } from './ssh-host-key-policy';
 import type { ResolvedSshOptions, SshTargetOptions } from './ssh-target-options';
 
-/** ssh2 configuration, plus a description of the auth methods for messages (names only, never secrets). */
+/**
+ * ssh2 configuration, plus a description of the auth methods for messages (names only, never
+ * secrets). Methods are tried in `ssh`'s order: the agent's keys, the key files, then password
+ * and keyboard-interactive.
+ */
 export function sshLoginConfig(o: ResolvedSshOptions, description: string): { config: ConnectConfig; methods: string[] } {
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw usageError(`bad SSH port ${o.port}`);
   if (!o.username) throw usageError(`no SSH user name for ${o.host}`);
@@ -19,7 +23,14 @@ export function sshLoginConfig(o: ResolvedSshOptions, description: string): { co
     keepaliveInterval: o.keepaliveIntervalMs,
     keepaliveCountMax: o.keepaliveCountMax,
   };
+  const username = o.username;
+  const auth: AnyAuthMethod[] = [];
   const methods: string[] = [];
+  if (o.agentSocket !== undefined && existsSync(o.agentSocket)) {
+    auth.push({ type: 'agent', username, agent: o.agentSocket });
+    methods.push(`publickey (ssh-agent ${o.agentSocket})`);
+  }
+  const passphrase = o.passphraseEnv !== undefined ? secretFromEnv(o, o.passphraseEnv, 'key passphrase', description) : undefined;
   if (o.privateKeyPath !== undefined) {
     let key: Buffer;
     try {
@@ -27,22 +38,40 @@ export function sshLoginConfig(o: ResolvedSshOptions, description: string): { co
     } catch (err) {
       throw usageError(`cannot read SSH private key ${o.privateKeyPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const passphrase = o.passphraseEnv !== undefined ? secretFromEnv(o, o.passphraseEnv, 'key passphrase', description) : undefined;
     const parsed = sshUtils.parseKey(key, passphrase);
     if (parsed instanceof Error) {
       const hint = o.passphraseEnv === undefined ? 'if the key is encrypted, set passphraseEnv to the name of a variable holding its passphrase' : undefined;
       throw usageError(`cannot use SSH private key ${o.privateKeyPath}: ${parsed.message}`, hint);
     }
-    config.privateKey = key;
-    if (passphrase !== undefined) config.passphrase = passphrase;
+    auth.push({ type: 'publickey', username, key, ...(passphrase !== undefined ? { passphrase } : {}) });
     methods.push(`publickey (${o.privateKeyPath})`);
   }
+  for (const p of o.optionalKeyPaths ?? []) {
+    if (p === o.privateKeyPath) continue;
+    let key: Buffer;
+    try {
+      key = readFileSync(p);
+    } catch {
+      continue; // as ssh: an IdentityFile that is not there is no error
+    }
+    if (sshUtils.parseKey(key, passphrase) instanceof Error) {
+      methods.push(`(${p} skipped: encrypted, or not a key this tool reads)`);
+      continue;
+    }
+    auth.push({ type: 'publickey', username, key, ...(passphrase !== undefined ? { passphrase } : {}) });
+    methods.push(`publickey (${p})`);
+  }
   if (o.passwordEnv !== undefined) {
-    config.password = secretFromEnv(o, o.passwordEnv, 'password', description);
-    config.tryKeyboard = true;
+    const password = secretFromEnv(o, o.passwordEnv, 'password', description);
+    auth.push({ type: 'password', username, password });
+    auth.push({ type: 'keyboard-interactive', username, prompt: (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => password)) });
     methods.push(`password and keyboard-interactive (from $${o.passwordEnv})`);
   }
-  if (methods.length === 0) throw usageError(`no SSH authentication method for ${description}: set privateKeyPath or passwordEnv`);
+  if (auth.length === 0) {
+    const tried = methods.length > 0 ? ` (${methods.join(', ')})` : '';
+    throw usageError(`no SSH authentication method for ${description}${tried}`, 'give a key (identity, IdentityFile in ~/.ssh/config), start an ssh-agent (SSH_AUTH_SOCK), or set passwordEnv');
+  }
+  config.authHandler = auth;
   return { config, methods };
 }
 
@@ -52,16 +81,27 @@ function secretFromEnv(o: SshTargetOptions, name: string, what: string, descript
   return value;
 }
 
+/**
+ * A connection failure that may pass by itself: nothing listening yet, no route yet, no banner
+ * or login in time, the connection dropped during the handshake. `--wait-for-ssh` retries these
+ * and nothing else (never a host key or authentication failure). Exit 3 like every other.
+ */
+export class SshNotUpError extends LabError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.Infrastructure, hint);
+  }
+}
+
 /** One-line LabError for a failure before 'ready'. */
 export function sshConnectError(o: ResolvedSshOptions, err: (Error & { level?: string; code?: string }) | undefined, verdict: HostKeyVerdict | undefined, methods: string[]): LabError {
   const where = `${o.host}:${o.port}`;
   if (verdict && !verdict.ok) return hostKeyError(verdict, where, o);
-  if (!err) return infraError(`SSH connection to ${where} closed before login`);
+  if (!err) return new SshNotUpError(`SSH connection to ${where} closed before login`);
   if (err.level === 'client-authentication') {
     return infraError(`SSH authentication as ${o.username} on ${where} failed (tried: ${methods.join(', ')})`, 'check that the key is in the remote authorized_keys, or the password variable holds the right password');
   }
   if (err.level === 'client-timeout') {
-    return infraError(`cannot reach ${where}: no SSH login within ${o.connectTimeoutMs / 1000} s`, 'is the target up and its sshd running? (connectTimeoutMs sets the limit)');
+    return new SshNotUpError(`cannot reach ${where}: no SSH login within ${o.connectTimeoutMs / 1000} s`, 'is the target up and its sshd running? (connectTimeoutMs sets the limit)');
   }
   const unreachable: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
@@ -73,7 +113,9 @@ export function sshConnectError(o: ResolvedSshOptions, err: (Error & { level?: s
     ECONNRESET: 'connection reset',
   };
   if (err.code !== undefined && unreachable[err.code] !== undefined) {
-    return infraError(`cannot reach ${where}: ${unreachable[err.code]} (${err.code})`);
+    return new SshNotUpError(`cannot reach ${where}: ${unreachable[err.code]} (${err.code})`);
   }
+  // A socket that dies before the handshake ends: sshd starting up, or MaxStartups throttling.
+  if (err.level === 'client-socket') return new SshNotUpError(`SSH connection to ${where} failed: ${err.message}`);
   return infraError(`SSH connection to ${where} failed: ${err.message}`);
 }

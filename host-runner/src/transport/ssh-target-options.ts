@@ -6,8 +6,16 @@ export interface SshTargetOptions {
   port?: number;
   /** Remote user. Its login shell must be a POSIX sh (commands are sent as `sh -c` strings). */
   username: string;
-  /** OpenSSH or PEM private key file for publickey authentication. Default: none. */
+  /** OpenSSH or PEM private key file for publickey authentication; unreadable or unusable is an error. Default: none. */
   privateKeyPath?: string;
+  /**
+   * Keys tried after {@link privateKeyPath} when they exist, as `ssh` treats IdentityFile and its
+   * default ~/.ssh/id_*: a missing file, or an encrypted one without a passphrase, is skipped.
+   * Default: none.
+   */
+  optionalKeyPaths?: readonly string[];
+  /** ssh-agent socket (`$SSH_AUTH_SOCK`); its keys are tried first, as `ssh` does. Skipped when the socket does not exist. Default: none. */
+  agentSocket?: string;
   /** Name of the environment variable holding the private key's passphrase. Default: none (key not encrypted). */
   passphraseEnv?: string;
   /** Name of the environment variable holding the password (e.g. `FFS_LAB_SSH_PASSWORD`); also answers keyboard-interactive prompts. Default: none. */
@@ -21,6 +29,15 @@ export interface SshTargetOptions {
    * reflashed with new keys). A listed host offering another key is still refused. Default false.
    */
   acceptUnknownHostKey?: boolean;
+  /**
+   * OpenSSH's `StrictHostKeyChecking accept-new`: a host with no known_hosts entry is accepted and
+   * its key appended to {@link knownHostsPath}; a changed key is still refused. Default false.
+   */
+  acceptNewHostKey?: boolean;
+  /** Jump hosts, in order (OpenSSH's ProxyJump): each is logged into and its host key verified, then used to reach the next. Default: none. */
+  jumps?: readonly SshHopOptions[];
+  /** Notices for the user (a host key added to known_hosts). Default: written to stderr. */
+  log?: (line: string) => void;
   /** TCP connect + SSH handshake + authentication must finish within this: ms. Default 20000. */
   connectTimeoutMs?: number;
   /** SSH keepalive interval: ms, 0 = off. Default 5000. */
@@ -32,6 +49,9 @@ export interface SshTargetOptions {
   /** Where the `*Env` names are looked up. Default process.env. */
   environment?: NodeJS.ProcessEnv;
 }
+
+/** How to log into one jump host; timeouts, keepalives and the environment are the target's. */
+export type SshHopOptions = Pick<SshTargetOptions, 'host' | 'port' | 'username' | 'privateKeyPath' | 'optionalKeyPaths' | 'agentSocket' | 'passphraseEnv' | 'knownHostsPath' | 'acceptNewHostKey' | 'acceptUnknownHostKey'>;
 
 /** The options with their defaults filled in. */
 export type ResolvedSshOptions = Required<Pick<SshTargetOptions, 'port' | 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'killGraceMs'>> & SshTargetOptions;

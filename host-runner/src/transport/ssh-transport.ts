@@ -1,9 +1,8 @@
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
-import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
+import { infraError } from '@ffs-lab/contract/exit-codes';
 import { collect, settlesWithin } from './process-lifecycle';
 import { commandLine } from './shell-quote';
-import { hostKeyVerifier } from './ssh-host-key-policy';
-import { sshConnectError, sshLoginConfig } from './ssh-login';
+import { openSshChain, sshUrl } from './ssh-connection';
 import { PID_MARKER, SshProcess } from './ssh-process';
 import { resolveSshOptions, type ResolvedSshOptions, type SshTargetOptions } from './ssh-target-options';
 import type { ExecResult, SpawnOptions, Transport } from './transport';
@@ -30,57 +29,31 @@ export class SshTransport implements Transport {
   readonly description: string;
   private readonly opts: ResolvedSshOptions;
   private client: Client | undefined;
+  /** The jump hosts' connections the target's runs through, first hop first. */
+  private jumpClients: Client[] = [];
   /** Why the connection ended, once it has. */
   private lostReason: string | undefined;
   private readonly running = new Set<SshProcess>();
 
   constructor(opts: SshTargetOptions) {
     this.opts = resolveSshOptions(opts);
-    const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
-    this.description = `ssh://${this.opts.username}@${host}:${this.opts.port}`;
+    this.description = sshUrl(this.opts);
   }
 
-  /** Connect and authenticate; LabError exit 2 for bad options, exit 3 for every network, host key or auth failure. */
+  /**
+   * Connect (through the jump hosts, when there are some) and authenticate; LabError exit 2 for
+   * bad options, exit 3 for every network, host key or auth failure (SshNotUpError when the
+   * target or a hop is not up yet).
+   */
   async connect(): Promise<void> {
     if (this.client && this.lostReason === undefined) return;
-    const { config, methods } = sshLoginConfig(this.opts, this.description);
-    const verifier = hostKeyVerifier(this.opts);
-    config.hostVerifier = (key: Buffer) => verifier.verify(key);
-    // Ask the server for a key type we can check, as OpenSSH does; otherwise it may offer one we have no line for.
-    if (verifier.preferred.length > 0) config.algorithms = { serverHostKey: { prepend: verifier.preferred, append: [], remove: [] } };
-
-    const client = new Client();
+    const chain = await openSshChain(this.opts);
+    const target = chain[chain.length - 1]!;
     this.lostReason = undefined;
-    await new Promise<void>((resolve, reject) => {
-      let ready = false;
-      let lastError: (Error & { level?: string; code?: string }) | undefined;
-      client.on('error', (err: Error & { level?: string; code?: string }) => {
-        lastError = err;
-        if (ready) this.lostReason ??= err.message;
-      });
-      client.on('ready', () => {
-        ready = true;
-        resolve();
-      });
-      if (this.opts.passwordEnv !== undefined) {
-        const password = config.password;
-        client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => password ?? '')));
-      }
-      client.on('close', () => {
-        if (ready) {
-          this.connectionLost(lastError?.message ?? 'closed by the server');
-          return;
-        }
-        client.removeAllListeners('keyboard-interactive');
-        reject(sshConnectError(this.opts, lastError, verifier.verdict, methods));
-      });
-      try {
-        client.connect(config);
-      } catch (err) {
-        reject(usageError(`bad SSH configuration for ${this.description}: ${(err as Error).message}`));
-      }
-    });
-    this.client = client;
+    target.client.on('error', (err: Error) => (this.lostReason ??= err.message));
+    target.client.on('close', () => this.connectionLost(target.lastError()?.message ?? 'closed by the server'));
+    this.client = target.client;
+    this.jumpClients = chain.slice(0, -1).map((c) => c.client);
   }
 
   /** Start a program (see the class comment for the remote command line). Rejects with exit 2 for bad argv/env, 3 when not connected. */
@@ -121,11 +94,13 @@ export class SshTransport implements Transport {
     for (const proc of all) proc.kill('TERM');
     await settlesWithin(Promise.all(all.map((p) => p.exited)), 2 * this.opts.killGraceMs + 3_000);
     this.client = undefined;
-    if (this.lostReason !== undefined) return;
-    this.lostReason = 'closed';
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.end();
-    if (!(await settlesWithin(closed, 2_000))) client.destroy();
+    const jumps = this.jumpClients.reverse();
+    this.jumpClients = [];
+    if (this.lostReason === undefined) {
+      this.lostReason = 'closed';
+      await endClient(client);
+    }
+    for (const j of jumps) await endClient(j);
   }
 
   /**
@@ -166,4 +141,11 @@ export class SshTransport implements Transport {
     if (!this.client) throw infraError(`not connected to ${this.description} (connect() first)`);
     return this.client;
   }
+}
+
+/** End an SSH connection politely, then by force after 2 s. */
+async function endClient(client: Client): Promise<void> {
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  client.end();
+  if (!(await settlesWithin(closed, 2_000))) client.destroy();
 }

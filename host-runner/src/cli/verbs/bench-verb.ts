@@ -5,9 +5,7 @@ import type { Verb } from '../options';
 import { infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { ARCH_OPTIONS, archKernelChoice, KERNEL_OPTIONS } from './kernel-options';
 import { labArchOf, runLab } from '../../lab/lab-run';
-import { selectTarget } from '../../config/target-selection';
 import { runOnTarget } from '../../run/run-on-target';
-import { targetOf } from '../../run/target';
 import { BENCH_SUITE, selectSuites } from '../../suite-runner/suite-catalog';
 import type { RunResults } from '../../results/results';
 import { ensureCPair } from '../../bench/c-pair';
@@ -16,7 +14,7 @@ import { benchText } from '../../bench/bench-table';
 import { writeBenchOutputs } from '../../bench/bench-output';
 import { BENCH_DEPTHS } from '../../bench/bench-case';
 import { positiveInt } from './verb-args';
-import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
+import { reachableTarget, TARGET_OPTIONS } from './target-options';
 
 
 /** `ffs-lab bench`: the I/O-mode benchmark (ours vs the C pair), then tables, charts and ratios. */
@@ -71,9 +69,9 @@ Exit codes: as for lab/run (0 all cases ran, 1 a case failed, 2 usage, 3 infrast
       // cache (an arm64 lab cross-builds its own).
       if (!kernel || labArchOf(kernel) !== 'arm64') await ensureCPair((line) => process.stderr.write(`${line}\n`));
       if (onTarget) {
-        const config = selectTarget(targetSelectionOf(args));
-        conditions.target = config.name;
-        code = await runOnTarget({ target: targetOf(config), suites: selectSuites([BENCH_SUITE]), ...(v.grep ? { select: { grep: v.grep as string } } : {}), reportDir, testTimeoutMs: timeoutSec * 1000, label: 'bench' });
+        const target = await reachableTarget('bench', args);
+        conditions.target = target.name;
+        code = await runOnTarget({ target, suites: selectSuites([BENCH_SUITE]), ...(v.grep ? { select: { grep: v.grep as string } } : {}), reportDir, testTimeoutMs: timeoutSec * 1000, label: 'bench' });
       } else {
         conditions.target = `embedded lab VM (${positiveInt('bench', 'cpus', v.cpus)} vCPU, ${positiveInt('bench', 'memory', v.memory)} MiB, accel ${v.accel as string}; host and gadget share the VM)`;
         code = await runLab({

@@ -1,9 +1,7 @@
 import type { Verb } from '../options';
-import { selectTarget } from '../../config/target-selection';
 import { deployAgent } from '../../deploy/deploy-agent';
 import { MIN_NODE } from '../../deploy/agent-bundle';
-import { targetOf } from '../../run/target';
-import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
+import { reachableTarget, TARGET_OPTIONS } from './target-options';
 
 /** `ffs-lab deploy`: install the agent on a board that has Node.js. */
 export const deployVerb: Verb = {
@@ -25,9 +23,8 @@ Exit codes: 0 installed and answering, 2 usage or lab config error, a refused in
 bundle for another architecture, 3 target problem (unreachable, host key, login, no node or one
 older than ${MIN_NODE.join('.')}, an architecture without a bundle, agent does not answer).`,
   async run(args) {
-    const config = selectTarget(targetSelectionOf(args));
     return deployAgent({
-      target: targetOf(config),
+      target: await reachableTarget('deploy', args),
       ...(args.values['install-dir'] ? { installDir: args.values['install-dir'] as string } : {}),
       ...(args.values.bundle ? { bundle: args.values.bundle as string } : {}),
     });

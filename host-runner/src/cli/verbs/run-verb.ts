@@ -1,13 +1,11 @@
 import type { Verb } from '../options';
-import { selectTarget } from '../../config/target-selection';
 import { runOnTarget } from '../../run/run-on-target';
-import { targetOf } from '../../run/target';
 import { selectSuites } from '../../suite-runner/suite-catalog';
 import { checkSelection } from '../../suite-runner/test-list';
 import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
 import { LAVA_OPTION, positiveInt, RETRIES_OPTION, retriesOf, WAIVERS_OPTION, waiversOf } from './verb-args';
 import { lavaEmitter, LavaReporter, withLava } from '../../results/lava-reporter';
-import { TARGET_OPTIONS, targetSelectionOf } from './target-options';
+import { reachableTarget, TARGET_OPTIONS } from './target-options';
 
 /** `ffs-lab run`: the suites against a real target (a gadget board over SSH, or this machine). */
 export const runVerb: Verb = {
@@ -29,14 +27,14 @@ variable the config names (ad hoc targets: FFS_LAB_SSH_PASSWORD), never from the
 Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastructure
 (unreachable, host key, login, agent missing, no enumeration, gadget left behind), 4 all skipped.`,
   async run(args) {
-    const config = selectTarget(targetSelectionOf(args));
     const suites = selectSuites((args.values.suite as string[] | undefined) ?? []);
     const timeoutSec = positiveInt('run', 'timeout', args.values.timeout);
     const selection = selected('run', args.values);
     checkSelection('run', suites, selection.select);
+    const target = await reachableTarget('run', args);
     const lava = args.values.lava ? new LavaReporter(lavaEmitter()) : undefined;
     return withLava(lava, () => runOnTarget({
-      target: targetOf(config),
+      target,
       suites,
       ...selection,
       ...(args.values['report-dir'] ? { reportDir: args.values['report-dir'] as string } : {}),

@@ -1,0 +1,231 @@
+/**
+ * Reaching boards as a hardware lab does, against real OpenSSH servers on the loopback: an
+ * ssh-agent, ~/.ssh/config with a two-hop ProxyJump, a board whose sshd comes up late, a
+ * changed host key, accept-new. No mock transport: every case is a real login.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
+import { selectTarget, type TargetSelection } from '../src/config/target-selection';
+import { targetOf } from '../src/run/target';
+import { SshTransport } from '../src/transport/ssh-transport';
+import { waitForSsh } from '../src/transport/ssh-wait';
+import { freePort, startSshd, type Sshd } from './sshd-fixture';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+/** Reject if `p` takes longer than `ms`. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The LabError `p` rejects with (fails when it resolves or throws something else). */
+async function labErrorOf(p: Promise<unknown>): Promise<LabError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof LabError, `expected a LabError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('boards over SSH as a lab reaches them (real sshd, ssh-agent, jump hosts)', () => {
+  let board: Sshd;
+  let dir: string;
+  const extra: Sshd[] = [];
+  let agent: ChildProcess | undefined;
+  let agentSock: string;
+  /** known_hosts with the board's key. */
+  let kh: string;
+
+  before(async () => {
+    board = await startSshd();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ffs-boards-'));
+    kh = path.join(dir, 'known_hosts');
+    fs.writeFileSync(kh, `[127.0.0.1]:${board.port} ${board.hostKeyLine}\n`);
+  });
+
+  after(async () => {
+    agent?.kill('SIGKILL');
+    await Promise.allSettled([board?.stop(), ...extra.map((s) => s.stop())]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** An SSH config file of this test. */
+  function writeConfig(text: string): string {
+    const p = path.join(dir, `ssh_config.${Math.random().toString(36).slice(2)}`);
+    fs.writeFileSync(p, text);
+    return p;
+  }
+
+  /** selectTarget with this test's SSH config file (never the machine's ~/.ssh/config). */
+  function target(sel: TargetSelection & { sshConfigText?: string }) {
+    const { sshConfigText, ...rest } = sel;
+    return targetOf(selectTarget({ env: {}, cwd: dir, sshConfig: writeConfig(sshConfigText ?? ''), warn: () => {}, ...rest }));
+  }
+
+  async function whoami(t: ReturnType<typeof target>): Promise<string> {
+    const tr = t.makeTransport();
+    try {
+      await within(tr.connect(), 20_000, 'connect');
+      return (await tr.exec(['id', '-un'])).stdout.trim();
+    } finally {
+      await tr.close();
+    }
+  }
+
+  it('logs in with a key held only by an ssh-agent (SSH_AUTH_SOCK), and not without it', async () => {
+    agentSock = path.join(dir, 'agent.sock');
+    agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !fs.existsSync(agentSock); i++) await new Promise((r) => setTimeout(r, 50));
+    const add = spawnSync('ssh-add', [board.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSock }, encoding: 'utf8' });
+    assert.equal(add.status, 0, add.stderr);
+    // The SSH config names a key file that does not exist: the agent is the only way in.
+    const sshConfigText = `Host *\n  IdentityFile ${dir}/no-such-key\n  UserKnownHostsFile ${kh}\n`;
+    const url = `ssh://root@127.0.0.1:${board.port}`;
+    assert.equal(await whoami(target({ target: url, env: { SSH_AUTH_SOCK: agentSock }, sshConfigText })), 'root');
+    const noAgent = await labErrorOf(whoami(target({ target: url, env: {}, sshConfigText })));
+    assert.equal(noAgent.exitCode, ExitCode.Usage);
+    assert.match(noAgent.message, /no SSH authentication method/);
+    const refused = await labErrorOf(whoami(target({ target: url, env: { SSH_AUTH_SOCK: agentSock }, sshConfigText: `${sshConfigText}  IdentitiesOnly yes\n` })));
+    assert.match(refused.message, /no SSH authentication method/, 'IdentitiesOnly keeps the agent out, as in ssh');
+  });
+
+  it('reaches a board through two jump hosts named in ~/.ssh/config, each host key verified', async () => {
+    const pub = `${board.clientKey}.pub`;
+    // Each jump host may forward only to the next hop: the login can only have taken the chain.
+    const j2 = await startSshd({ authorize: [pub], extraConfig: ['AllowTcpForwarding yes', `PermitOpen 127.0.0.1:${board.port}`] });
+    extra.push(j2);
+    const j1 = await startSshd({ authorize: [pub], extraConfig: ['AllowTcpForwarding yes', `PermitOpen 127.0.0.1:${j2.port}`] });
+    extra.push(j1);
+    const chainKh = path.join(dir, 'chain_known_hosts');
+    fs.writeFileSync(chainKh, [`[127.0.0.1]:${board.port} ${board.hostKeyLine}`, `[127.0.0.1]:${j1.port} ${j1.hostKeyLine}`, `[127.0.0.1]:${j2.port} ${j2.hostKeyLine}`, ''].join('\n'));
+    const config = (khFile: string) =>
+      [
+        'Host j1',
+        `  HostName 127.0.0.1`,
+        `  Port ${j1.port}`,
+        'Host j2',
+        `  HostName 127.0.0.1`,
+        `  Port ${j2.port}`,
+        'Host board',
+        '  HostName 127.0.0.1',
+        `  Port ${board.port}`,
+        '  ProxyJump j1,j2',
+        'Host *',
+        '  User root',
+        `  IdentityFile ${board.clientKey}`,
+        `  UserKnownHostsFile ${khFile}`,
+        '',
+      ].join('\n');
+    const t = target({ target: 'ssh://board', sshConfigText: config(chainKh) });
+    assert.match(t.description, new RegExp(`^ssh://root@127\\.0\\.0\\.1:${board.port} \\(via 127\\.0\\.0\\.1:${j1.port}, 127\\.0\\.0\\.1:${j2.port}\\)$`));
+    assert.equal(await whoami(t), 'root');
+    for (const [name, s] of [['j1', j1], ['j2', j2]] as const) assert.match(s.log(), /Accepted publickey for root/, `${name} was logged into`);
+
+    // A jump host whose key is not the one known: refused, and the message names the hop.
+    const wrongKh = path.join(dir, 'wrong_known_hosts');
+    fs.writeFileSync(wrongKh, [`[127.0.0.1]:${board.port} ${board.hostKeyLine}`, `[127.0.0.1]:${j1.port} ${j1.hostKeyLine}`, `[127.0.0.1]:${j2.port} ${j1.hostKeyLine}`, ''].join('\n'));
+    const e = await labErrorOf(whoami(target({ target: 'ssh://board', sshConfigText: config(wrongKh) })));
+    assert.equal(e.exitCode, ExitCode.Infrastructure);
+    assert.match(e.message, new RegExp(`HOST KEY MISMATCH for 127\\.0\\.0\\.1:${j2.port}.*\\[jump host 2 of 2\\]$`));
+
+    // Unknown jump hosts with --accept-new-host-key: accepted and recorded, hop by hop.
+    const newKh = path.join(dir, 'new_known_hosts');
+    fs.writeFileSync(newKh, `[127.0.0.1]:${board.port} ${board.hostKeyLine}\n`);
+    assert.equal(await whoami(target({ target: 'ssh://board', sshConfigText: config(newKh), acceptNewHostKey: true })), 'root');
+    const recorded = fs.readFileSync(newKh, 'utf8');
+    assert.ok(recorded.includes(`[127.0.0.1]:${j1.port} ${j1.hostKeyLine}`) && recorded.includes(`[127.0.0.1]:${j2.port} ${j2.hostKeyLine}`), recorded);
+  });
+
+  it('--wait-for-ssh: waits for a board whose sshd starts late, with progress', async () => {
+    const port = await freePort();
+    const lateKh = path.join(dir, 'late_known_hosts');
+    fs.writeFileSync(lateKh, '');
+    const make = () => new SshTransport({ host: '127.0.0.1', port, username: 'root', privateKeyPath: board.clientKey, knownHostsPath: lateKh, acceptNewHostKey: true, connectTimeoutMs: 5_000, environment: {}, log: () => {} });
+    const said: string[] = [];
+    const started = Date.now();
+    const late = new Promise<Sshd>((resolve, reject) => setTimeout(() => startSshd({ port, authorize: [`${board.clientKey}.pub`] }).then(resolve, reject), 2_500));
+    try {
+      await within(waitForSsh(make, { deadlineMs: 30_000, say: (l) => said.push(l), firstPauseMs: 200, maxPauseMs: 1_000 }), 40_000, 'wait');
+    } finally {
+      extra.push(await late);
+    }
+    assert.ok(Date.now() - started >= 2_000, 'it did wait');
+    assert.match(said[0]!, new RegExp(`^waiting for SSH on ssh://root@127\\.0\\.0\\.1:${port}: cannot reach 127\\.0\\.0\\.1:${port}: connection refused \\(ECONNREFUSED\\) \\(0 s of 30 s, attempt 1\\)$`));
+    assert.match(said[said.length - 1]!, /^SSH on .* is up after \d+ s \(\d+ attempts\)$/);
+  });
+
+  it('--wait-for-ssh gives up at its deadline with the last error, exit 3', async () => {
+    const port = await freePort();
+    const make = () => new SshTransport({ host: '127.0.0.1', port, username: 'root', privateKeyPath: board.clientKey, knownHostsPath: kh, environment: {} });
+    const started = Date.now();
+    const e = await labErrorOf(within(waitForSsh(make, { deadlineMs: 2_000, say: () => {}, firstPauseMs: 200 }), 20_000, 'wait'));
+    assert.ok(Date.now() - started >= 1_500, `gave up after ${Date.now() - started} ms`);
+    assert.equal(e.exitCode, ExitCode.Infrastructure);
+    assert.match(e.message, new RegExp(`^no SSH login on ssh://root@127\\.0\\.0\\.1:${port} within 2 s \\(\\d+ attempts\\); last error: cannot reach .*connection refused`));
+  });
+
+  it('a changed host key is never retried and never accepted, not even with accept-new', async () => {
+    const changedKh = path.join(dir, 'changed_known_hosts');
+    fs.writeFileSync(changedKh, `[127.0.0.1]:${board.port} ${board.otherHostKeyLine}\n`);
+    let attempts = 0;
+    const make = () => {
+      attempts++;
+      return new SshTransport({ host: '127.0.0.1', port: board.port, username: 'root', privateKeyPath: board.clientKey, knownHostsPath: changedKh, acceptNewHostKey: true, environment: {}, log: () => {} });
+    };
+    const started = Date.now();
+    const e = await labErrorOf(within(waitForSsh(make, { deadlineMs: 30_000, say: () => {} }), 20_000, 'wait'));
+    assert.equal(attempts, 1);
+    assert.ok(Date.now() - started < 10_000);
+    assert.match(e.message, /^HOST KEY MISMATCH for 127\.0\.0\.1:\d+/);
+    assert.equal(fs.readFileSync(changedKh, 'utf8'), `[127.0.0.1]:${board.port} ${board.otherHostKeyLine}\n`, 'known_hosts untouched');
+  });
+
+  it('accept-new records a new host, then refuses the same address with another key', async () => {
+    const port = await freePort();
+    const first = await startSshd({ port, authorize: [`${board.clientKey}.pub`] });
+    const newKh = path.join(dir, 'accept_new_known_hosts');
+    const notices: string[] = [];
+    const make = () => new SshTransport({ host: '127.0.0.1', port, username: 'root', privateKeyPath: board.clientKey, knownHostsPath: newKh, acceptNewHostKey: true, environment: {}, log: (l) => notices.push(l) });
+    try {
+      const t = make();
+      await within(t.connect(), 20_000, 'connect');
+      await t.close();
+      assert.equal(fs.readFileSync(newKh, 'utf8'), `[127.0.0.1]:${port} ${first.hostKeyLine}\n`);
+      const again = make();
+      await within(again.connect(), 20_000, 'connect again');
+      await again.close();
+      assert.equal(fs.readFileSync(newKh, 'utf8').split('\n').length, 2, 'a known host is not added twice');
+      assert.deepEqual(notices, [`Warning: Permanently added '[127.0.0.1]:${port}' (ssh-ed25519 ${first.hostFingerprint}) to the list of known hosts (${newKh}).`]);
+    } finally {
+      await first.stop();
+    }
+    // The board was reflashed: same address, new key.
+    const second = await startSshd({ port, authorize: [`${board.clientKey}.pub`] });
+    extra.push(second);
+    const e = await labErrorOf(within(make().connect(), 20_000, 'connect'));
+    assert.match(e.message, /^HOST KEY MISMATCH/);
+  });
+
+  it('the CLI: --wait-for-ssh on a dead address exits 3 with the last error, no stack trace', () => {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'deploy', '--target', 'ssh://root@127.0.0.1:9', '--identity', board.clientKey, '--known-hosts', kh, '--ssh-config', writeConfig(''), '--wait-for-ssh', '2'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, ExitCode.Infrastructure, r.stderr);
+    assert.match(r.stderr, /deploy: waiting for SSH on ssh:\/\/root@127\.0\.0\.1:9: cannot reach 127\.0\.0\.1:9: connection refused/);
+    assert.match(r.stderr, /no SSH login on ssh:\/\/root@127\.0\.0\.1:9 within 2 s/);
+    assert.ok(!/\n\s+at /.test(r.stderr), r.stderr);
+    const bad = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'run', '--target', 'ssh://root@127.0.0.1:9', '--wait-for-ssh', 'soon'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(bad.status, ExitCode.Usage, bad.stderr);
+    assert.match(bad.stderr, /--wait-for-ssh must be a positive whole number/);
+  });
+});
