@@ -1,11 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as usb from 'usb';
 import { labContext, type AgentHandle } from '@ffs-lab/host-runner/suite-runner/lab-context';
-import { attachLog, measure } from '@ffs-lab/host-runner/suite-runner/test-annotations';
+import { attachLog, measure, skipWithReason } from '@ffs-lab/host-runner/suite-runner/test-annotations';
 import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case';
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction, type OpenedFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
+import { waitForUsbDevice } from '@ffs-lab/host-runner/usb/usb-device-wait';
+import { idPathOf } from '@ffs-lab/host-runner/usb/usb-port';
 import type { FunctionCreateParams, FunctionInfo } from '@ffs-lab/contract/protocol';
 import type { Speed } from '@ffs-lab/contract/function-spec';
 
@@ -145,5 +148,45 @@ describe('enumeration: the host sees what the agent declared', function () {
       assert.equal(got.wMaxPacketSize, cfg.maxPacketSize, `${at}: wMaxPacketSize vs the agent's configured descriptor`);
       if (want.type === 'interrupt') assert.equal(got.bInterval, want.interval, `${at}: bInterval`);
     });
+  });
+});
+
+/**
+ * Several boards of one kind on one host PC: their gadgets carry the same VID:PID (and here the
+ * same serial), so only the host port tells them apart (lab config `usb.port`, `--usb-port`).
+ * Two agent sessions bind one gadget each to two UDCs (the lab with `dummy_hcd.num=2`: one
+ * dummy_hcd, and so one root port, per UDC); the host must find each on its own port, by sysfs
+ * name and by udev ID_PATH, and nothing on a port where nothing is plugged in.
+ */
+describe('enumeration: two boards of one kind on one host, told apart by port', function () {
+  blockInfo(this, { tags: ['usb-port'] });
+  this.timeout(90_000);
+  const sessions: AgentHandle[] = [];
+  after(async () => {
+    for (const s of sessions) await s.close();
+  });
+
+  testCase('two-udcs-by-port', 'two gadgets with one VID:PID and one serial on two UDCs: each is found on its own port, by sysfs name and by ID_PATH', async function () {
+    const ctx = labContext();
+    sessions.push(await ctx.startAgent());
+    const udcs = sessions[0]!.agent.hello!.udcs.filter((u) => /^dummy_udc\.\d+$/.test(u)).sort();
+    if (udcs.length < 2) skipWithReason(this, `needs two dummy_hcd UDCs (the lab with --kernel-append dummy_hcd.num=2); this kernel has ${udcs.join(', ') || 'none'}`);
+    sessions.push(await ctx.startAgent());
+    const serial = crypto.randomBytes(6).toString('hex');
+    const boards = udcs.slice(0, 2).map((udc, i) => ({ udc, product: `ffs-lab board ${i}`, idPath: `platform-${udc.replace('dummy_udc', 'dummy_hcd')}-usb-0:1` }));
+    for (const [i, b] of boards.entries()) {
+      const agent = sessions[i]!.agent;
+      await agent.call('function.create', { gadget: { name: `port-${i}`, vendorId: 0x1d6b, productId: 0x01d2, manufacturer: 'ffs-lab', product: b.product, serial, function: `port_${i}` } });
+      await agent.call('gadget.bind', { udc: b.udc });
+    }
+    for (const b of boards) {
+      const byIdPath = await waitForUsbDevice({ vendorId: 0x1d6b, productId: 0x01d2, serial, port: b.idPath }, ctx.usb.enumerateTimeoutMs);
+      assert.equal(fs.readFileSync(`/sys/bus/usb/devices/${byIdPath.sysfs.name}/product`, 'utf8').trim(), b.product, `ID_PATH ${b.idPath} found ${byIdPath.sysfs.name}`);
+      assert.equal(idPathOf(byIdPath.sysfs.name), b.idPath);
+      const byName = await waitForUsbDevice({ vendorId: 0x1d6b, productId: 0x01d2, serial, port: byIdPath.sysfs.name }, 2_000);
+      assert.equal(byName.sysfs.name, byIdPath.sysfs.name, 'the sysfs name of the port finds the same device');
+      attachLog(this, `${b.udc}: ${b.product} on ${byIdPath.sysfs.name} (${b.idPath})`);
+    }
+    await assert.rejects(waitForUsbDevice({ vendorId: 0x1d6b, productId: 0x01d2, serial, port: '9-9' }, 500), /on port 9-9 did not enumerate within 500 ms/);
   });
 });

@@ -228,4 +228,27 @@ describe('boards over SSH as a lab reaches them (real sshd, ssh-agent, jump host
     assert.equal(bad.status, ExitCode.Usage, bad.stderr);
     assert.match(bad.stderr, /--wait-for-ssh must be a positive whole number/);
   });
+
+  it('doctor: an unknown host key fails the first check with what to do; past it, each check says what is missing here', () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'doctor', '--target', `ssh://root@127.0.0.1:${board.port}`, '--identity', board.clientKey, '--ssh-config', writeConfig(''), ...args], { encoding: 'utf8', timeout: 120_000 });
+    const empty = path.join(dir, 'doctor_empty_known_hosts');
+    fs.writeFileSync(empty, '');
+    const unknown = cli('--known-hosts', empty);
+    assert.equal(unknown.status, ExitCode.Infrastructure, unknown.stderr);
+    assert.match(unknown.stdout, /^ {2}FAIL {2}ssh {10}host key of 127\.0\.0\.1:\d+ is unknown/m);
+    assert.match(unknown.stdout, /-> after checking the fingerprint, add it with 'ssh-keyscan .*or accept it on first use with --accept-new-host-key$/m);
+    assert.match(unknown.stdout, /^ {2}SKIP {2}root {9}not checked: needs ssh$/m);
+    const json = path.join(dir, 'doctor.json');
+    const known = cli('--known-hosts', kh, '--json', json);
+    assert.equal(known.status, ExitCode.Infrastructure, known.stderr);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as { checks: { name: string; status: string; detail: string; advice?: string }[] };
+    const by = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+    assert.equal(by.ssh!.status, 'ok');
+    assert.equal(by.root!.status, 'ok');
+    assert.equal(by.node!.status, 'ok', by.node!.detail);
+    // This checkout is not deployed at /opt/ffs-lab on the loopback "board".
+    assert.equal(by.agent!.status, 'fail');
+    assert.match(`${by.agent!.detail} ${by.agent!.advice ?? ''}`, /agent not found at \/opt\/ffs-lab\/bin\/ffs-lab-agent\.js .*ffs-lab deploy/);
+    assert.equal(by['host-usb']!.status, 'skip');
+  });
 });

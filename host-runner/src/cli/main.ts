@@ -8,13 +8,15 @@ import { listVerb } from './verbs/list-verb';
 import { historyVerb } from './verbs/history-verb';
 import { runVerb } from './verbs/run-verb';
 import { deployVerb } from './verbs/deploy-verb';
+import { doctorVerb } from './verbs/doctor-verb';
+import { initVerb } from './verbs/init-verb';
 import { compareVerb } from './verbs/compare-verb';
 import { benchVerb } from './verbs/bench-verb';
 import { matrixVerb } from './verbs/matrix-verb';
 import { packAgentVerb } from './verbs/pack-agent-verb';
 
 /** Every verb of the CLI, in help order. */
-export const VERBS: readonly Verb[] = [labVerb, matrixVerb, runVerb, deployVerb, packAgentVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, listVerb, historyVerb, guestVerb];
+export const VERBS: readonly Verb[] = [labVerb, matrixVerb, runVerb, deployVerb, doctorVerb, initVerb, packAgentVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, listVerb, historyVerb, guestVerb];
 
 /** Top-level help: every verb and where to find its options. */
 export function mainHelp(): string {

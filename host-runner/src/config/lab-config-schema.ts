@@ -8,6 +8,9 @@ const targetPath: FieldSpec = { schema: { kind: 'string', pattern: /^\/./, expec
 const envName: FieldSpec = { schema: { kind: 'string', pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, expect: 'the NAME of an environment variable (the secret itself never goes in the file)', hideValue: true } };
 const presence: FieldSpec = { schema: { kind: 'enum', values: ['present', 'absent'] } };
 
+/** A host USB port: sysfs name (`1-2.3`) or udev ID_PATH (`pci-0000:00:14.0-usb-0:2.3`, an interface suffix allowed). */
+export const USB_PORT_PATTERN = /^(\d+-\d+(\.\d+)*|[A-Za-z0-9_.:-]+-usb-\d+:\d+(\.\d+)*(:\d+\.\d+)?)$/;
+
 /** Schema of one target; field names are those of {@link TargetConfig} and friends (lab-config.ts). */
 export const TARGET_SCHEMA: Schema = {
   kind: 'object',
@@ -60,6 +63,7 @@ export const TARGET_SCHEMA: Schema = {
           vendorId: { schema: { kind: 'usbId' } },
           productId: { schema: { kind: 'usbId' } },
           serial: str,
+          port: { schema: { kind: 'string', pattern: USB_PORT_PATTERN, expect: "a USB port: the sysfs name (1-2.3) or udev's ID_PATH (pci-0000:00:14.0-usb-0:2.3)" } },
           enumerateTimeoutMs: ms(100, 600_000),
         },
       },

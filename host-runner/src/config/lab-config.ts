@@ -120,6 +120,12 @@ export interface UsbMatchConfig {
   productId?: number;
   /** Serial number string, when several boards share VID:PID. */
   serial?: string;
+  /**
+   * The host port the board is cabled to: sysfs name (`1-2.3`) or udev ID_PATH
+   * (`pci-0000:00:14.0-usb-0:2.3`, as labgrid matches). Every gadget of a run is looked for on
+   * this port only, so boards of one kind on one host never get each other's transfers. Default: any port.
+   */
+  port?: string;
   /** How long the host waits for the gadget to enumerate: ms. Default 15000. */
   enumerateTimeoutMs?: number;
 }

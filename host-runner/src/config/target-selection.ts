@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { usageError } from '@ffs-lab/contract/exit-codes';
 import { didYouMean } from './did-you-mean';
 import { DEFAULT_CONFIG_FILE, hostPath, loadLabConfig } from './load-config';
+import { USB_PORT_PATTERN } from './lab-config-schema';
 import { resolveSshTransport } from './ssh-resolution';
 import type { TargetConfig } from './lab-config';
 
@@ -23,6 +24,8 @@ export interface TargetSelection {
   sshConfig?: string;
   /** OpenSSH's accept-new for the target and its jump hosts (`--accept-new-host-key`). */
   acceptNewHostKey?: boolean;
+  /** The host USB port the board is on, overriding the config's usb.port (`--usb-port`). */
+  usbPort?: string;
   /** Where notes about the SSH config go. Default stderr. */
   warn?: (line: string) => void;
   /** Working directory for relative paths. Default process.cwd(). */
@@ -50,6 +53,10 @@ export function selectTarget(sel: TargetSelection): TargetConfig {
     if (t.transport.type !== 'ssh') throw usageError(`--identity, --known-hosts, --ssh-config and --accept-new-host-key apply to ssh targets, and '${t.name}' is ${t.transport.type}`);
     if (sel.identity !== undefined) t.transport.identity = hostPath(sel.identity, cwd);
     if (sel.knownHosts !== undefined) t.transport.knownHosts = hostPath(sel.knownHosts, cwd);
+  }
+  if (sel.usbPort !== undefined) {
+    if (!USB_PORT_PATTERN.test(sel.usbPort)) throw usageError(`--usb-port ${sel.usbPort}: expected the sysfs name of a port (1-2.3) or udev's ID_PATH (pci-0000:00:14.0-usb-0:2.3)`);
+    t.usb = { ...t.usb, port: sel.usbPort };
   }
   if (t.transport.type === 'ssh') {
     t.transport = resolveSshTransport(t.transport, {

@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import { SANITIZER_VARIANTS } from '@ffs-lab/fixtures/kernel/kernel-variant';
 import type { GuestJob } from '@ffs-lab/fixtures/lab/guest-job';
 import type { TargetConfig } from '../config/lab-config';
+import { launchAgent } from '../agent/agent-launch';
 import { deployAgent } from '../deploy/deploy-agent';
+import { DOCTOR_FILE, runDoctor } from '../doctor/doctor';
+import type { AgentHandle } from '../suite-runner/lab-context';
 import { runOnTarget } from '../run/run-on-target';
 import { targetOf } from '../run/target';
 import { selectSuites } from '../suite-runner/suite-catalog';
@@ -50,6 +53,7 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'd
  */
 export async function runGuestJob(jobFile: string): Promise<number> {
   const job = JSON.parse(fs.readFileSync(jobFile, 'utf8')) as GuestJob;
+  if (job.doctor) return guestDoctor(job);
   const variant = job.kernel.variant;
   const seriesLength = job.kernel.seriesLength;
   // Before any suite: a kernel that cannot run the lab is named as such, not failed test by test.
@@ -84,6 +88,26 @@ export async function runGuestJob(jobFile: string): Promise<number> {
     ...(job.made ? { made: job.made } : {}),
     label: 'lab',
   });
+}
+
+/**
+ * `lab --doctor`: doctor on the lab target, as on a board (no kernel check first: diagnosing is
+ * doctor's job). `udc-busy` first binds a gadget of another agent session to the lab's UDC and
+ * keeps it there while doctor runs; closing that session removes it.
+ */
+async function guestDoctor(job: GuestJob): Promise<number> {
+  const target = targetOf(labTargetConfig(job));
+  let holder: AgentHandle | undefined;
+  try {
+    if (job.doctor?.break === 'udc-busy') {
+      holder = await launchAgent(() => target.makeTransport(), { argv: target.agentArgv, targetName: target.name, timeoutMs: target.commandTimeoutMs });
+      await holder.agent.call('function.create', { gadget: { name: 'holder', vendorId: 0x1d6b, productId: 0x01d1, manufacturer: 'ffs-lab', product: 'doctor-break udc-busy', serial: 'holder', function: 'holder' } });
+      await holder.agent.call('gadget.bind', { udc: target.config.udc! });
+    }
+    return await runDoctor(target, process.stdout, path.join(job.reportDir, DOCTOR_FILE));
+  } finally {
+    await holder?.close();
+  }
 }
 
 /** FunctionFS DMABUF arrived in Linux 6.9: expected on releases from 6.9 on, absent before. */

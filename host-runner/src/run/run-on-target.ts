@@ -16,6 +16,7 @@ import { setLabContext, type AgentHandle, type KernelUnderTest, type LabContext,
 import { runSuites } from '../suite-runner/mocha-runner';
 import type { SuiteEntry } from '../suite-runner/suite-catalog';
 import type { TestSelection } from '../suite-runner/test-selection';
+import { confineToUsbPort } from '../usb/usb-port';
 import type { Target } from './target';
 
 /** Options of {@link runOnTarget}. */
@@ -84,9 +85,12 @@ export async function runOnTarget(o: RunOnTargetOptions): Promise<number> {
         },
       }
     : undefined;
+  // Every gadget of this run is looked for on the target's port only (lab config usb.port).
+  confineToUsbPort(o.target.config.usb?.port);
   try {
     return await runJournaled(o, out, journal);
   } finally {
+    confineToUsbPort(undefined);
     file?.close();
   }
 }

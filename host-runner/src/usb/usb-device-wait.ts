@@ -1,6 +1,7 @@
 import * as usb from 'usb';
 import { infraError } from '@ffs-lab/contract/exit-codes';
 import { listSysfsDevices, type SysfsUsbDevice } from './sysfs-usb';
+import { confinedUsbPort, portMatches } from './usb-port';
 
 /** Which device to wait for. */
 export interface UsbMatch {
@@ -8,6 +9,8 @@ export interface UsbMatch {
   productId: number;
   /** Match the serial number string too, when several boards share VID:PID. */
   serial?: string;
+  /** Only a device on this port (usb-port.ts: `1-2.3` or an ID_PATH). Default: the port the process is confined to, if any. */
+  port?: string;
 }
 
 /** A device found on both sysfs and libusb. */
@@ -25,8 +28,9 @@ export interface FoundDevice {
 export async function waitForUsbDevice(match: UsbMatch, timeoutMs = 15_000): Promise<FoundDevice> {
   const deadline = Date.now() + timeoutMs;
   let seen: SysfsUsbDevice | undefined;
+  const port = match.port ?? confinedUsbPort();
   for (;;) {
-    seen = listSysfsDevices().find((d) => d.vendorId === match.vendorId && d.productId === match.productId && (match.serial === undefined || d.serial === match.serial));
+    seen = listSysfsDevices().find((d) => d.vendorId === match.vendorId && d.productId === match.productId && (match.serial === undefined || d.serial === match.serial) && (port === undefined || portMatches(d.name, port)));
     if (seen?.configured) {
       const device = usb.getDeviceList().find((d) => d.busNumber === seen!.busnum && d.deviceAddress === seen!.devnum);
       if (device) return { sysfs: seen, device };
@@ -34,7 +38,7 @@ export async function waitForUsbDevice(match: UsbMatch, timeoutMs = 15_000): Pro
     if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  const id = `${hex(match.vendorId)}:${hex(match.productId)}${match.serial ? ` serial ${match.serial}` : ''}`;
+  const id = `${hex(match.vendorId)}:${hex(match.productId)}${match.serial ? ` serial ${match.serial}` : ''}${port ? ` on port ${port}` : ''}`;
   const what = !seen
     ? 'it never appeared in /sys/bus/usb/devices'
     : !seen.configured

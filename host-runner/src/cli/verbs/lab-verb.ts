@@ -1,4 +1,6 @@
 import type { Verb } from '../options';
+import { usageError } from '@ffs-lab/contract/exit-codes';
+import { DOCTOR_BREAKS, type DoctorBreak } from '@ffs-lab/fixtures/lab/guest-job';
 import { runLab } from '../../lab/lab-run';
 import { selected, SELECTION_OPTIONS } from '../../suite-runner/test-selection';
 import { LAVA_OPTION, positiveInt, RETRIES_OPTION, retriesOf, WAIVERS_OPTION, waiversOf } from './verb-args';
@@ -23,6 +25,8 @@ export const labVerb: Verb = {
     { name: 'cpu-prof', type: 'boolean', description: 'write V8 CPU profiles of the runner and of every agent into <report dir>/cpu-prof/' },
     { name: 'agent-bundle', type: 'boolean', description: 'deploy the agent into the VM as a board gets it (ffs-lab deploy of the pack-agent bundle, to the VM\'s sshd) and run the suites against that agent' },
     { name: 'kernel-append', type: 'string', metavar: 'ARGS', description: 'more kernel command line arguments, space-separated (e.g. swiotlb=force with --kernel dma-debug)' },
+    { name: 'doctor', type: 'boolean', description: 'run ffs-lab doctor on the lab target instead of the suites (doctor.json in the report dir)' },
+    { name: 'doctor-break', type: 'string', choices: DOCTOR_BREAKS, metavar: 'WHAT', description: `with --doctor, break the lab first to see what doctor says: ${DOCTOR_BREAKS.join(' (no FunctionFS in the kernel), ')} (another gadget holds the UDC)` },
     RETRIES_OPTION,
     WAIVERS_OPTION,
     LAVA_OPTION,
@@ -41,6 +45,8 @@ arm64 is several times slower than the x86_64 lab (README: "The arm64 lab").
 Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
 (kernel build, VM boot, guest hang), 4 all skipped, 130 interrupted.`,
   async run(args) {
+    const breakWhat = args.values['doctor-break'] as DoctorBreak | undefined;
+    if (breakWhat !== undefined && !args.values.doctor) throw usageError('lab: --doctor-break goes with --doctor');
     return runLab({
       kernel: archKernelChoice('lab', args),
       ...(args.values.compat === 'armhf' ? { compat: 'armhf' as const } : {}),
@@ -59,6 +65,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage/missing package, 3 infrastructure
       lava: Boolean(args.values.lava),
       ...waiversOf(args.values),
       ...(typeof args.values['kernel-append'] === 'string' ? { bootArgs: bootArgsOf(args.values['kernel-append'] as string) } : {}),
+      ...(args.values.doctor ? { doctor: breakWhat !== undefined ? { break: breakWhat } : {} } : {}),
     });
   },
 };

@@ -12,6 +12,7 @@ export const TARGET_OPTIONS: readonly OptionSpec[] = [
   { name: 'known-hosts', type: 'string', metavar: 'FILE', description: 'known_hosts file to verify the host key (default: the config\'s, else the SSH config\'s UserKnownHostsFile, else ~/.ssh/known_hosts)' },
   { name: 'ssh-config', type: 'string', metavar: 'FILE', description: 'OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config (as ssh -F): HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking' },
   { name: 'accept-new-host-key', type: 'boolean', description: 'as OpenSSH\'s StrictHostKeyChecking=accept-new: accept and record the key of a host not in known_hosts (target and jump hosts); a changed key is still refused' },
+  { name: 'usb-port', type: 'string', metavar: 'PORT', description: "look for the board's gadgets on this host USB port only: the sysfs name (1-2.3) or udev's ID_PATH (pci-0000:00:14.0-usb-0:2.3); default: the config's usb.port, else any port" },
   { name: 'wait-for-ssh', type: 'string', metavar: 'SEC', description: 'the board may still be booting: retry connecting (refused, unreachable, no banner yet) with backoff for up to SEC seconds; a changed host key or a failed login is never retried' },
 ];
 
@@ -25,6 +26,7 @@ export function targetSelectionOf(args: ParsedArgs): TargetSelection {
     ...(typeof v['known-hosts'] === 'string' ? { knownHosts: v['known-hosts'] } : {}),
     ...(typeof v['ssh-config'] === 'string' ? { sshConfig: v['ssh-config'] } : {}),
     ...(v['accept-new-host-key'] === true ? { acceptNewHostKey: true } : {}),
+    ...(typeof v['usb-port'] === 'string' ? { usbPort: v['usb-port'] } : {}),
   };
 }
 
