@@ -251,4 +251,36 @@ describe('boards over SSH as a lab reaches them (real sshd, ssh-agent, jump host
     assert.match(`${by.agent!.detail} ${by.agent!.advice ?? ''}`, /agent not found at \/opt\/ffs-lab\/bin\/ffs-lab-agent\.js .*ffs-lab deploy/);
     assert.equal(by['host-usb']!.status, 'skip');
   });
+
+  it('two targets of one config run in parallel, each into its own report dir, with one table at the end', async () => {
+    const second = await startSshd({ authorize: [`${board.clientKey}.pub`] });
+    extra.push(second);
+    const bothKh = path.join(dir, 'both_known_hosts');
+    fs.writeFileSync(bothKh, `[127.0.0.1]:${board.port} ${board.hostKeyLine}\n[127.0.0.1]:${second.port} ${second.hostKeyLine}\n`);
+    const agent = JSON.stringify([process.execPath, path.join(REPO, 'bin', 'ffs-lab-agent.js')]);
+    const cfg = path.join(dir, 'two-boards.yaml');
+    fs.writeFileSync(cfg, ['targets:', ...[['pi-a', board.port], ['pi-b', second.port]].flatMap(([name, port]) => [
+      `  ${name}:`,
+      `    transport: {type: ssh, host: 127.0.0.1, port: ${port}, user: root, identity: ${board.clientKey}, knownHosts: ${bothKh}}`,
+      `    agent: {command: ${agent}}`,
+    ]), ''].join('\n'));
+    const reports = path.join(dir, 'two-boards');
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'run', '--config', cfg, '--all-targets', '--suite', 'kernel-info', '--report-dir', reports, '--ssh-config', writeConfig('')], { encoding: 'utf8', timeout: 180_000 });
+    const summary = JSON.parse(fs.readFileSync(path.join(reports, 'targets.json'), 'utf8')) as { exitCode: number; targets: { target: string; exitCode: number; totals?: { passed: number; failed: number; skipped: number; errors: number } }[] };
+    assert.equal(r.status, summary.exitCode, r.stdout + r.stderr);
+    assert.deepEqual(summary.targets.map((t) => t.target), ['pi-a', 'pi-b']);
+    const runs = ['pi-a', 'pi-b'].map((n) => JSON.parse(fs.readFileSync(path.join(reports, n, 'results.json'), 'utf8')) as { startedAt: string; endedAt: string; tests: unknown[]; meta: { target: string } });
+    assert.deepEqual(runs.map((x) => x.meta.target), [`ssh://root@127.0.0.1:${board.port}`, `ssh://root@127.0.0.1:${second.port}`], 'each run went to its own board');
+    for (const x of runs) assert.ok(x.tests.length > 0);
+    const [a, b] = runs.map((x) => [Date.parse(x.startedAt), Date.parse(x.endedAt)] as const);
+    assert.ok(a![0] < b![1] && b![0] < a![1], `the runs overlap in time: ${JSON.stringify(runs.map((x) => [x.startedAt, x.endedAt]))}`);
+    assert.match(r.stdout, /^\[pi-a\] kernel-info$/m, 'each line carries its target');
+    assert.match(r.stdout, /^\[pi-b\] kernel-info$/m);
+    assert.match(r.stdout, /^target +result +passed +failed +skipped +time +reports$/m);
+    assert.match(r.stdout, new RegExp(`^pi-a .*${reports}/pi-a$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^pi-b .*${reports}/pi-b$`, 'm'));
+    const noDir = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'run', '--config', cfg, '--target', 'pi-a', '--target', 'pi-b'], { encoding: 'utf8' });
+    assert.equal(noDir.status, ExitCode.Usage);
+    assert.match(noDir.stderr, /several targets need --report-dir DIR/);
+  });
 });

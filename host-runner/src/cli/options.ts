@@ -89,3 +89,15 @@ export function verbHelp(verb: Verb): string {
   if (verb.details) lines.push('', verb.details.trimEnd());
   return lines.join('\n') + '\n';
 }
+
+/** The command line that gives `args` again (for a child run), without the options named in `omit`. */
+export function argvOf(options: readonly OptionSpec[], args: ParsedArgs, omit: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const o of options) {
+    const v = args.values[o.name];
+    if (omit.includes(o.name) || v === undefined || v === false) continue;
+    if (v === true) out.push(`--${o.name}`);
+    else for (const one of Array.isArray(v) ? v : [v]) out.push(`--${o.name}`, one);
+  }
+  return out;
+}

@@ -93,8 +93,20 @@ export function adHocSsh(url: string, env: NodeJS.ProcessEnv): TargetConfig {
   };
 }
 
+/** The target names of the lab config the selection names (`--all-targets`); usage error without a config. */
+export function configTargetNames(sel: Pick<TargetSelection, 'config' | 'cwd'>): string[] {
+  const cwd = sel.cwd ?? process.cwd();
+  const file = configFileOf(sel, cwd);
+  if (!file) throw usageError('--all-targets: no lab config (--config FILE, or ./ffs-lab.yaml)');
+  return Object.keys(loadLabConfig(path.resolve(cwd, file)).targets);
+}
+
+function configFileOf(sel: Pick<TargetSelection, 'config'>, cwd: string): string | undefined {
+  return sel.config ?? (fs.existsSync(path.join(cwd, DEFAULT_CONFIG_FILE)) ? path.join(cwd, DEFAULT_CONFIG_FILE) : undefined);
+}
+
 function fromConfig(sel: TargetSelection, cwd: string): TargetConfig {
-  const file = sel.config ?? (fs.existsSync(path.join(cwd, DEFAULT_CONFIG_FILE)) ? path.join(cwd, DEFAULT_CONFIG_FILE) : undefined);
+  const file = configFileOf(sel, cwd);
   if (!file) {
     if (sel.target === undefined) throw usageError('no target: give --target ssh://user@host[:port], --target local, or --target NAME with a lab config (--config FILE, or ./ffs-lab.yaml)');
     throw usageError(`--target ${sel.target}: no lab config to look the name up in (--config FILE, or ./ffs-lab.yaml); ad hoc targets are ssh://user@host[:port] and local`);
