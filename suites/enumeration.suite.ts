@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as usb from 'usb';
@@ -183,6 +184,9 @@ describe('enumeration: two boards of one kind on one host, told apart by port', 
       const byIdPath = await waitForUsbDevice({ vendorId: 0x1d6b, productId: 0x01d2, serial, port: b.idPath }, ctx.usb.enumerateTimeoutMs);
       assert.equal(fs.readFileSync(`/sys/bus/usb/devices/${byIdPath.sysfs.name}/product`, 'utf8').trim(), b.product, `ID_PATH ${b.idPath} found ${byIdPath.sysfs.name}`);
       assert.equal(idPathOf(byIdPath.sysfs.name), b.idPath);
+      // udev's own ID_PATH, when udev runs here (it does in the lab): our port names are labgrid's.
+      const udev = spawnSync('udevadm', ['info', '-q', 'property', '-p', `/sys/bus/usb/devices/${byIdPath.sysfs.name}`], { encoding: 'utf8' });
+      if (udev.status === 0) assert.equal(/^ID_PATH=(.*)$/m.exec(udev.stdout)?.[1], b.idPath, `udev's ID_PATH of ${byIdPath.sysfs.name}`);
       const byName = await waitForUsbDevice({ vendorId: 0x1d6b, productId: 0x01d2, serial, port: byIdPath.sysfs.name }, 2_000);
       assert.equal(byName.sysfs.name, byIdPath.sysfs.name, 'the sysfs name of the port finds the same device');
       attachLog(this, `${b.udc}: ${b.product} on ${byIdPath.sysfs.name} (${b.idPath})`);

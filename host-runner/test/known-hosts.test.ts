@@ -70,7 +70,7 @@ describe('known_hosts', () => {
     assert.deepEqual(checkHostKey(entries, 'board1', 22, key(A)), { result: 'match', offered: A_FP, line: 1 });
     assert.equal(checkHostKey(entries, 'board1', 2222, key(A)).result, 'match');
     const mismatch = checkHostKey(entries, 'board1', 22, key(B));
-    assert.deepEqual(mismatch, { result: 'mismatch', offered: B_FP, offeredType: 'ssh-ed25519', expected: [`ssh-ed25519 ${A_FP}`], lines: [1] });
+    assert.deepEqual(mismatch, { result: 'mismatch', offered: B_FP, offeredType: 'ssh-ed25519', expected: [`ssh-ed25519 ${A_FP}`], lines: [1], files: [undefined] });
     assert.deepEqual(checkHostKey(entries, 'board1', 2223, key(A)), { result: 'unknown', offered: A_FP, offeredType: 'ssh-ed25519' });
     assert.equal(checkHostKey(entries, 'nobody', 22, key(B)).result, 'unknown');
   });

@@ -97,8 +97,36 @@ describe('boards over SSH as a lab reaches them (real sshd, ssh-agent, jump host
     const noAgent = await labErrorOf(whoami(target({ target: url, env: {}, sshConfigText })));
     assert.equal(noAgent.exitCode, ExitCode.Usage);
     assert.match(noAgent.message, /no SSH authentication method/);
+    // IdentitiesOnly, as in ssh: only the agent's keys that are also key files of the host are offered.
     const refused = await labErrorOf(whoami(target({ target: url, env: { SSH_AUTH_SOCK: agentSock }, sshConfigText: `${sshConfigText}  IdentitiesOnly yes\n` })));
-    assert.match(refused.message, /no SSH authentication method/, 'IdentitiesOnly keeps the agent out, as in ssh');
+    assert.equal(refused.exitCode, ExitCode.Infrastructure);
+    assert.match(refused.message, /SSH authentication as root on .* failed \(tried: publickey \(ssh-agent .*, only its keys of 0 key files: IdentitiesOnly\)\)/);
+    // The usual case: an encrypted key, unlocked once into the agent, named by IdentityFile.
+    const askpass = path.join(dir, 'askpass.sh');
+    fs.writeFileSync(askpass, `#!/bin/sh\necho '${board.keyPassphrase}'\n`, { mode: 0o700 });
+    const addEncrypted = spawnSync('ssh-add', [board.encryptedClientKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(addEncrypted.status, 0, addEncrypted.stderr);
+    const onlyEncrypted = `Host *\n  IdentityFile ${board.encryptedClientKey}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${kh}\n`;
+    assert.equal(await whoami(target({ target: url, env: { SSH_AUTH_SOCK: agentSock }, sshConfigText: onlyEncrypted })), 'root');
+    // The same without the agent: the encrypted file alone cannot log in (no passphrase given).
+    const noPass = await labErrorOf(whoami(target({ target: url, env: {}, sshConfigText: onlyEncrypted })));
+    assert.match(noPass.message, /no SSH authentication method .*skipped: encrypted/);
+  });
+
+  it('every known_hosts file counts: a key listed in another file is known, a different one there is a changed key even for accept-new', async () => {
+    const empty = path.join(dir, 'primary_empty');
+    fs.writeFileSync(empty, '');
+    const other = path.join(dir, 'other_known_hosts');
+    const make = (extra: string) => new SshTransport({ host: '127.0.0.1', port: board.port, username: 'root', privateKeyPath: board.clientKey, knownHostsPath: empty, extraKnownHostsPaths: [extra], acceptNewHostKey: true, environment: {}, log: () => {} });
+    fs.writeFileSync(other, `[127.0.0.1]:${board.port} ${board.hostKeyLine}\n`);
+    const t = make(other);
+    await within(t.connect(), 20_000, 'connect');
+    await t.close();
+    assert.equal(fs.readFileSync(empty, 'utf8'), '', 'known from the other file: nothing recorded');
+    fs.writeFileSync(other, `[127.0.0.1]:${board.port} ${board.otherHostKeyLine}\n`);
+    const e = await labErrorOf(within(make(other).connect(), 20_000, 'connect'));
+    assert.match(e.message, new RegExp(`^HOST KEY MISMATCH for 127\\.0\\.0\\.1:${board.port}: ${other.replace(/[.]/g, '\\.')} line 1 expects`));
+    assert.equal(fs.readFileSync(empty, 'utf8'), '', 'a changed key is never recorded');
   });
 
   it('reaches a board through two jump hosts named in ~/.ssh/config, each host key verified', async () => {
@@ -267,8 +295,11 @@ describe('boards over SSH as a lab reaches them (real sshd, ssh-agent, jump host
     const reports = path.join(dir, 'two-boards');
     const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'run', '--config', cfg, '--all-targets', '--suite', 'kernel-info', '--report-dir', reports, '--ssh-config', writeConfig('')], { encoding: 'utf8', timeout: 180_000 });
     const summary = JSON.parse(fs.readFileSync(path.join(reports, 'targets.json'), 'utf8')) as { exitCode: number; targets: { target: string; exitCode: number; totals?: { passed: number; failed: number; skipped: number; errors: number } }[] };
-    assert.equal(r.status, summary.exitCode, r.stdout + r.stderr);
     assert.deepEqual(summary.targets.map((t) => t.target), ['pi-a', 'pi-b']);
+    // Each run's code follows from its own results, and the whole run's is the worst of them.
+    for (const t of summary.targets) assert.equal(t.exitCode, t.totals!.failed + t.totals!.errors > 0 ? ExitCode.TestFailed : ExitCode.Ok, JSON.stringify(t));
+    assert.equal(r.status, Math.max(...summary.targets.map((t) => t.exitCode)), r.stdout + r.stderr);
+    assert.equal(summary.exitCode, r.status);
     const runs = ['pi-a', 'pi-b'].map((n) => JSON.parse(fs.readFileSync(path.join(reports, n, 'results.json'), 'utf8')) as { startedAt: string; endedAt: string; tests: unknown[]; meta: { target: string } });
     assert.deepEqual(runs.map((x) => x.meta.target), [`ssh://root@127.0.0.1:${board.port}`, `ssh://root@127.0.0.1:${second.port}`], 'each run went to its own board');
     for (const x of runs) assert.ok(x.tests.length > 0);
@@ -282,5 +313,10 @@ describe('boards over SSH as a lab reaches them (real sshd, ssh-agent, jump host
     const noDir = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'run', '--config', cfg, '--target', 'pi-a', '--target', 'pi-b'], { encoding: 'utf8' });
     assert.equal(noDir.status, ExitCode.Usage);
     assert.match(noDir.stderr, /several targets need --report-dir DIR/);
+    fs.writeFileSync(path.join(reports, 'pi-a', 'notes.txt'), 'mine');
+    const foreign = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'run', '--config', cfg, '--all-targets', '--report-dir', reports], { encoding: 'utf8' });
+    assert.equal(foreign.status, ExitCode.Usage);
+    assert.match(foreign.stderr, /pi-a holds files that are not an earlier run's reports \(notes\.txt\)/);
+    assert.equal(fs.readFileSync(path.join(reports, 'pi-a', 'notes.txt'), 'utf8'), 'mine', 'never removed');
   });
 });

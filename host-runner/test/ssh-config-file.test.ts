@@ -86,7 +86,21 @@ describe('ssh_config as ssh reads it for one destination', () => {
     assert.equal(nonRoot.identitiesOnly, true);
     assert.ok(nonRoot.notes.some((n) => /Match exec' is not supported by ffs-lab: the block is skipped/.test(n)), nonRoot.notes.join('\n'));
     assert.ok(nonRoot.notes.some((n) => /'ProxyCommand' is not followed by ffs-lab/.test(n)), nonRoot.notes.join('\n'));
-    assert.ok(!fs.existsSync('/tmp/ffs-lab-must-not-exist'));
+  });
+
+  it('the command-line user and port win over the config for %r, %p and Match user; the other tokens expand', () => {
+    const f = file('prec', ['Host b', '  User pi', '  Port 2222', 'Match user admin', '  IdentitiesOnly yes', 'Host *', '  IdentityFile ~/%r-%p-%L-%k', '  IdentityFile /c/%C', '  UserKnownHostsFile none', '  IdentityAgent $LAB_AGENT', '  HostKeyAlias b-alias'].join('\n'));
+    const a = readSshConfig('b', { files: [f], env: { LAB_AGENT: '/run/lab-agent' }, user: 'admin', port: 2200 });
+    assert.equal(a.identitiesOnly, true, 'Match user sees the command-line user');
+    assert.equal(a.identityFiles[0], path.join(os.homedir(), `admin-2200-${os.hostname().split('.')[0]}-b`));
+    assert.match(a.identityFiles[1]!, /^\/c\/[0-9a-f]{40}$/);
+    assert.deepEqual(a.userKnownHostsFiles, ['/dev/null'], 'none: no file');
+    assert.equal(a.identityAgent, '/run/lab-agent');
+    assert.equal(a.hostKeyAlias, 'b-alias');
+    const c = readSshConfig('b', { files: [f], env: {} });
+    assert.equal(c.identitiesOnly, undefined);
+    assert.equal(c.identityFiles[0], path.join(os.homedir(), `pi-2222-${os.hostname().split('.')[0]}-b`), 'without one, the config\'s');
+    assert.equal(c.identityAgent, 'none', 'an unset $VAR: no agent');
   });
 
   it('${VAR} expands from the environment; unknown tokens, bad ports and a missing explicit file are usage errors', () => {
@@ -94,7 +108,7 @@ describe('ssh_config as ssh reads it for one destination', () => {
     const f = file('env', 'Host *\n  IdentityFile ${LAB_KEYS}/board\n');
     assert.deepEqual(readSshConfig('b', { files: [f], env: { LAB_KEYS: '/keys' } }).identityFiles, ['/keys/board']);
     usage(() => readSshConfig('b', { files: [f], env: {} }), /LAB_KEYS .* is not set/);
-    usage(() => readSshConfig('b', { files: [file('tok', 'IdentityFile ~/.ssh/%C\n')], env: {} }), /token '%C'/);
+    usage(() => readSshConfig('b', { files: [file('tok', 'IdentityFile ~/.ssh/%T\n')], env: {} }), /token '%T'/);
     usage(() => readSshConfig('b', { files: [file('port', 'Port 70000\n')], env: {} }), /bad Port '70000'/);
     usage(() => readSshConfig('b', { files: [path.join(dir, 'nope')], env: {} }), /cannot read SSH config .*nope: ENOENT/);
     usage(() => readSshConfig('b', { files: [file('quote', 'User "pi\n')], env: {} }), /unbalanced quotes/);
@@ -130,11 +144,23 @@ describe('ssh_config as ssh reads it for one destination', () => {
     assert.equal(r.port, 2222);
     assert.deepEqual(r.identityFiles, ['/keys/board']);
     assert.equal(r.agentSocket, '/run/agent.sock');
-    assert.deepEqual(r.jumps, [{ host: 'gw.example.org', port: 22, user: 'jump', identityFiles: ['/keys/gw'], agentSocket: '/run/agent.sock', knownHosts: '/kh/gw' }]);
+    assert.deepEqual(r.jumps, [{ host: 'gw.example.org', port: 22, user: 'jump', identityFiles: ['/keys/gw'], agentSocket: '/run/agent.sock', knownHosts: '/kh/gw', extraKnownHosts: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'] }]);
     const own = resolveSshTransport({ type: 'ssh', host: 'board', proxyJump: 'none', sshAgent: false, identity: '/k' }, { sshConfigFiles: [f], env: { SSH_AUTH_SOCK: '/run/agent.sock' }, acceptNewHostKey: true });
     assert.equal(own.jumps, undefined, "proxyJump: none drops the SSH config's jump hosts");
     assert.equal(own.agentSocket, undefined);
     assert.equal(own.acceptNewHostKey, true);
+    // accept-new: the command line's flag, else the lab config's own value (false too), else the SSH config; a hop only by the flag or its own config.
+    const relaxed = file('relaxed', 'Host board\n  StrictHostKeyChecking accept-new\n  ProxyJump gw\nHost gw\n  HostName gw.example.org\n');
+    assert.equal(resolveSshTransport({ type: 'ssh', host: 'board' }, { sshConfigFiles: [relaxed], env: {} }).acceptNewHostKey, true);
+    const strictHere = resolveSshTransport({ type: 'ssh', host: 'board', acceptNewHostKey: false }, { sshConfigFiles: [relaxed], env: {} });
+    assert.equal(strictHere.acceptNewHostKey, undefined, "the lab config's false wins over the SSH config");
+    assert.equal(strictHere.jumps![0]!.acceptNewHostKey, undefined, "the board's relaxed check does not spread to its jump host");
+    const flag = resolveSshTransport({ type: 'ssh', host: 'board', acceptNewHostKey: false }, { sshConfigFiles: [relaxed], env: {}, acceptNewHostKey: true });
+    assert.deepEqual([flag.acceptNewHostKey, flag.jumps![0]!.acceptNewHostKey], [true, true]);
+    const aliased = file('aliased', 'Host board\n  HostKeyAlias other\n');
+    const warned: string[] = [];
+    assert.equal(resolveSshTransport({ type: 'ssh', host: 'board' }, { sshConfigFiles: [aliased], env: {}, acceptNewHostKey: true, warn: (l) => warned.push(l) }).acceptNewHostKey, undefined, 'never accept-new where the key is looked up under another name');
+    assert.match(warned.join('\n'), /HostKeyAlias other is not followed by ffs-lab, so accept-new is off/);
     const bare = resolveSshTransport({ type: 'ssh', host: 'elsewhere' }, { sshConfigFiles: [file('empty', '')], env: {} });
     assert.deepEqual(bare.identityFiles, ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => path.join(os.homedir(), '.ssh', n)), "no IdentityFile: ssh's default keys");
     assert.equal(bare.user, os.userInfo().username);

@@ -60,6 +60,10 @@ export interface SshTransportConfig {
   identityFiles?: string[];
   /** Filled in by target selection: the ssh-agent socket, when one is used. */
   agentSocket?: string;
+  /** Filled in by target selection (IdentitiesOnly): offer only the agent's keys that match the key files. */
+  agentKeysOnly?: boolean;
+  /** Filled in by target selection: more known_hosts files read (the SSH config's others, OpenSSH's global ones). */
+  extraKnownHosts?: string[];
   /** Filled in by target selection: the jump hosts resolved, first hop first. */
   jumps?: SshHopConfig[];
   /** Name of the environment variable holding the key's passphrase (never the passphrase itself). */
@@ -89,7 +93,9 @@ export interface SshHopConfig {
   user: string;
   identityFiles: string[];
   agentSocket?: string;
+  agentKeysOnly?: boolean;
   knownHosts?: string;
+  extraKnownHosts?: string[];
   acceptNewHostKey?: boolean;
 }
 

@@ -1,3 +1,5 @@
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
+
 /** What one bring-up check found. */
 export interface CheckOutcome {
   status: 'ok' | 'warn' | 'fail' | 'skip';
@@ -24,7 +26,8 @@ export interface CheckResult extends CheckOutcome {
 /**
  * Run the checks in order; a check whose needs did not pass is skipped with the reason, and a
  * check that throws fails with the error's message (a doctor never crashes on the thing it
- * diagnoses). `report` sees each result as it is known.
+ * diagnoses), except for a usage error (bad option or config: exit 2), which is rethrown.
+ * `report` sees each result as it is known.
  */
 export async function runChecks<C>(checks: readonly DoctorCheck<C>[], ctx: C, report: (r: CheckResult) => void): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -38,6 +41,8 @@ export async function runChecks<C>(checks: readonly DoctorCheck<C>[], ctx: C, re
       try {
         outcome = await c.run(ctx);
       } catch (err) {
+        // A mistake in the command line or config (exit 2) is not a finding about the target.
+        if (err instanceof LabError && err.exitCode === ExitCode.Usage) throw err;
         const e = err as Error & { hint?: string };
         outcome = { status: 'fail', detail: e.message, ...(e.hint ? { advice: e.hint } : {}) };
       }

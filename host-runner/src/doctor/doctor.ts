@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { ExitCode } from '@ffs-lab/contract/exit-codes';
+import { ExitCode, usageError } from '@ffs-lab/contract/exit-codes';
 import type { Target } from '../run/target';
 import { confineToUsbPort } from '../usb/usb-port';
 import { formatCheck, runChecks, type CheckResult } from './doctor-check';
@@ -40,7 +40,11 @@ export async function runDoctor(target: Target, out: NodeJS.WritableStream, json
   out.write(failed.length > 0 ? `doctor: ${failed.length} failed (${failed.join(', ')}); fix the first one first: later checks depend on it\n` : `doctor: ready${warned ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}\n`);
   if (jsonFile !== undefined) {
     const report: DoctorReport = { target: target.name, description: target.description, checks, exitCode };
-    fs.writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
+    try {
+      fs.writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
+    } catch (err) {
+      throw usageError(`doctor: cannot write --json ${jsonFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
   return exitCode;
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExitCode } from '@ffs-lab/contract/exit-codes';
+import { ExitCode, usageError } from '@ffs-lab/contract/exit-codes';
 import { formatDuration } from '@ffs-lab/host-util/progress';
 import type { RunResults, Totals } from '../results/results';
 
@@ -29,6 +29,8 @@ export interface ParallelTargets {
   /** Each target's reports go to `<reportDir>/<target>/`; targets.json to reportDir. */
   reportDir: string;
   out?: NodeJS.WritableStream;
+  /** Where the runs' stderr lines go (prefixed). Default stderr. */
+  err?: NodeJS.WritableStream;
 }
 
 /**
@@ -40,6 +42,9 @@ export interface ParallelTargets {
  */
 export async function runTargetsInParallel(o: ParallelTargets): Promise<number> {
   const out = o.out ?? process.stdout;
+  const err = o.err ?? process.stderr;
+  const dirs = o.targets.map((t) => path.join(o.reportDir, t));
+  for (const d of dirs) clearReportDir(d);
   const width = Math.max(...o.targets.map((t) => t.length));
   out.write(`run: ${o.targets.length} targets in parallel: ${o.targets.join(', ')}; reports in ${o.reportDir}/<target>/\n`);
   const children = new Set<ReturnType<typeof spawn>>();
@@ -53,7 +58,6 @@ export async function runTargetsInParallel(o: ParallelTargets): Promise<number> 
     outcomes = await Promise.all(
       o.targets.map(async (target): Promise<TargetOutcome> => {
         const reportDir = path.join(o.reportDir, target);
-        fs.rmSync(reportDir, { recursive: true, force: true });
         const started = Date.now();
         const child = spawn(process.execPath, [CLI, 'run', ...o.runArgs, '--target', target, '--report-dir', reportDir], { stdio: ['ignore', 'pipe', 'pipe'] });
         children.add(child);
@@ -62,9 +66,15 @@ export async function runTargetsInParallel(o: ParallelTargets): Promise<number> 
         prefixLines(child.stdout!, (l) => out.write(prefix + l + '\n'));
         prefixLines(child.stderr!, (l) => {
           if (l.trim()) lastErr = l;
-          out.write(prefix + l + '\n');
+          err.write(prefix + l + '\n');
         });
-        const exitCode = await new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? ExitCode.Interrupted : ExitCode.Infrastructure))));
+        const exitCode = await new Promise<number>((resolve) => {
+          child.once('error', (e) => {
+            lastErr = `cannot start ffs-lab run: ${e.message}`;
+            resolve(ExitCode.Infrastructure);
+          });
+          child.once('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? ExitCode.Interrupted : ExitCode.Infrastructure)));
+        });
         children.delete(child);
         const totals = totalsIn(reportDir);
         return { target, exitCode, reportDir, durationMs: Date.now() - started, ...(totals ? { totals } : { error: lastErr.replace(/^ffs-lab: /, '') }) };
@@ -76,8 +86,12 @@ export async function runTargetsInParallel(o: ParallelTargets): Promise<number> 
   }
   const exitCode = combinedExitCode(outcomes.map((x) => x.exitCode));
   out.write(targetsTable(outcomes));
-  fs.mkdirSync(o.reportDir, { recursive: true });
-  fs.writeFileSync(path.join(o.reportDir, 'targets.json'), JSON.stringify({ exitCode, targets: outcomes }, null, 2) + '\n');
+  try {
+    fs.mkdirSync(o.reportDir, { recursive: true });
+    fs.writeFileSync(path.join(o.reportDir, 'targets.json'), JSON.stringify({ exitCode, targets: outcomes }, null, 2) + '\n');
+  } catch (e) {
+    err.write(`run: cannot write ${path.join(o.reportDir, 'targets.json')}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+  }
   return exitCode;
 }
 
@@ -106,6 +120,23 @@ export function targetsTable(outcomes: readonly TargetOutcome[]): string {
   return ['', line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ''].join('\n');
 }
 
+/** Files a run writes into its report dir: a directory holding only these is an earlier run's, safe to clear. */
+const REPORT_FILES = /^(results\.(json|jsonl|ktap)|junit\.xml|serial\.log|kernel-check\.txt|doctor\.json|cpu-prof)$/;
+
+/** Empty an earlier run's report dir; refuse (exit 2) to touch a directory that holds anything else. */
+function clearReportDir(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw usageError(`run: cannot use ${dir} as a report dir: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const foreign = names.filter((n) => !REPORT_FILES.test(n));
+  if (foreign.length > 0) throw usageError(`run: ${dir} holds files that are not an earlier run's reports (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); give another --report-dir`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 function totalsIn(dir: string): Totals | undefined {
   try {
     return (JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResults).totals;
@@ -117,8 +148,9 @@ function totalsIn(dir: string): Totals | undefined {
 /** Call `each` with every whole line of `stream` (and the last partial one at its end). */
 function prefixLines(stream: NodeJS.ReadableStream, each: (line: string) => void): void {
   let buf = '';
-  stream.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
+  stream.setEncoding('utf8'); // characters split across chunks are joined, not mangled
+  stream.on('data', (d: string) => {
+    buf += d;
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       each(buf.slice(0, nl));

@@ -41,6 +41,8 @@ export function targetOf(config: TargetConfig): Target {
           ...(tr.identity !== undefined ? { privateKeyPath: tr.identity } : {}),
           ...(tr.identityFiles !== undefined ? { optionalKeyPaths: tr.identityFiles } : {}),
           ...(tr.agentSocket !== undefined ? { agentSocket: tr.agentSocket } : {}),
+          ...(tr.agentKeysOnly ? { agentKeysOnly: true } : {}),
+          ...(tr.extraKnownHosts !== undefined ? { extraKnownHostsPaths: tr.extraKnownHosts } : {}),
           ...(tr.acceptNewHostKey !== undefined ? { acceptNewHostKey: tr.acceptNewHostKey } : {}),
           ...(tr.jumps !== undefined ? { jumps: tr.jumps.map(hopOptionsOf) } : {}),
           ...(tr.passphraseEnv !== undefined ? { passphraseEnv: tr.passphraseEnv } : {}),
@@ -71,7 +73,9 @@ function hopOptionsOf(h: SshHopConfig): SshHopOptions {
     username: h.user,
     optionalKeyPaths: h.identityFiles,
     ...(h.agentSocket !== undefined ? { agentSocket: h.agentSocket } : {}),
+    ...(h.agentKeysOnly ? { agentKeysOnly: true } : {}),
     ...(h.knownHosts !== undefined ? { knownHostsPath: h.knownHosts } : {}),
+    ...(h.extraKnownHosts !== undefined ? { extraKnownHostsPaths: h.extraKnownHosts } : {}),
     ...(h.acceptNewHostKey !== undefined ? { acceptNewHostKey: h.acceptNewHostKey } : {}),
   };
 }

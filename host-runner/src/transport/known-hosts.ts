@@ -12,13 +12,15 @@ export interface KnownHostEntry {
   key: Buffer;
   /** 1-based line number, for messages. */
   line: number;
+  /** The file it came from, when entries of several files are checked together. */
+  file?: string;
 }
 
 /** Outcome of {@link checkHostKey}. Fingerprints are OpenSSH `SHA256:...` strings. */
 export type HostKeyCheck =
   | { result: 'match'; offered: string; line: number }
   /** The host is listed, but not with this key. `expected` holds `type SHA256:...` of each listed key. */
-  | { result: 'mismatch'; offered: string; offeredType: string; expected: string[]; lines: number[] }
+  | { result: 'mismatch'; offered: string; offeredType: string; expected: string[]; lines: number[]; files: (string | undefined)[] }
   | { result: 'unknown'; offered: string; offeredType: string }
   | { result: 'revoked'; offered: string; offeredType: string; line: number };
 
@@ -162,5 +164,6 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
     offeredType,
     expected: forHost.map((e) => `${e.keyType} ${fingerprint(e.key)}`),
     lines: forHost.map((e) => e.line),
+    files: forHost.map((e) => e.file),
   };
 }

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,11 +13,12 @@ import { usageError } from '@ffs-lab/contract/exit-codes';
  * `localuser` (negated too), Include (globs in the last component, relative paths under ~/.ssh
  * or /etc/ssh), `key=value` and quoted arguments, and the keywords ffs-lab uses (HostName,
  * User, Port, IdentityFile, IdentitiesOnly, IdentityAgent, ProxyJump, UserKnownHostsFile,
- * StrictHostKeyChecking) with their `%` tokens and `${VAR}`. Not covered, reported as notes:
- * `Match exec`, `canonical`, `final`, `localnetwork`, `tagged` (the block is skipped: ffs-lab
- * never runs commands from a config file), and keywords that would change how the connection is
- * made but are not implemented (ProxyCommand, HostKeyAlias, CertificateFile, KnownHostsCommand,
- * PKCS11Provider, CanonicalizeHostname). Everything else is ignored, as options of no
+ * StrictHostKeyChecking) with the tokens %h %n %k %p %r %u %d %i %l %L %j %C %% and `${VAR}`.
+ * Not covered, reported as notes: `Match exec`, `canonical`, `final`, `localnetwork`, `tagged`
+ * (the block is skipped: ffs-lab never runs commands from a config file), and keywords that
+ * would change how the connection is made but are not implemented (ProxyCommand, HostKeyAlias
+ * (accept-new is then kept off), CertificateFile, KnownHostsCommand, PKCS11Provider,
+ * CanonicalizeHostname). Everything else is ignored, as options of no
  * consequence here (SendEnv, ForwardAgent, ...).
  */
 
@@ -37,6 +39,8 @@ export interface SshConfigAnswer {
   /** UserKnownHostsFile paths, tokens expanded. */
   userKnownHostsFiles?: string[];
   strictHostKeyChecking?: 'yes' | 'no' | 'accept-new' | 'ask';
+  /** HostKeyAlias, which ffs-lab does not follow: the caller keeps accept-new off for such a host. */
+  hostKeyAlias?: string;
   /** Lines that applied but that ffs-lab does not follow, for the user to read. */
   notes: string[];
 }
@@ -54,14 +58,16 @@ export interface SshConfigSource {
   files?: readonly string[];
   /** For `${VAR}`. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** The user given on the command line (`Match user` and `%r` when the config sets none). */
+  /** The user given on the command line or lab config: it wins over the config's User (`Match user`, `%r`), as in ssh. */
   user?: string;
+  /** The port given on the command line or lab config: it wins over the config's Port for `%p`. */
+  port?: number;
 }
 
 /** Keywords whose first value wins (lower case, as OpenSSH compares them). */
-const SINGLE = new Set(['hostname', 'user', 'port', 'identitiesonly', 'identityagent', 'proxyjump', 'userknownhostsfile', 'stricthostkeychecking']);
+const SINGLE = new Set(['hostname', 'user', 'port', 'identitiesonly', 'identityagent', 'proxyjump', 'userknownhostsfile', 'stricthostkeychecking', 'hostkeyalias']);
 /** Keywords that change how the connection is made, which ffs-lab does not implement. */
-const NOT_FOLLOWED = new Set(['proxycommand', 'hostkeyalias', 'certificatefile', 'knownhostscommand', 'pkcs11provider', 'canonicalizehostname', 'localcommand', 'remotecommand']);
+const NOT_FOLLOWED = new Set(['proxycommand', 'certificatefile', 'knownhostscommand', 'pkcs11provider', 'canonicalizehostname', 'localcommand', 'remotecommand']);
 const MAX_INCLUDE_DEPTH = 16;
 
 /** The default files, as `ssh` reads them without `-F`. */
@@ -90,7 +96,7 @@ export function readSshConfig(alias: string, src: SshConfigSource = {}): SshConf
     evaluate(text, file, true, state, 0);
   }
 
-  const hostName = raw.hostname?.[0] !== undefined ? expand(raw.hostname[0], { h: alias }, env) : undefined;
+  const hostName = raw.hostname?.[0] !== undefined ? expand(raw.hostname[0], { h: alias, '%': '%' }, env) : undefined;
   const user = raw.user?.[0];
   const portText = raw.port?.[0];
   let port: number | undefined;
@@ -98,15 +104,21 @@ export function readSshConfig(alias: string, src: SshConfigSource = {}): SshConf
     port = Number(portText);
     if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw usageError(`SSH config for '${alias}': bad Port '${portText}'`);
   }
-  const tokens = {
+  const local = os.hostname();
+  const tokens: Record<string, string> = {
     h: hostName ?? alias,
     n: alias,
-    p: String(port ?? 22),
-    r: user ?? src.user ?? os.userInfo().username,
+    k: alias,
+    p: String(src.port ?? port ?? 22),
+    r: src.user ?? user ?? os.userInfo().username,
     u: os.userInfo().username,
     d: os.homedir(),
     i: String(os.userInfo().uid),
+    l: local,
+    L: local.split('.')[0]!,
+    j: raw.proxyjump?.[0] ?? '',
   };
+  tokens.C = crypto.createHash('sha1').update(`${tokens.l}${tokens.h}${tokens.p}${tokens.r}${tokens.j}`).digest('hex');
   const pathOf = (v: string) => tilde(expand(v, tokens, env));
   const answer: SshConfigAnswer = { alias, identityFiles: identityFiles.map(pathOf), proxyJump: [], notes };
   if (hostName !== undefined) answer.hostName = hostName;
@@ -115,10 +127,14 @@ export function readSshConfig(alias: string, src: SshConfigSource = {}): SshConf
   if (raw.identitiesonly?.[0] !== undefined) answer.identitiesOnly = yes(raw.identitiesonly[0]);
   if (raw.identityagent?.[0] !== undefined) {
     const a = raw.identityagent[0];
-    answer.identityAgent = a === 'none' || a === 'SSH_AUTH_SOCK' ? a : pathOf(a);
+    // `$NAME` names an environment variable holding the socket path (as ssh reads IdentityAgent).
+    const fromEnv = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(a)?.[1];
+    answer.identityAgent = a === 'none' || a === 'SSH_AUTH_SOCK' ? a : fromEnv !== undefined ? (env[fromEnv] ?? 'none') : pathOf(a);
   }
+  if (raw.hostkeyalias?.[0] !== undefined) answer.hostKeyAlias = raw.hostkeyalias[0];
   if (raw.proxyjump?.[0] !== undefined && raw.proxyjump[0] !== 'none') answer.proxyJump = parseProxyJump(raw.proxyjump[0], `SSH config for '${alias}'`);
-  if (raw.userknownhostsfile !== undefined) answer.userKnownHostsFiles = raw.userknownhostsfile.map(pathOf);
+  // `none`: no file at all; read as the empty /dev/null, and a key accepted new is recorded nowhere.
+  if (raw.userknownhostsfile !== undefined) answer.userKnownHostsFiles = raw.userknownhostsfile.map((f) => (f === 'none' ? '/dev/null' : pathOf(f)));
   const strict = raw.stricthostkeychecking?.[0]?.toLowerCase();
   if (strict !== undefined) answer.strictHostKeyChecking = strict === 'accept-new' ? 'accept-new' : strict === 'ask' ? 'ask' : yes(strict) ? 'yes' : 'no';
   return answer;
@@ -227,13 +243,13 @@ function matchApplies(args: string[], st: EvalState, where: string): boolean {
     let hit: boolean;
     switch (criterion) {
       case 'host':
-        hit = patternListMatches(value!, st.raw.hostname?.[0] ?? st.alias);
+        hit = patternListMatches(value!, st.raw.hostname?.[0]?.replace(/%h/g, st.alias) ?? st.alias);
         break;
       case 'originalhost':
         hit = patternListMatches(value!, st.alias);
         break;
       case 'user':
-        hit = patternListMatches(value!, st.raw.user?.[0] ?? st.commandUser ?? os.userInfo().username);
+        hit = patternListMatches(value!, st.commandUser ?? st.raw.user?.[0] ?? os.userInfo().username);
         break;
       case 'localuser':
         hit = patternListMatches(value!, os.userInfo().username);

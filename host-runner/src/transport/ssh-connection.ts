@@ -91,18 +91,32 @@ export async function openSshChain(target: ResolvedSshOptions): Promise<SshConne
   }
 }
 
-/** A direct-tcpip channel from a jump host to the next hop's sshd. */
+/**
+ * A direct-tcpip channel from a jump host to the next hop's sshd, within the next hop's connect
+ * timeout (the jump host's own TCP connect may take minutes to give up on a host that is down).
+ */
 function forward(client: Client, via: string, next: ResolvedSshOptions): Promise<Duplex> {
-  return new Promise((resolve, reject) =>
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      reject(new SshNotUpError(`cannot reach ${next.host}:${next.port} through jump host ${via}: no connection within ${next.connectTimeoutMs / 1000} s`));
+    }, next.connectTimeoutMs);
     client.forwardOut('127.0.0.1', 0, next.host, next.port, (err, stream) => {
+      clearTimeout(timer);
+      if (done) {
+        stream?.destroy();
+        return;
+      }
+      done = true;
       if (!err) return resolve(stream);
       const where = `${next.host}:${next.port}`;
       const reason = (err as Error & { reason?: number }).reason;
       // RFC 4254 5.1: 2 = SSH_OPEN_CONNECT_FAILED, the jump host could not connect (the next hop is not up yet).
       if (reason === 2) return reject(new SshNotUpError(`cannot reach ${where} through jump host ${via}: ${err.message}`));
       reject(infraError(`jump host ${via} refused to forward to ${where}: ${err.message}`, 'does it allow TCP forwarding (sshd_config AllowTcpForwarding, PermitOpen)?'));
-    }),
-  );
+    });
+  });
 }
 
 /** The same kind of error with `suffix` on its message. */

@@ -32,7 +32,7 @@ export type HostKeyVerdict =
  * The host key policy: pinned fingerprint, or known_hosts (optionally accepting unknown hosts,
  * or accepting and recording them: accept-new). `log` gets OpenSSH's "Permanently added" notice.
  */
-export function hostKeyVerifier(o: Pick<SshTargetOptions, 'host' | 'hostKeyFingerprint' | 'knownHostsPath' | 'acceptUnknownHostKey' | 'acceptNewHostKey'> & { port: number }, log: (line: string) => void = () => {}): HostKeyVerifier {
+export function hostKeyVerifier(o: Pick<SshTargetOptions, 'host' | 'hostKeyFingerprint' | 'knownHostsPath' | 'extraKnownHostsPaths' | 'acceptUnknownHostKey' | 'acceptNewHostKey'> & { port: number }, log: (line: string) => void = () => {}): HostKeyVerifier {
   const state: HostKeyVerifier = { verdict: undefined, verify: () => false, preferred: [] };
   const pin = o.hostKeyFingerprint?.trim();
   if (pin !== undefined) {
@@ -47,11 +47,14 @@ export function hostKeyVerifier(o: Pick<SshTargetOptions, 'host' | 'hostKeyFinge
   const path = o.knownHostsPath ?? join(homedir(), '.ssh', 'known_hosts');
   let entries: KnownHostEntry[] = [];
   let missing = false;
-  try {
-    entries = parseKnownHosts(readFileSync(path, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw usageError(`cannot read known_hosts file ${path}: ${(err as NodeJS.ErrnoException).code}`);
-    missing = true;
+  const extras = o.extraKnownHostsPaths ?? defaultExtraKnownHosts(o.knownHostsPath === undefined);
+  for (const file of [path, ...extras.filter((f) => f !== path)]) {
+    try {
+      entries = entries.concat(parseKnownHosts(readFileSync(file, 'utf8')).map((e) => ({ ...e, file })));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw usageError(`cannot read known_hosts file ${file}: ${(err as NodeJS.ErrnoException).code}`);
+      if (file === path) missing = true;
+    }
   }
   state.verify = (key) => {
     const check = checkHostKey(entries, o.host, o.port, key);
@@ -66,6 +69,14 @@ export function hostKeyVerifier(o: Pick<SshTargetOptions, 'host' | 'hostKeyFinge
   };
   state.preferred = knownKeyTypes(entries, o.host, o.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
   return state;
+}
+
+/**
+ * The known_hosts files OpenSSH also reads: the global ones always, and ~/.ssh/known_hosts2 beside
+ * the default user file. A key listed there counts as known, a different one as a changed key.
+ */
+export function defaultExtraKnownHosts(defaultUserFile: boolean): string[] {
+  return [...(defaultUserFile ? [join(homedir(), '.ssh', 'known_hosts2')] : []), '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 }
 
 /** Append `name type base64` to known_hosts (creating it, and ~/.ssh, private); false, with a notice, when it cannot be written. */
@@ -92,8 +103,8 @@ export function hostKeyError(v: HostKeyVerdict, where: string, o: SshTargetOptio
   switch (c.result) {
     case 'mismatch':
       return infraError(
-        `HOST KEY MISMATCH for ${where}: ${v.path} line ${c.lines.join(',')} expects ${c.expected.join(' or ')}, server offered ${c.offeredType} ${c.offered}`,
-        `possible man-in-the-middle; if the target was legitimately re-keyed, remove its old entry with 'ssh-keygen -R ${hostPattern(o)} -f ${v.path}'`,
+        `HOST KEY MISMATCH for ${where}: ${linesByFile(c, v.path)} expects ${c.expected.join(' or ')}, server offered ${c.offeredType} ${c.offered}`,
+        `possible man-in-the-middle; if the target was legitimately re-keyed, remove its old entry with 'ssh-keygen -R ${hostPattern(o)} -f ${c.files.find((f) => f !== undefined) ?? v.path}'`,
       );
     case 'revoked':
       return infraError(`host key of ${where} is revoked (${v.path} line ${c.line}): ${c.offeredType} ${c.offered}`);
@@ -105,6 +116,13 @@ export function hostKeyError(v: HostKeyVerdict, where: string, o: SshTargetOptio
     case 'match':
       return infraError(`SSH connection to ${where} failed after host key verification`);
   }
+}
+
+/** `FILE line 3,7` per file the host's lines came from. */
+function linesByFile(c: { lines: number[]; files: (string | undefined)[] }, fallback: string): string {
+  const by = new Map<string, number[]>();
+  c.lines.forEach((l, i) => by.set(c.files[i] ?? fallback, [...(by.get(c.files[i] ?? fallback) ?? []), l]));
+  return [...by].map(([f, ls]) => `${f} line ${ls.join(',')}`).join(' and ');
 }
 
 function hostPattern(o: SshTargetOptions): string {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { utils as sshUtils, type AnyAuthMethod, type ConnectConfig } from 'ssh2';
+import { OpenSSHAgent, utils as sshUtils, type AnyAuthMethod, type ConnectConfig, type IdentityCallback, type ParsedKey } from 'ssh2';
 import { ExitCode, LabError, infraError, usageError } from '@ffs-lab/contract/exit-codes';
 import { hostKeyError, type HostKeyVerdict } from './ssh-host-key-policy';
 import type { ResolvedSshOptions, SshTargetOptions } from './ssh-target-options';
@@ -27,8 +27,9 @@ export function sshLoginConfig(o: ResolvedSshOptions, description: string): { co
   const auth: AnyAuthMethod[] = [];
   const methods: string[] = [];
   if (o.agentSocket !== undefined && existsSync(o.agentSocket)) {
-    auth.push({ type: 'agent', username, agent: o.agentSocket });
-    methods.push(`publickey (ssh-agent ${o.agentSocket})`);
+    const only = o.agentKeysOnly ? publicKeysOf([o.privateKeyPath, ...(o.optionalKeyPaths ?? [])]) : undefined;
+    auth.push({ type: 'agent', username, agent: only ? new MatchingKeysAgent(o.agentSocket, only) : o.agentSocket });
+    methods.push(`publickey (ssh-agent ${o.agentSocket}${only ? `, only its keys of ${only.length} key file${only.length === 1 ? '' : 's'}: IdentitiesOnly` : ''})`);
   }
   const passphrase = o.passphraseEnv !== undefined ? secretFromEnv(o, o.passphraseEnv, 'key passphrase', description) : undefined;
   if (o.privateKeyPath !== undefined) {
@@ -73,6 +74,42 @@ export function sshLoginConfig(o: ResolvedSshOptions, description: string): { co
   }
   config.authHandler = auth;
   return { config, methods };
+}
+
+/**
+ * ssh's IdentitiesOnly with an agent: the agent's keys that are also key files of this host are
+ * offered, no others (so that a board's sshd does not count a dozen unrelated keys as failures).
+ */
+class MatchingKeysAgent extends OpenSSHAgent {
+  constructor(socket: string, private readonly wanted: Buffer[]) {
+    super(socket);
+  }
+
+  override getIdentities(cb: IdentityCallback<ParsedKey>): void {
+    super.getIdentities((err, keys) => cb(err, keys?.filter((k) => 'getPublicSSH' in k && this.wanted.some((w) => w.equals((k as ParsedKey).getPublicSSH())))));
+  }
+}
+
+/** The public keys (SSH wire format) of key files: their `.pub` beside them, else the key itself when it is not encrypted. */
+function publicKeysOf(files: readonly (string | undefined)[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (const f of files) {
+    if (f === undefined) continue;
+    for (const candidate of [`${f}.pub`, f]) {
+      let parsed;
+      try {
+        parsed = sshUtils.parseKey(readFileSync(candidate));
+      } catch {
+        continue;
+      }
+      const key = Array.isArray(parsed) ? parsed[0] : parsed;
+      if (key && !(key instanceof Error)) {
+        out.push(key.getPublicSSH());
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 function secretFromEnv(o: SshTargetOptions, name: string, what: string, description: string): string {

@@ -16,12 +16,24 @@ export interface SshTargetOptions {
   optionalKeyPaths?: readonly string[];
   /** ssh-agent socket (`$SSH_AUTH_SOCK`); its keys are tried first, as `ssh` does. Skipped when the socket does not exist. Default: none. */
   agentSocket?: string;
+  /**
+   * Offer only the agent's keys that match {@link privateKeyPath} or {@link optionalKeyPaths}
+   * (their `.pub` beside them, or the unencrypted key itself): ssh's IdentitiesOnly. Default false.
+   */
+  agentKeysOnly?: boolean;
   /** Name of the environment variable holding the private key's passphrase. Default: none (key not encrypted). */
   passphraseEnv?: string;
   /** Name of the environment variable holding the password (e.g. `FFS_LAB_SSH_PASSWORD`); also answers keyboard-interactive prompts. Default: none. */
   passwordEnv?: string;
   /** OpenSSH known_hosts file to verify the host key against. Default `~/.ssh/known_hosts`. Ignored when {@link hostKeyFingerprint} is set. */
   knownHostsPath?: string;
+  /**
+   * More known_hosts files, read only: a key listed in any of them is known, a different key for a
+   * listed host is a changed key (refused, accept-new or not). Default: OpenSSH's global
+   * /etc/ssh/ssh_known_hosts and ssh_known_hosts2, and ~/.ssh/known_hosts2 when
+   * {@link knownHostsPath} is the default.
+   */
+  extraKnownHostsPaths?: readonly string[];
   /** Pinned host key fingerprint, `SHA256:...` as `ssh-keygen -lf` prints it; replaces known_hosts. */
   hostKeyFingerprint?: string;
   /**
@@ -51,7 +63,7 @@ export interface SshTargetOptions {
 }
 
 /** How to log into one jump host; timeouts, keepalives and the environment are the target's. */
-export type SshHopOptions = Pick<SshTargetOptions, 'host' | 'port' | 'username' | 'privateKeyPath' | 'optionalKeyPaths' | 'agentSocket' | 'passphraseEnv' | 'knownHostsPath' | 'acceptNewHostKey' | 'acceptUnknownHostKey'>;
+export type SshHopOptions = Pick<SshTargetOptions, 'host' | 'port' | 'username' | 'privateKeyPath' | 'optionalKeyPaths' | 'agentSocket' | 'agentKeysOnly' | 'passphraseEnv' | 'knownHostsPath' | 'extraKnownHostsPaths' | 'acceptNewHostKey' | 'acceptUnknownHostKey'>;
 
 /** The options with their defaults filled in. */
 export type ResolvedSshOptions = Required<Pick<SshTargetOptions, 'port' | 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'killGraceMs'>> & SshTargetOptions;

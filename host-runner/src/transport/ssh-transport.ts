@@ -47,13 +47,20 @@ export class SshTransport implements Transport {
    */
   async connect(): Promise<void> {
     if (this.client && this.lostReason === undefined) return;
+    // A connection lost earlier: its jump hosts' connections go before new ones open.
+    for (const j of this.jumpClients.splice(0)) j.destroy();
     const chain = await openSshChain(this.opts);
     const target = chain[chain.length - 1]!;
+    const jumps = chain.slice(0, -1).map((c) => c.client);
     this.lostReason = undefined;
     target.client.on('error', (err: Error) => (this.lostReason ??= err.message));
-    target.client.on('close', () => this.connectionLost(target.lastError()?.message ?? 'closed by the server'));
+    target.client.on('close', () => {
+      this.connectionLost(target.lastError()?.message ?? 'closed by the server');
+      // Nothing runs through the jump hosts any more.
+      if (this.lostReason !== 'closed') for (const j of jumps) j.end();
+    });
     this.client = target.client;
-    this.jumpClients = chain.slice(0, -1).map((c) => c.client);
+    this.jumpClients = jumps;
   }
 
   /** Start a program (see the class comment for the remote command line). Rejects with exit 2 for bad argv/env, 3 when not connected. */

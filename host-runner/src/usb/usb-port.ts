@@ -10,9 +10,15 @@ const DEVICES = '/sys/bus/usb/devices';
  * the same when bus numbers are handed out in another order after a reboot.
  */
 export function portMatches(sysName: string, port: string): boolean {
+  return portNamesMatch(sysName, idPathOf(sysName), port);
+}
+
+/** {@link portMatches} on names already read: the sysfs name, or the ID_PATH without an interface suffix. */
+export function portNamesMatch(sysName: string, idPath: string | undefined, port: string): boolean {
   if (sysName === port) return true;
-  const wanted = port.replace(/:\d+\.\d+$/, '');
-  return idPathOf(sysName) === wanted;
+  // `...-usb-0:2.3:1.0` names interface 0 of configuration 1 on port 2.3: the device is `...-usb-0:2.3`.
+  const wanted = port.replace(/(-usb-\d+:\d+(?:\.\d+)*):\d+\.\d+$/, '$1');
+  return idPath !== undefined && idPath === wanted;
 }
 
 /**

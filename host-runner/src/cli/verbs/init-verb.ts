@@ -33,7 +33,12 @@ Exit codes: 0 written, 2 usage error (a bad value, or the file exists without --
       ...(typeof v['proxy-jump'] === 'string' ? { proxyJump: v['proxy-jump'] } : {}),
     });
     parseLabConfig(text, out); // bad values are usage errors naming the key, before anything is written
-    fs.writeFileSync(out, text, { flag: v.force ? 'w' : 'wx' });
+    try {
+      fs.writeFileSync(out, text, { flag: v.force ? 'w' : 'wx' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw usageError(`init: cannot write ${out}: ${code === 'EEXIST' ? 'it exists' : (code ?? (err as Error).message)}`, code === 'ENOENT' ? 'its directory must exist' : undefined);
+    }
     process.stdout.write(`init: wrote ${out} (target '${v.target}'); next: ffs-lab doctor --config ${out} --target ${v.target}\n`);
     return 0;
   },

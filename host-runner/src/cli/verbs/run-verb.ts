@@ -56,6 +56,7 @@ Exit codes: 0 passed, 1 a test failed, 2 usage or lab config error, 3 infrastruc
       const reportDir = args.values['report-dir'];
       if (typeof reportDir !== 'string') throw usageError('run: several targets need --report-dir DIR (each target\'s reports go to DIR/<target>/)');
       if (args.values.lava) throw usageError('run: --lava reports one run; give one target per LAVA job');
+      if (args.values['usb-port'] !== undefined) throw usageError('run: --usb-port names one board\'s port; with several targets, give each its usb.port in the lab config');
       for (const name of names) selectTarget({ ...targetSelectionOf(args), target: name }); // every name and config mistake before anything starts
       return runTargetsInParallel({ targets: names, runArgs: argvOf(runVerb.options, args, ['target', 'all-targets', 'report-dir']), reportDir });
     }
