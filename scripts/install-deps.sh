@@ -11,7 +11,7 @@ set -euo pipefail
 pkgs=(
   linux-source-6.12 linux-source-6.1 gcc g++ make flex bison bc perl xz-utils patch libelf-dev libssl-dev
   python3 qemu-system-x86 qemu-system-arm mmdebstrap openssh-server openssh-client udev iproute2 util-linux
-  libusb-1.0-0-dev zlib1g-dev chromium clang-format g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
+  libusb-1.0-0-dev libaio-dev zlib1g-dev chromium clang-format g++-aarch64-linux-gnu g++-arm-linux-gnueabihf
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 libicu72 node-acorn node-cjs-module-lexer node-undici
   python3-pexpect python3-requests python3-yaml python3-voluptuous python3-setproctitle python3-jinja2

@@ -187,6 +187,7 @@ describe('enumeration: two boards of one kind on one host, told apart by port', 
       // udev's own ID_PATH, when udev runs here (it does in the lab): our port names are labgrid's.
       const udev = spawnSync('udevadm', ['info', '-q', 'property', '-p', `/sys/bus/usb/devices/${byIdPath.sysfs.name}`], { encoding: 'utf8' });
       if (udev.status === 0) assert.equal(/^ID_PATH=(.*)$/m.exec(udev.stdout)?.[1], b.idPath, `udev's ID_PATH of ${byIdPath.sysfs.name}`);
+      attachLog(this, udev.status === 0 ? `udev's ID_PATH of ${byIdPath.sysfs.name} agrees` : `udevadm not available here (${udev.error?.message ?? `exit ${udev.status}`}): ID_PATH not compared with udev's`);
       const byName = await waitForUsbDevice({ vendorId: 0x1d6b, productId: 0x01d2, serial, port: byIdPath.sysfs.name }, 2_000);
       assert.equal(byName.sysfs.name, byIdPath.sysfs.name, 'the sysfs name of the port finds the same device');
       attachLog(this, `${b.udc}: ${b.product} on ${byIdPath.sysfs.name} (${b.idPath})`);

@@ -74,7 +74,7 @@ export const TARGET_SCHEMA: Schema = {
     tools: {
       schema: {
         kind: 'object',
-        fields: { dir: targetPath, ffsTest: targetPath, testusb: targetPath, ffsFeatures: targetPath },
+        fields: { dir: targetPath, ffsTest: targetPath, testusb: targetPath, ffsFeatures: targetPath, aioSimple: targetPath, aioMultibuff: targetPath },
       },
     },
   },

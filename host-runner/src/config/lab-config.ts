@@ -148,6 +148,10 @@ export interface TargetToolsConfig {
   ffsTest?: string;
   testusb?: string;
   ffsFeatures?: string;
+  /** tools/usb/ffs-aio-example's simple device app (built with -laio); `dir` gives `aio-simple`. */
+  aioSimple?: string;
+  /** Its multibuff device app; `dir` gives `aio-multibuff`. */
+  aioMultibuff?: string;
 }
 
 /** Default install dir of `ffs-lab deploy` and of the agent on ssh targets. */

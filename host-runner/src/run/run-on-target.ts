@@ -246,7 +246,10 @@ function toolsOf(t: Target): TargetTools | undefined {
   const ffsTest = c.ffsTest ?? inDir('ffs-test');
   const testusb = c.testusb ?? inDir('testusb');
   const ffsFeatures = c.ffsFeatures ?? inDir('ffs-features');
-  return ffsTest && testusb && ffsFeatures ? { ffsTest, testusb, ffsFeatures } : undefined;
+  // The AIO examples may be missing from a dir (built for x86_64 only): the suite checks on the target.
+  const aioSimple = c.aioSimple ?? inDir('aio-simple');
+  const aioMultibuff = c.aioMultibuff ?? inDir('aio-multibuff');
+  return ffsTest && testusb && ffsFeatures ? { ffsTest, testusb, ffsFeatures, ...(aioSimple ? { aioSimple } : {}), ...(aioMultibuff ? { aioMultibuff } : {}) } : undefined;
 }
 
 /** Features of a target without the probe binary: unknown, and the reports say why. */

@@ -37,6 +37,9 @@ export interface TargetTools {
   ffsFeatures: string;
   /** The series' kselftest binary, when known. */
   selftest?: string;
+  /** tools/usb/ffs-aio-example's device apps, when built for the target (lab tools, or tools.aioSimple/aioMultibuff). */
+  aioSimple?: string;
+  aioMultibuff?: string;
   /**
    * The benchmark's C reference pair built for the target's architecture (the arm64 lab's);
    * absent: the bench suite finds or builds one with this machine's gcc.

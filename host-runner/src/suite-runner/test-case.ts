@@ -23,6 +23,7 @@ export const NEEDS = {
   dmabuf: 'FunctionFS DMABUF (Linux 6.9+) and udmabuf on the target',
   chromium: 'Chromium on the runner host',
   'ffs-test': "the kernel's ffs-test on the target (lab tools.ffsTest)",
+  'ffs-aio-example': "the kernel's ffs-aio-example device apps on the target (lab tools.aioSimple, aioMultibuff)",
   selftest: "the series' kselftest ffs_mmap_test on the target (lab tools.selftest)",
   'c-pair': 'the C reference pair (ffs-bench-gadget and ffs-bench-host)',
   'memory-cgroup': 'cgroup v2 with the memory controller on the target',
