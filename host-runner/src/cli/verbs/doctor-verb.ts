@@ -1,6 +1,9 @@
 import type { Verb } from '../options';
 import { runDoctor } from '../../doctor/doctor';
-import { reachableTarget, TARGET_OPTIONS } from './target-options';
+import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
+import { selectTarget } from '../../config/target-selection';
+import { targetOf } from '../../run/target';
+import { reachableTarget, TARGET_OPTIONS, targetSelectionOf } from './target-options';
 
 /** `ffs-lab doctor`: a target's bring-up, checked step by step, with what to do at each failure. */
 export const doctorVerb: Verb = {
@@ -12,7 +15,14 @@ failure, what to do. Nothing is left on the target: the test gadget is removed a
 stopped. The embedded lab runs it with 'ffs-lab lab --doctor'.
 Exit codes: 0 ready (warnings allowed), 2 usage or lab config error, 3 a check failed.`,
   async run(args) {
-    const target = await reachableTarget('doctor', args);
+    let target;
+    try {
+      target = await reachableTarget('doctor', args);
+    } catch (err) {
+      // Never up within --wait-for-ssh: the ssh check says so, with its advice (and --json has it).
+      if (!(err instanceof LabError) || err.exitCode === ExitCode.Usage) throw err;
+      target = targetOf(selectTarget(targetSelectionOf(args)));
+    }
     return runDoctor(target, process.stdout, args.values.json as string | undefined);
   },
 };
