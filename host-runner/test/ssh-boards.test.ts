@@ -278,6 +278,13 @@ describe('boards over SSH as a lab reaches them (real sshd, ssh-agent, jump host
     assert.equal(by.agent!.status, 'fail');
     assert.match(`${by.agent!.detail} ${by.agent!.advice ?? ''}`, /agent not found at \/opt\/ffs-lab\/bin\/ffs-lab-agent\.js .*ffs-lab deploy/);
     assert.equal(by['host-usb']!.status, 'skip');
+    // A board that never comes up within --wait-for-ssh: the ssh check says so, --json included.
+    const deadJson = path.join(dir, 'doctor-dead.json');
+    const dead = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ffs-lab.js'), 'doctor', '--target', 'ssh://root@127.0.0.1:9', '--identity', board.clientKey, '--known-hosts', kh, '--ssh-config', writeConfig(''), '--wait-for-ssh', '1', '--json', deadJson], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(dead.status, ExitCode.Infrastructure, dead.stderr);
+    assert.match(dead.stdout, /^ {2}FAIL {2}ssh {10}cannot reach 127\.0\.0\.1:9: connection refused/m);
+    assert.match(dead.stderr, /doctor: waiting for SSH on ssh:\/\/root@127\.0\.0\.1:9/);
+    assert.equal((JSON.parse(fs.readFileSync(deadJson, 'utf8')) as { checks: { status: string }[] }).checks[0]!.status, 'fail');
   });
 
   it('two targets of one config run in parallel, each into its own report dir, with one table at the end', async () => {
