@@ -16,9 +16,9 @@ import { usageError } from '@ffs-lab/contract/exit-codes';
  * StrictHostKeyChecking) with the tokens %h %n %k %p %r %u %d %i %l %L %j %C %% and `${VAR}`.
  * Not covered, reported as notes: `Match exec`, `canonical`, `final`, `localnetwork`, `tagged`
  * (the block is skipped: ffs-lab never runs commands from a config file), and keywords that
- * would change how the connection is made but are not implemented (ProxyCommand, HostKeyAlias
- * (accept-new is then kept off), CertificateFile, KnownHostsCommand, PKCS11Provider,
- * CanonicalizeHostname). Everything else is ignored, as options of no
+ * would change how the connection is made and that ffs-lab does not follow (ProxyCommand,
+ * HostKeyAlias (accept-new is then kept off), CertificateFile, KnownHostsCommand,
+ * PKCS11Provider, CanonicalizeHostname). Everything else is ignored, as options of no
  * consequence here (SendEnv, ForwardAgent, ...).
  */
 
