@@ -6,6 +6,7 @@ import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case
 import type { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
 import type { GadgetSpec } from '@ffs-lab/contract/protocol';
+import { mbpsSince } from './throughput';
 
 const NIGHTLY = process.env.FFS_LAB_PROFILE === 'nightly';
 /** Both device apps submit requests of BUF_LEN = 8 KiB. */
@@ -113,7 +114,7 @@ describe("ffs-aio-example: the kernel's AIO example gadgets against our host run
       }
       const t0 = process.hrtime.bigint();
       await echo(ECHO_TRANSFERS);
-      measure(this, 'echo throughput (each way)', mbps(ECHO_TRANSFERS * BUF_LEN, t0), 'MB/s');
+      measure(this, 'echo throughput (each way)', mbpsSince(ECHO_TRANSFERS * BUF_LEN, t0), 'MB/s');
       const status = await h.agent.call('program.status', {});
       assert.ok(status.running, `aio-simple exited: ${status.output.slice(-3).join(' | ')}`);
     });
@@ -159,15 +160,10 @@ describe("ffs-aio-example: the kernel's AIO example gadgets against our host run
         if (status) attachLog(this, `aio-multibuff (${status.running ? 'running' : `exited ${status.exitCode ?? status.signal}`}) output:\n${status.output.slice(-40).join('\n')}`);
         throw err;
       }
-      measure(this, 'IN throughput (its pauses included)', mbps(MULTIBUFF_BYTES, t0), 'MB/s');
+      measure(this, 'IN throughput (its pauses included)', mbpsSince(MULTIBUFF_BYTES, t0), 'MB/s');
       const status = await h.agent.call('program.status', {});
       assert.ok(status.running, `aio-multibuff exited: ${status.output.slice(-3).join(' | ')}`);
       assert.ok(!status.output.some((l) => /unable to submit/.test(l)), `aio-multibuff could not submit: ${status.output.find((l) => /unable to submit/.test(l))}`);
     });
   });
 });
-
-function mbps(bytes: number, t0: bigint): number {
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  return Math.round((bytes / s / 1e6) * 10) / 10;
-}

@@ -7,6 +7,7 @@ import { blockInfo, testCase } from '@ffs-lab/host-runner/suite-runner/test-case
 import { UsbFunctionHandle } from '@ffs-lab/host-runner/usb/usb-function-handle';
 import { openUsbFunction, type OpenedFunction } from '@ffs-lab/host-runner/usb/usb-function-open';
 import type { GadgetSpec } from '@ffs-lab/contract/protocol';
+import { mbpsSince } from './throughput';
 
 /** ffs-test's transfer size: it reads and writes 8 KiB buffers. */
 const CHUNK = 8 * 1024;
@@ -86,14 +87,14 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
       const bad = data.findIndex((b) => b !== 0);
       assert.equal(bad, -1, `transfer ${i}: byte ${bad} is 0x${data[bad]?.toString(16)}, expected 0x00`);
     }
-    measure(this, 'IN throughput', mbps(TRANSFERS * CHUNK, t0), 'MB/s');
+    measure(this, 'IN throughput', mbpsSince(TRANSFERS * CHUNK, t0), 'MB/s');
   });
 
   testCase('out-zeros', `OUT: ${TRANSFERS} transfers of 8 KiB of zeros are accepted and ffs-test finds no bad byte`, async function () {
     const zeros = Buffer.alloc(CHUNK);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < TRANSFERS; i++) assert.equal(await dev.bulkOut.transferAsync(zeros), CHUNK, `transfer ${i} length`);
-    measure(this, 'OUT throughput', mbps(TRANSFERS * CHUNK, t0), 'MB/s');
+    measure(this, 'OUT throughput', mbpsSince(TRANSFERS * CHUNK, t0), 'MB/s');
     const status = await h!.agent.call('program.status', {});
     assert.ok(status.running, `ffs-test exited: ${status.output.slice(-3).join(' | ')}`);
     assert.ok(!status.output.some((l) => /bad OUT byte/.test(l)), `ffs-test reported: ${status.output.find((l) => /bad OUT byte/.test(l))}`);
@@ -118,8 +119,3 @@ describe('ffs-test: the kernel\'s own FunctionFS source/sink gadget', function (
     assert.ok(output.some((l) => /ep2: ends/.test(l)), 'ffs-test reported the byte but its OUT thread did not end');
   });
 });
-
-function mbps(bytes: number, t0: bigint): number {
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  return Math.round((bytes / s / 1e6) * 10) / 10;
-}

@@ -3,7 +3,7 @@ import { runDoctor } from '../../doctor/doctor';
 import { ExitCode, LabError } from '@ffs-lab/contract/exit-codes';
 import { selectTarget } from '../../config/target-selection';
 import { targetOf } from '../../run/target';
-import { reachableTarget, TARGET_OPTIONS, targetSelectionOf } from './target-options';
+import { TARGET_OPTIONS, targetSelectionOf, waitIfAsked } from './target-options';
 
 /** `ffs-lab doctor`: a target's bring-up, checked step by step, with what to do at each failure. */
 export const doctorVerb: Verb = {
@@ -15,13 +15,12 @@ failure, what to do. Nothing is left on the target: the test gadget is removed a
 stopped. The embedded lab runs it with 'ffs-lab lab --doctor'.
 Exit codes: 0 ready (warnings allowed), 2 usage or lab config error, 3 a check failed.`,
   async run(args) {
-    let target;
+    const target = targetOf(selectTarget(targetSelectionOf(args)));
     try {
-      target = await reachableTarget('doctor', args);
+      await waitIfAsked('doctor', args, target);
     } catch (err) {
       // Never up within --wait-for-ssh: the ssh check says so, with its advice (and --json has it).
       if (!(err instanceof LabError) || err.exitCode === ExitCode.Usage) throw err;
-      target = targetOf(selectTarget(targetSelectionOf(args)));
     }
     return runDoctor(target, process.stdout, args.values.json as string | undefined);
   },

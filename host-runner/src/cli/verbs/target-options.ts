@@ -37,10 +37,14 @@ export function targetSelectionOf(args: ParsedArgs): TargetSelection {
  */
 export async function reachableTarget(verb: string, args: ParsedArgs): Promise<Target> {
   const target = targetOf(selectTarget(targetSelectionOf(args)));
-  const wait = args.values['wait-for-ssh'];
-  if (wait !== undefined) {
-    const seconds = positiveInt(verb, 'wait-for-ssh', wait);
-    await waitForSsh(() => target.makeTransport(), { deadlineMs: seconds * 1000, say: (line) => process.stderr.write(`${verb}: ${line}\n`) });
-  }
+  await waitIfAsked(verb, args, target);
   return target;
+}
+
+/** With `--wait-for-ssh SEC`: retry connecting to `target` until it answers (progress on stderr); exit 3 when it never does. */
+export async function waitIfAsked(verb: string, args: ParsedArgs, target: Target): Promise<void> {
+  const wait = args.values['wait-for-ssh'];
+  if (wait === undefined) return;
+  const seconds = positiveInt(verb, 'wait-for-ssh', wait);
+  await waitForSsh(() => target.makeTransport(), { deadlineMs: seconds * 1000, say: (line) => process.stderr.write(`${verb}: ${line}\n`) });
 }
