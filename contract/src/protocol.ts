@@ -7,6 +7,7 @@ import type { FunctionSpec, Speed, TransferType } from './function-spec';
 import type { IoModeName } from './io-modes';
 import type { StreamShape } from './stream-layout';
 import { DMABUF_METHOD_NAMES, type DmabufMethods } from './dmabuf-protocol';
+import type { PacketPatternName } from './packet-pattern';
 import { FAULT_METHOD_NAMES, type FaultMethods } from './fault-protocol';
 import type { MmapRaceParams, MmapRaceResult, PeekVia, ProbeBufferParams, ProbeContiguous, ProbeFill, ProbeIoResult, ProbeMemInfo, ProbeMountInfo, ProbeMountRef, ProbeSubmitParams, ProbeSystemState, Protection } from './mmap-probe-protocol';
 
@@ -63,6 +64,22 @@ export interface GadgetSpec {
   function: string;
   /** FunctionFS mount options, e.g. `{ mmap_memory_mb: 1 }`. */
   mountOptions?: Record<string, string | number | boolean>;
+  /**
+   * `gadget.create` only: the gadget's function is this kernel function instead of FunctionFS
+   * (no mount): the kernel's own peers to compare ours with, e.g. `SourceSink` (Gadget Zero's
+   * f_sourcesink) with `{ pattern: 1 }`. Attributes are written to its configfs directory.
+   */
+  kernelFunction?: KernelFunctionSpec;
+}
+
+/** Kernel functions `gadget.create` can make (CONFIG_USB_CONFIGFS_F_LB_SS). */
+export const KERNEL_FUNCTIONS = ['SourceSink', 'Loopback'] as const;
+
+/** A kernel USB function in a configfs gadget. */
+export interface KernelFunctionSpec {
+  type: (typeof KERNEL_FUNCTIONS)[number];
+  /** configfs attributes of the function (`pattern`, `bulk_buflen`, `qlen`...), written before binding. */
+  attributes?: Record<string, number>;
 }
 
 /** Zero-copy interfaces a kernel's FunctionFS offers, as probed on an unbound function. */
@@ -149,6 +166,13 @@ export interface FunctionCreateParams {
   function?: FunctionSpec;
   /** US-English strings; index 1 is the interface name. Default: `[gadget.product]`. */
   strings?: string[];
+  /**
+   * How the agent answers the control requests FunctionFS passes it: `stall` (default) every one;
+   * `gadget-zero` as the kernel's f_sourcesink does (vendor request 0x5b stores up to 4096 bytes,
+   * 0x5c returns them; GET_STATUS of the interface gives 0), the rest stalled. Pair it with
+   * `flags.allCtrlRecip`, or FunctionFS keeps the device-recipient requests from the agent.
+   */
+  control?: 'stall' | 'gadget-zero';
 }
 
 /** One data endpoint of the agent's function: as declared, and as the UDC configured it once enabled. */
@@ -200,6 +224,14 @@ export interface StreamParams extends StreamShape {
   timeoutMs?: number;
   /** Bound on bytes posted at once (default 16 MiB; mmap buffers also count against mmap_memory_mb). */
   maxBytesInFlight?: number;
+  /**
+   * Gadget Zero's data instead of the seeded stream (packet-pattern.ts; source and sink only):
+   * every packet starts the pattern afresh, transferSize is a multiple of the packet size, a sink
+   * takes transfers of any length up to it, and at its first wrong byte halts its endpoint and
+   * fails with BAD_DATA, as f_sourcesink does. Such a stream is meant to run until stream.stop,
+   * which then ends it as done.
+   */
+  pattern?: PacketPatternName;
 }
 
 /** The tally of one direction of a stream end. */
@@ -250,7 +282,7 @@ export interface Methods {
   hello: { params: Record<string, never>; result: HelloResult };
   /** Probe mmap/DMABUF support with the given probe binary on a throwaway function. */
   features: { params: { probe: string }; result: KernelFeatures };
-  /** Create the configfs gadget and mount its FunctionFS instance (cleans a stale one first). */
+  /** Create the configfs gadget and mount its FunctionFS instance (cleans a stale one first); with `kernelFunction`, that kernel function instead, and `mount` is ''. */
   'gadget.create': { params: GadgetSpec; result: { configfs: string; mount: string } };
   /** Start a FunctionFS program (it writes the descriptors); wait until `waitFor` files exist in the mount. */
   'program.start': { params: { argv: string[]; cwdInMount?: boolean; waitFor?: string[]; timeoutMs?: number }; result: { pid: number } };

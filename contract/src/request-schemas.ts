@@ -1,6 +1,7 @@
 import { IO_MODES } from './io-modes';
 import { validateFunction, type FunctionSpec } from './function-spec';
-import type { MethodName, Methods } from './protocol';
+import { KERNEL_FUNCTIONS, type MethodName, type Methods } from './protocol';
+import { PACKET_PATTERNS } from './packet-pattern';
 import { FAULT_SIGNALS } from './fault-protocol';
 import { PEEK_VIA } from './mmap-probe-protocol';
 import { MAX_DEPTH, MAX_STREAM_TIMEOUT_MS, MAX_TRANSFER_SIZE, MAX_TOTAL_BYTES, MAX_ZLP_TRANSFERS, shapeProblems } from './stream-layout';
@@ -74,6 +75,13 @@ export const GADGET_SPEC = object({
   maxPowerMa: optional(int(0, 900)),
   function: str({ pattern: /^[A-Za-z0-9_]{1,40}$/, expects: '1-40 of [A-Za-z0-9_]' }),
   mountOptions: optional(MOUNT_OPTIONS),
+  kernelFunction: optional(
+    // attributes first: with every other field of a gadget spec missing, its problem is still among the eight shown.
+    object({
+      attributes: optional(recordOf(int(0, 2 ** 31 - 1), { key: /^[a-z][a-z0-9_]{0,31}$/, keyExpects: 'a configfs attribute name ([a-z][a-z0-9_]*)', maxKeys: 16 })),
+      type: oneOf(KERNEL_FUNCTIONS),
+    }),
+  ),
 });
 
 const BYTE = int(0, 255);
@@ -115,8 +123,13 @@ const STREAM_START = refined(
     timeoutMs: optional(timeout()),
     maxBytesInFlight: optional(int(1, 1 << 30)),
     waitReady: optional(bool()),
+    pattern: optional(oneOf(PACKET_PATTERNS)),
   }),
-  (p) => [...shapeProblems(p), ...(p.kind === 'echo' && p.endpoint !== undefined ? ['endpoint is not used by echo (it loops the first OUT endpoint back to the first IN)'] : [])],
+  (p) => [
+    ...shapeProblems(p),
+    ...(p.kind === 'echo' && p.endpoint !== undefined ? ['endpoint is not used by echo (it loops the first OUT endpoint back to the first IN)'] : []),
+    ...(p.pattern !== undefined && (p.kind === 'echo' || p.transferSize === 0) ? ['pattern (Gadget Zero\'s) is for source and sink streams of transfers longer than 0'] : []),
+  ],
 );
 
 const PROBE_MOUNT = either(HANDLE, oneOf(['function'] as const));
@@ -150,12 +163,16 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
       gadget: GADGET_SPEC,
       function: optional(FUNCTION_SPEC),
       strings: optional(arrayOf(refined(str({ max: 126 }), (s) => (Buffer.byteLength(s) > 126 ? ['must be at most 126 bytes in UTF-8'] : [])), { max: 16 })),
+      control: optional(oneOf(['stall', 'gadget-zero'] as const)),
     }),
     // Without strings, the agent gives the gadget's product name as the one string.
     (p) => {
       const strings = p.strings?.length ?? 1;
       const iString = p.function?.interfaceString ?? 1;
-      return iString > strings ? [`function.interfaceString ${iString} is past the ${strings} string(s) given`] : [];
+      return [
+        ...(iString > strings ? [`function.interfaceString ${iString} is past the ${strings} string(s) given`] : []),
+        ...(p.gadget.kernelFunction ? ['gadget.kernelFunction is for gadget.create: function.create serves a FunctionFS function'] : []),
+      ];
     },
   ),
   'function.status': object({ waitEnabledMs: optional(timeout(MAX_REQUEST_TIMEOUT_MS, 0)) }),

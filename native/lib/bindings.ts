@@ -44,8 +44,14 @@ export interface NativeStreamShape {
   /** Transfers in the stream (stream-layout.ts transferCount). */
   transfers: number;
   maxPacketSize: number;
-  /** The seed's pattern table (contract/src/pattern.ts patternTable). */
+  /** The seed's pattern table (contract/src/pattern.ts patternTable), or one packet's with packetPattern. */
   pattern: Buffer;
+  /**
+   * Gadget Zero's convention (contract/src/packet-pattern.ts): every packet starts `pattern` (one
+   * packet long) afresh, a receiver takes any length up to the posted one and ends the stream with
+   * BAD_DATA at its first wrong byte. transferSize must be a multiple of maxPacketSize. Default false.
+   */
+  packetPattern?: boolean;
 }
 
 /** The counts of a stream end as stream-tally.ts keeps them (crc: CRC-32 as a number). */

@@ -62,7 +62,7 @@ void CopyPump::Run() {
       break;
     }
     if (!common_.write) {
-      t.Received(k, slot.data, static_cast<uint64_t>(n));
+      if (!common_.Receive(k, slot.data, static_cast<uint64_t>(n))) break;
     } else {
       std::string error;
       if (!t.Sent(k, slot.data, static_cast<uint64_t>(n), &error)) {

@@ -155,7 +155,7 @@ void DmabufPump::Finish(Slot &s, int status) {
     return;
   }
   if (!common_.write) {
-    common_.tally->Received(s.k, s.mem.data, s.length);
+    if (!common_.Receive(s.k, s.mem.data, s.length)) Halt();
     return;
   }
   std::string error;

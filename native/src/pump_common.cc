@@ -82,6 +82,12 @@ void PumpCommon::FailWith(const std::string &code, const std::string &message) {
   err_message_ = message;
 }
 
+bool PumpCommon::Receive(uint64_t k, const uint8_t *data, uint64_t n) {
+  if (tally->Received(k, data, n) || !tally->shape().packet_pattern) return true;
+  FailWith("BAD_DATA", "received " + tally->fault());
+  return false;
+}
+
 void PumpCommon::FailStuck(unsigned n) {
   std::string before = err_ ? std::string(err_syscall_) + ": " + strerror(err_) : err_message_;
   err_ = 0;

@@ -36,6 +36,9 @@ class PumpCommon {
   // TRANSFERS_STUCK: `n` transfers still in flight settle_ms after the stop. Replaces an earlier
   // error, whose text it keeps in front.
   void FailStuck(unsigned n);
+  // Check and count received transfer k. False when the stream must end: a wrong byte in a
+  // packet-pattern stream (BAD_DATA; Gadget Zero's sink stops there too, see stream_tally.h).
+  bool Receive(uint64_t k, const uint8_t *data, uint64_t n);
   bool failed() const { return err_ != 0 || !err_code_.empty(); }
 
   // onDone's argument {finished, errno?, syscall?, code?, message?}. Call with the pump's lock

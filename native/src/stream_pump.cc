@@ -122,7 +122,7 @@ void StreamPump::Finish(Slot &s) {
   }
   uint64_t n = static_cast<uint64_t>(s.res);
   if (!common_.write) {
-    common_.tally->Received(s.k, s.mem.data, n);
+    if (!common_.Receive(s.k, s.mem.data, n)) Halt();
     return;
   }
   std::string error;

@@ -49,6 +49,7 @@ bool StreamTally::Sent(uint64_t k, const uint8_t *data, uint64_t n, std::string 
 }
 
 bool StreamTally::Received(uint64_t k, const uint8_t *data, uint64_t n) {
+  if (shape_.packet_pattern) return ReceivedPackets(k, data, n);
   uint64_t expected = Expected(k);
   uint64_t offset = k * shape_.transfer_size;
   if (n) crc_ = static_cast<uint32_t>(crc32(crc_, data, static_cast<uInt>(n)));
@@ -77,6 +78,25 @@ bool StreamTally::Received(uint64_t k, const uint8_t *data, uint64_t n) {
   }
   if (!ok) bad_transfers_++;
   return ok;
+}
+
+bool StreamTally::ReceivedPackets(uint64_t k, const uint8_t *data, uint64_t n) {
+  uint64_t offset = bytes_;
+  if (n) crc_ = static_cast<uint32_t>(crc32(crc_, data, static_cast<uInt>(n)));
+  bytes_ += n;
+  transfers_++;
+  // A transfer starts at a packet's start, so at the table's start (period = the packet size).
+  long bad = n ? Verify(data, n, 0) : -1;
+  if (bad < 0) return true;
+  bad_transfers_++;
+  if (first_bad_ < 0) {
+    first_bad_ = static_cast<int64_t>(offset + bad);
+    char detail[160];
+    snprintf(detail, sizeof(detail), "byte 0x%02x, expected 0x%02x (byte %ld of transfer %llu, %llu bytes long)", data[bad], pattern_[bad % period_], bad,
+             static_cast<unsigned long long>(k), static_cast<unsigned long long>(n));
+    fault_ = detail;
+  }
+  return false;
 }
 
 Napi::Object StreamTally::ToJs(Napi::Env env) const {

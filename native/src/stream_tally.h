@@ -15,6 +15,9 @@ struct StreamShape {
   uint64_t total_bytes = 0;
   uint64_t transfers = 0;
   uint32_t max_packet_size = 0;
+  // Gadget Zero's convention (f_sourcesink): every packet carries the pattern from its start (the
+  // table is one packet long), and a receiver takes transfers of any length up to its post length.
+  bool packet_pattern = false;
 };
 
 class StreamTally {
@@ -33,13 +36,17 @@ class StreamTally {
   void Fill(uint8_t *buf, uint64_t k) const;
   // Count transfer k as sent (`n` bytes went out). False, with `error` set, for a short write.
   bool Sent(uint64_t k, const uint8_t *data, uint64_t n, std::string *error);
-  // Check and count received transfer k (`n` bytes). False when a byte or the length was wrong.
+  // Check and count received transfer k (`n` bytes). False when a byte or the length was wrong
+  // (with packet_pattern: when a byte was; any length is right).
   bool Received(uint64_t k, const uint8_t *data, uint64_t n);
+  // What was wrong at firstBadOffset ("" while all was right).
+  const std::string &fault() const { return fault_; }
   // {bytes, transfers, crc, firstBadOffset, fault?, badTransfers}
   Napi::Object ToJs(Napi::Env env) const;
 
  private:
   long Verify(const uint8_t *buf, size_t len, uint64_t offset) const;
+  bool ReceivedPackets(uint64_t k, const uint8_t *data, uint64_t n);
 
   StreamShape shape_;
   const uint8_t *pattern_;

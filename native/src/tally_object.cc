@@ -23,7 +23,13 @@ std::unique_ptr<StreamTally> ParseTally(Napi::Env env, Napi::Object o, const cha
   shape.total_bytes = static_cast<uint64_t>(total);
   shape.transfers = static_cast<uint64_t>(count);
   shape.max_packet_size = static_cast<uint32_t>(mps);
+  shape.packet_pattern = o.Get("packetPattern").ToBoolean();
   Napi::Buffer<uint8_t> table = pattern.As<Napi::Buffer<uint8_t>>();
+  if (shape.packet_pattern && (table.Length() != static_cast<size_t>(mps) || size == 0 || size % mps != 0)) {
+    Napi::TypeError::New(env, std::string(what) + ": packetPattern needs a pattern of one packet (maxPacketSize bytes) and a transferSize that is a multiple of it")
+        .ThrowAsJavaScriptException();
+    return nullptr;
+  }
   return std::make_unique<StreamTally>(shape, table.Data(), table.Length());
 }
 

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { native } from '../lib/bindings';
 import { fillPattern, patternTable, PATTERN_PERIOD } from '@ffs-lab/contract/pattern';
+import { firstPacketPatternMismatch, PACKET_PATTERNS, packetPatternTable } from '@ffs-lab/contract/packet-pattern';
 import { StreamTally } from '@ffs-lab/contract/stream-tally';
 import { deliveredBytes, TALLY_CASES, tallyLine, tallyVectors } from '@ffs-lab/contract/golden-vectors';
 import { expectedLength, transferCount, transferOffset, type StreamShape } from '@ffs-lab/contract/stream-layout';
@@ -110,5 +111,30 @@ describe('native Tally', () => {
   it('refuses a bad shape with a TypeError, not a crash', () => {
     assert.throws(() => new (native().Tally)({ transferSize: 100, totalBytes: 1000, transfers: 3, maxPacketSize: MPS, pattern: patternTable(seed) }), /bad stream shape/);
     assert.throws(() => new (native().Tally)({ transferSize: 100, totalBytes: 1000, transfers: 10, maxPacketSize: MPS, pattern: Buffer.alloc(0) }), /bad stream shape/);
+  });
+
+  it("packetPattern (Gadget Zero's mod63 and zeros): any length, every packet from the table's start, the first wrong byte named", () => {
+    for (const name of PACKET_PATTERNS) {
+      const table = packetPatternTable(name, MPS);
+      const t = new (native().Tally)({ transferSize: 4 * MPS, totalBytes: 64 * MPS, transfers: 16, maxPacketSize: MPS, pattern: table, packetPattern: true });
+      const fill = Buffer.alloc(4 * MPS);
+      assert.equal(t.fill(fill, 3), 4 * MPS);
+      assert.equal(firstPacketPatternMismatch(fill, name, MPS), -1, `${name}: fill`);
+      // usbtest's transfers: one packet, a short one, several and a short tail: all right.
+      for (const n of [MPS, 100, 3 * MPS + 7, 0]) assert.equal(t.received(fill, 0, n), true, `${name}: ${n} bytes`);
+      const bad = Buffer.from(fill);
+      bad[MPS + 5] = (bad[MPS + 5]! + 1) & 0xff;
+      assert.equal(firstPacketPatternMismatch(bad, name, MPS), MPS + 5);
+      assert.equal(t.received(bad, 1, 2 * MPS), false);
+      const r = t.report();
+      assert.equal(r.firstBadOffset, MPS + 100 + 3 * MPS + 7 + MPS + 5, `${name}: offset in the stream`);
+      assert.match(r.fault ?? '', new RegExp(`byte ${MPS + 5} of transfer 1, ${2 * MPS} bytes long`));
+      assert.equal(r.badTransfers, 1);
+    }
+    // mod63 restarts at every packet: a stream-wide i % 63 is wrong from the second packet on.
+    const continuous = Buffer.from(Array.from({ length: 2 * MPS }, (_, i) => i % 63));
+    assert.equal(firstPacketPatternMismatch(continuous, 'mod63', MPS), MPS);
+    assert.throws(() => new (native().Tally)({ transferSize: 1000, totalBytes: 10_000, transfers: 10, maxPacketSize: MPS, pattern: packetPatternTable('mod63', MPS), packetPattern: true }), /multiple of it/);
+    assert.throws(() => new (native().Tally)({ transferSize: 1024, totalBytes: 10_240, transfers: 10, maxPacketSize: MPS, pattern: patternTable(seed), packetPattern: true }), /one packet/);
   });
 });

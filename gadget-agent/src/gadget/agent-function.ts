@@ -3,6 +3,7 @@ import { AgentError } from '../session/agent-error';
 import { AgentStream } from '../streams/agent-stream';
 import type { ConfigfsGadget } from './configfs-gadget';
 import { FfsFunction } from './ffs-function';
+import { gadgetZeroControl } from './gadget-zero-control';
 import type { ValidFunctionParams } from './function-params';
 import type { FunctionEndpointInfo, FunctionInfo } from '@ffs-lab/contract/protocol';
 import type { ValidStreamParams } from '../streams/stream-params';
@@ -27,6 +28,7 @@ export class AgentFunction {
   /** Build the gadget, mount FunctionFS (with the gadget's mountOptions), write descriptors and strings. */
   static create(params: ValidFunctionParams, log: (line: string) => void): AgentFunction {
     const ffs = FfsFunction.create({ gadget: params.gadget, function: params.function, strings: params.strings });
+    if (params.control === 'gadget-zero') ffs.onSetup = gadgetZeroControl();
     return new AgentFunction(ffs, params, log);
   }
 

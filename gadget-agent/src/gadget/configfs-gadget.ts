@@ -13,7 +13,8 @@ const CONFIG = 'configs/c.1';
 const LANG = 'strings/0x409';
 
 /**
- * One configfs gadget with a single FunctionFS function, from creation to removal.
+ * One configfs gadget with a single function, from creation to removal: FunctionFS (mounted), or
+ * a kernel function of GadgetSpec.kernelFunction (nothing to mount).
  * Lifecycle: create() -> (a program writes descriptors to ep0) -> bind() -> unbind() -> remove().
  * remove() is idempotent and runs in any state, also after a crash of an earlier agent. The
  * creating process is recorded as the gadget's owner (gadget-owner.ts): while it runs, no other
@@ -56,10 +57,23 @@ export class ConfigfsGadget {
       fs.mkdirSync(path.join(this.dir, CONFIG, LANG));
       w(`${CONFIG}/${LANG}/configuration`, s.configuration ?? 'ffs-lab');
       w(`${CONFIG}/MaxPower`, String(s.maxPowerMa ?? 100));
-      const fn = path.join(this.dir, 'functions', `ffs.${s.function}`);
-      fs.mkdirSync(fn);
-      fs.symlinkSync(fn, path.join(this.dir, CONFIG, `ffs.${s.function}`));
-      this.mountPoint = mountFunctionfs(s.function, s.mountOptions);
+      const kind = s.kernelFunction?.type ?? 'ffs';
+      const fn = path.join(this.dir, 'functions', `${kind}.${s.function}`);
+      try {
+        fs.mkdirSync(fn);
+      } catch (err) {
+        if (kind !== 'ffs' && (err as NodeJS.ErrnoException).code === 'ENOENT') throw new AgentError('ENOENT', `this kernel has no ${kind} function for configfs (CONFIG_USB_CONFIGFS_F_LB_SS)`);
+        throw err;
+      }
+      for (const [attr, value] of Object.entries(s.kernelFunction?.attributes ?? {})) {
+        try {
+          fs.writeFileSync(path.join(fn, attr), String(value));
+        } catch (err) {
+          throw new AgentError('BAD_REQUEST', `${kind} attribute ${attr}=${value}: ${(err as Error).message}`);
+        }
+      }
+      fs.symlinkSync(fn, path.join(this.dir, CONFIG, `${kind}.${s.function}`));
+      if (kind === 'ffs') this.mountPoint = mountFunctionfs(s.function, s.mountOptions);
     } catch (err) {
       this.remove();
       throw err;

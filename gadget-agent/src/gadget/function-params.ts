@@ -14,13 +14,15 @@ export interface ValidFunctionParams {
   gadget: GadgetSpec;
   function: FunctionSpec;
   strings: string[];
+  /** How ep0's control requests are answered (FunctionCreateParams.control). */
+  control: 'stall' | 'gadget-zero';
 }
 
 /**
  * `function.create` params, already checked against the method's schema
  * (contract/src/request-schemas.ts), with the defaults filled in: the bulk IN/OUT function, and
- * the gadget's product name as the one string.
+ * the gadget's product name as the one string, control requests stalled.
  */
 export function withFunctionDefaults(p: FunctionCreateParams): ValidFunctionParams {
-  return { gadget: p.gadget, function: p.function ?? DEFAULT_STREAM_FUNCTION, strings: p.strings ?? [p.gadget.product] };
+  return { gadget: p.gadget, function: p.function ?? DEFAULT_STREAM_FUNCTION, strings: p.strings ?? [p.gadget.product], control: p.control ?? 'stall' };
 }

@@ -73,12 +73,13 @@ export class AgentSession {
       const g = new ConfigfsGadget(spec);
       g.create();
       this.gadget = g;
-      this.log(`gadget ${g.dir} created, FunctionFS at ${g.mountPoint}`);
-      return { configfs: g.dir, mount: g.mountPoint! };
+      this.log(`gadget ${g.dir} created, ${g.mountPoint ? `FunctionFS at ${g.mountPoint}` : `function ${spec.kernelFunction?.type}`}`);
+      return { configfs: g.dir, mount: g.mountPoint ?? '' };
     },
     'program.start': async (p) => {
       const g = this.requireGadget();
       if (this.program?.status().running) throw new AgentError('BAD_STATE', 'a program is running already');
+      if (!g.mountPoint) throw new AgentError('BAD_STATE', `the gadget's function is the kernel's ${g.spec.kernelFunction?.type}: there is no FunctionFS mount for a program`);
       const argv = p.argv.map((a) => (a === '{mount}' ? g.mountPoint! : a));
       this.program = new GadgetProgram(argv, p.cwdInMount ? g.mountPoint! : '/');
       await this.program.waitForFiles(g.mountPoint!, p.waitFor ?? [], p.timeoutMs ?? 10_000);

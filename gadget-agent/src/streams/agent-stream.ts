@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import { openEndpoint } from '@ffs-lab/native/open-endpoint';
+import { packetPatternTable } from '@ffs-lab/contract/packet-pattern';
 import { DmabufIo } from '@ffs-lab/native/dmabuf-io';
 import type { EndpointIo } from '@ffs-lab/native/endpoint-io';
 import { AgentError, toAgentError } from '../session/agent-error';
@@ -18,6 +20,9 @@ export interface StreamEndpoints {
   /** Resolves once the host has enabled the function (the stream waits for it before any I/O). */
   enabled: () => Promise<void>;
 }
+
+/** How a pump ends when the host disables the function under it (f_fs: ESHUTDOWN; copy_pump.cc: EAGAIN). */
+const ENDPOINT_DISABLED = new Set(['ESHUTDOWN', 'EAGAIN', 'ECONNRESET']);
 
 /** Sample RSS this often while a stream runs (ms): a /proc read, too dear per transfer on TCG. */
 const RSS_SAMPLE_MS = 100;
@@ -58,6 +63,13 @@ export class AgentStream {
   /** Set when the addon runs this stream (any source or sink; echo runs on the pipeline): the tallies are its counts. */
   private pump: NativePump | undefined;
   private stopReason: Error | undefined;
+  /** Resolves when stop() is called. */
+  private readonly stopped: Promise<void>;
+  private markStopped: () => void = () => undefined;
+  /** Times a Gadget Zero stream started again after the host disabled the function. */
+  private restarts = 0;
+  /** The counts of a Gadget Zero stream's earlier runs (its tally adds the current run's). */
+  private earlierRuns = { bytes: 0, transfers: 0, badTransfers: 0 };
   private maxPacketSize = 0;
   private started = 0n;
   private ended = 0n;
@@ -81,10 +93,12 @@ export class AgentStream {
   private constructor(readonly id: number, readonly params: ValidStreamParams, private readonly ends: StreamEndpoints, private readonly log: (line: string) => void) {
     const p = params;
     if (p.mode === 'dmabuf' && p.transferSize === 0) throw new AgentError('BAD_REQUEST', 'stream.start: dmabuf cannot move zero-length transfers (FUNCTIONFS_DMABUF_TRANSFER refuses length 0)');
+    if (p.pattern && p.kind === 'echo') throw new AgentError('BAD_REQUEST', "stream.start: Gadget Zero's patterns are for source and sink streams");
     if (p.kind !== 'sink') this.sentTally = new StreamTally(p, p.seed);
     if (p.kind !== 'source') this.receivedTally = new StreamTally(p, p.seed);
     this.depth = p.mode === 'copy' ? 1 : p.depth;
     this.ready = new Promise<void>((r) => (this.markReady = r));
+    this.stopped = new Promise<void>((r) => (this.markStopped = r));
     this.settled = this.run()
       .catch((err) => this.fail(err))
       .finally(() => this.markReady());
@@ -139,6 +153,7 @@ export class AgentStream {
   async stop(reason = 'stopped by stream.stop'): Promise<StreamReport> {
     if (this.running) {
       this.stopReason = Object.assign(new Error(reason), { code: 'STOPPED' });
+      this.markStopped();
       this.pipeline?.stop(this.stopReason);
     }
     await this.settled;
@@ -151,16 +166,36 @@ export class AgentStream {
     return `${t.transfers}/${transferCount(this.params)} transfers, ${t.bytes} bytes`;
   }
 
-  /** Copy the pump's counts into this end's tally (no-op for pipeline streams). */
+  /** Copy the pump's counts (after those of earlier runs) into this end's tally (no-op for pipeline streams). */
   private syncPumpTally(): void {
-    if (this.pump) (this.receivedTally ?? this.sentTally)!.mirror(this.pump.tally());
+    if (!this.pump) return;
+    const t = this.pump.tally();
+    const b = this.earlierRuns;
+    (this.receivedTally ?? this.sentTally)!.mirror({ ...t, bytes: b.bytes + t.bytes, transfers: b.transfers + t.transfers, badTransfers: b.badTransfers + t.badTransfers });
   }
 
   private async run(): Promise<void> {
+    // A Gadget Zero stream starts again whenever the host re-enables the function, as
+    // f_sourcesink requeues its requests in set_alt(): usbtest's host side disables and enables it.
+    while (await this.runOnce()) {
+      this.restarts++;
+      this.log(`stream ${this.id} (${this.params.kind} ${this.params.mode}, pattern ${this.params.pattern}): the host disabled the function; starting again at its next enable (restart ${this.restarts})`);
+    }
+  }
+
+  /** One run of the stream on freshly opened endpoint files; true when it is to run again (see run()). */
+  private async runOnce(): Promise<boolean> {
     const p = this.params;
     const ios: EndpointIo[] = [];
     try {
-      await withTimeout(this.ends.enabled(), Math.min(p.timeoutMs, 10_000), 'the host did not enable the function');
+      if (this.restarts === 0) await withTimeout(this.ends.enabled(), Math.min(p.timeoutMs, 10_000), 'the host did not enable the function');
+      else {
+        await this.reenabled();
+        if (this.stopReason) {
+          this.state = 'done';
+          return false;
+        }
+      }
       if (this.stopReason) throw this.stopReason;
       const open = (path: string | undefined) => {
         if (!path) throw new AgentError('BAD_STATE', `the function has no ${p.kind === 'sink' ? 'OUT' : 'IN'} endpoint for a ${p.kind} stream`);
@@ -174,6 +209,9 @@ export class AgentStream {
       const ioIn = p.kind !== 'sink' ? open(this.ends.inPath) : undefined;
       const ioOut = p.kind !== 'source' ? open(this.ends.outPath) : undefined;
       this.maxPacketSize = (ioOut ?? ioIn)!.file.descriptor().maxPacketSize;
+      if (p.pattern && p.transferSize % this.maxPacketSize !== 0) {
+        throw new AgentError('BAD_REQUEST', `stream.start: with pattern ${p.pattern}, transferSize ${p.transferSize} must be a multiple of the endpoint's packet size (${this.maxPacketSize})`);
+      }
       const receiving = ioOut !== undefined;
       const size = slotBytes(p, receiving, this.maxPacketSize);
       const transfers = transferCount(p);
@@ -185,12 +223,17 @@ export class AgentStream {
         slots.push({ rx, tx: shareTx ? rx : ioIn?.allocate(size) });
       }
       // Baselines after the buffers exist, so RSS growth means accumulation during the stream.
-      this.rssStart = this.rssPeak = process.memoryUsage.rss();
-      this.cpuStart = process.cpuUsage();
-      this.started = process.hrtime.bigint();
+      if (this.restarts === 0) {
+        this.rssStart = this.rssPeak = process.memoryUsage.rss();
+        this.cpuStart = process.cpuUsage();
+        this.started = process.hrtime.bigint();
+      }
       if (p.kind !== 'echo') {
         const io = (ioIn ?? ioOut)!;
         const buffers = slots.map((s) => (s.tx ?? s.rx)!);
+        // dmabuf has no byte count: a short transfer's slot is checked whole, so its tail must
+        // hold the pattern already (which a packet pattern does wherever a packet starts).
+        if (p.pattern && receiving && p.mode === 'dmabuf') for (const b of buffers) fillPackets(b, packetPatternTable(p.pattern, this.maxPacketSize));
         this.pipeline = this.pump = runNativePump({
           engine: p.mode === 'copy' ? 'copy' : p.mode === 'dmabuf' ? 'dmabuf' : 'aio',
           ...(io instanceof DmabufIo ? { dmabufFds: buffers.map((b) => io.dmabufFd(b)) } : {}),
@@ -201,6 +244,7 @@ export class AgentStream {
           transfers,
           maxPacketSize: this.maxPacketSize,
           seed: p.seed,
+          ...(p.pattern ? { packetPattern: p.pattern } : {}),
           timeoutMs: p.timeoutMs,
         });
       } else {
@@ -227,6 +271,18 @@ export class AgentStream {
       this.cpu = process.cpuUsage(this.cpuStart);
       this.abandoned = outcome.abandoned;
       if (outcome.abandoned) this.log(`stream ${this.id}: ${outcome.abandoned} transfer(s) still in flight after the abort; they end when the function is disabled`);
+      if (p.pattern && outcome.error === this.stopReason) {
+        // A Gadget Zero stream runs until it is stopped: that is its normal end.
+        this.state = 'done';
+        return false;
+      }
+      if (p.pattern && !this.stopReason && ENDPOINT_DISABLED.has((outcome.error as { code?: string } | undefined)?.code ?? '')) {
+        const t = (this.receivedTally ?? this.sentTally)!;
+        this.earlierRuns = { bytes: t.bytes, transfers: t.transfers, badTransfers: t.badTransfers };
+        this.pump = undefined;
+        return true;
+      }
+      if (p.pattern && receiving && (outcome.error as { code?: string } | undefined)?.code === 'BAD_DATA') haltEndpoint(ioOut!.file.fd, this.log);
       if (outcome.error) throw outcome.error;
       this.state = 'done';
     } catch (err) {
@@ -238,6 +294,19 @@ export class AgentStream {
         } catch (err) {
           this.log(`stream ${this.id}: closing ${io.file.path}: ${(err as Error).message}`);
         }
+      }
+    }
+    return false;
+  }
+
+  /** Wait for the host to enable the function again, or for stop(). */
+  private async reenabled(): Promise<void> {
+    while (!this.stopReason) {
+      try {
+        await Promise.race([this.ends.enabled(), this.stopped]);
+        return;
+      } catch {
+        /* not yet: a Gadget Zero waits as long as it is not stopped */
       }
     }
   }
@@ -276,6 +345,24 @@ export class AgentStream {
     this.error ??= { code: e.code, message: e.message };
     this.state = 'failed';
     this.log(`stream ${this.id} (${this.params.kind} ${this.params.mode}) failed: ${e.code}: ${e.message}`);
+  }
+}
+
+/** Repeat `packet` over `buf`. */
+function fillPackets(buf: Uint8Array, packet: Buffer): void {
+  for (let at = 0; at < buf.length; at += packet.length) buf.set(packet.subarray(0, Math.min(packet.length, buf.length - at)), at);
+}
+
+/**
+ * Halt an OUT endpoint, as f_sourcesink does at a wrong byte: FunctionFS halts an endpoint whose
+ * file gets I/O in the wrong direction (and says so with EBADMSG), so the host sees a STALL.
+ */
+function haltEndpoint(fd: number, log: (line: string) => void): void {
+  try {
+    fs.writeSync(fd, Buffer.alloc(0));
+    log('halting the OUT endpoint after bad data: FunctionFS took a write without halting it');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EBADMSG') log(`halting the OUT endpoint after bad data: ${(err as Error).message}`);
   }
 }
 

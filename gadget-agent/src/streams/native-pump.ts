@@ -1,4 +1,5 @@
 import { patternTable } from '@ffs-lab/contract/pattern';
+import { packetPatternTable, type PacketPatternName } from '@ffs-lab/contract/packet-pattern';
 import { native, type NativeStreamPumpTally } from '@ffs-lab/native/bindings';
 import { errnoError } from '@ffs-lab/native/errno';
 import type { StreamShape } from '@ffs-lab/contract/stream-layout';
@@ -24,6 +25,8 @@ export interface NativePumpOptions {
   transfers: number;
   maxPacketSize: number;
   seed: number;
+  /** Gadget Zero's data instead of the seed's (packet-pattern.ts): fill and check per packet, any received length. */
+  packetPattern?: PacketPatternName;
   /** Deadline for the whole stream (ms); on expiry it stops with a TIMEOUT error. */
   timeoutMs: number;
   /**
@@ -69,7 +72,8 @@ export function runNativePump(o: NativePumpOptions): NativePump {
     totalBytes: o.shape.totalBytes,
     transfers: o.transfers,
     maxPacketSize: o.maxPacketSize,
-    pattern: patternTable(o.seed),
+    pattern: o.packetPattern ? packetPatternTable(o.packetPattern, o.maxPacketSize) : patternTable(o.seed),
+    packetPattern: o.packetPattern !== undefined,
     ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
     ...(o.interruptOnStop !== undefined ? { interruptOnStop: o.interruptOnStop } : {}),
     onDone: (r) => {

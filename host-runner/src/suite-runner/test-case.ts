@@ -24,6 +24,7 @@ export const NEEDS = {
   chromium: 'Chromium on the runner host',
   'ffs-test': "the kernel's ffs-test on the target (lab tools.ffsTest)",
   'ffs-aio-example': "the kernel's ffs-aio-example device apps on the target (lab tools.aioSimple, aioMultibuff)",
+  usbtest: "the kernel's usbtest driver and testusb on the runner host (lab tools.testusb)",
   selftest: "the series' kselftest ffs_mmap_test on the target (lab tools.selftest)",
   'c-pair': 'the C reference pair (ffs-bench-gadget and ffs-bench-host)',
   'memory-cgroup': 'cgroup v2 with the memory controller on the target',
