@@ -23,7 +23,11 @@ import {
   type BenchDirection,
   type BenchMetric,
   type BenchStack,
+  peerMeasurementName,
+  type PeerShape,
+  type PeerStack,
 } from '@ffs-lab/host-runner/bench/bench-case';
+import { AIO_APP_BUF_LEN, echoSimple, readMultibuffPaced, startAioApp, stopAioApp, type AioApp } from './ffs-aio-example-app';
 import type { GadgetSpec } from '@ffs-lab/contract/protocol';
 import { mmapGate } from './mmap-gate';
 
@@ -46,6 +50,9 @@ const OURS_PRODUCT = 0x0130;
 /** An unmeasured stream at the start of each block: JIT, pattern tables and page cache warm for both stacks alike. */
 const WARMUP = { mode: 'aio', transferSize: 64 << 10, totalBytes: 2 * MiB, depth: 8, timeoutMs: 60_000 } as const;
 const C_PRODUCT = 0x0131;
+/** Peers: bytes read at the in-8k shape, and round trips at echo-8k (bench-case.ts PEER_SHAPES). */
+const PEER_IN_BYTES = (NIGHTLY ? 32 : 8) * MiB;
+const PEER_ECHO_TRANSFERS = NIGHTLY ? 1024 : 256;
 
 /** A deadline generous for TCG: 20 s, plus 1 s per MB, plus 5 ms per transfer. */
 function deadline(bytes: number, transfers: number): number {
@@ -255,6 +262,70 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
     });
   }
 
+  /**
+   * The peers of one repetition (bench-case.ts PEER_SHAPES): the kernel's ffs-aio-example apps at
+   * their own shapes, then ours and the C pair at the same shapes. Every byte the apps send is
+   * counted, none checked (they send no pattern); ours and the C pair check every byte as always.
+   */
+  function peersBlock(rep: number): void {
+    describe(`rep ${rep}, peers: the kernel's ffs-aio-example apps beside ours and the C pair`, function () {
+      const record = (ctx: Mocha.Context, shape: PeerShape, stack: PeerStack, bytesPerSecond: number) =>
+        measure(ctx, peerMeasurementName(shape, stack, rep), Number(bytesPerSecond.toPrecision(6)), 'B/s');
+      describe('aio-multibuff', function () {
+        blockInfo(this, { needs: ['ffs-aio-example'] });
+        let app: AioApp | undefined;
+        before(async function () {
+          app = await startAioApp(this, 'aio-multibuff', labContext().tools?.aioMultibuff);
+        });
+        after(async function () {
+          await stopAioApp(this, app);
+        });
+        testCase(`rep${rep}-peer-multibuff-in-8k`, `aio-multibuff: IN, ${PEER_IN_BYTES >> 20} MiB in 8 KiB reads one at a time`, async function () {
+          const seconds = await readMultibuffPaced(app!.dev, PEER_IN_BYTES);
+          record(this, 'in-8k', 'ffs-aio-example', PEER_IN_BYTES / seconds);
+        });
+      });
+      describe('aio-simple', function () {
+        blockInfo(this, { needs: ['ffs-aio-example'] });
+        let app: AioApp | undefined;
+        before(async function () {
+          app = await startAioApp(this, 'aio-simple', labContext().tools?.aioSimple);
+        });
+        after(async function () {
+          await stopAioApp(this, app);
+        });
+        testCase(`rep${rep}-peer-simple-echo-8k`, `aio-simple: ${PEER_ECHO_TRANSFERS} round trips of 8 KiB`, async function () {
+          const seconds = await echoSimple(app!.dev, PEER_ECHO_TRANSFERS);
+          record(this, 'echo-8k', 'ffs-aio-example', (PEER_ECHO_TRANSFERS * AIO_APP_BUF_LEN) / seconds);
+        });
+      });
+      describe('ours (agent + node usb), aio I/O', function () {
+        const fn = useOurs('in');
+        testCase(`rep${rep}-peer-ours-in-8k`, `ours: IN, ${PEER_IN_BYTES >> 20} MiB in 8 KiB transfers, the host reading one at a time`, async function () {
+          const r = await runPairedStream(h!.agent, fn.dev!, { kind: 'source', mode: 'aio', depth: 8, hostDepth: 1, transferSize: AIO_APP_BUF_LEN, totalBytes: PEER_IN_BYTES, seed, timeoutMs: deadline(PEER_IN_BYTES, PEER_IN_BYTES / AIO_APP_BUF_LEN) });
+          assert.equal(r.problems.length, 0, r.problems.join('; '));
+          record(this, 'in-8k', 'ours', r.hostIn!.bytesPerSecond);
+        });
+        testCase(`rep${rep}-peer-ours-echo-8k`, `ours: ${PEER_ECHO_TRANSFERS} round trips of 8 KiB (OUT, then the agent's echo IN), one in flight each way`, async function () {
+          const totalBytes = PEER_ECHO_TRANSFERS * AIO_APP_BUF_LEN;
+          const r = await runPairedStream(h!.agent, fn.dev!, { kind: 'echo', mode: 'aio', depth: 1, transferSize: AIO_APP_BUF_LEN, totalBytes, seed, timeoutMs: deadline(2 * totalBytes, 2 * PEER_ECHO_TRANSFERS) });
+          assert.equal(r.problems.length, 0, r.problems.join('; '));
+          record(this, 'echo-8k', 'ours', r.hostIn!.bytesPerSecond);
+        });
+      });
+      describe('C pair, aio I/O', function () {
+        blockInfo(this, { needs: ['c-pair'] });
+        const dev = useC('in');
+        testCase(`rep${rep}-peer-c-in-8k`, `C pair: IN, ${PEER_IN_BYTES >> 20} MiB in 8 KiB transfers, one in flight`, async function () {
+          const timeoutMs = deadline(PEER_IN_BYTES, PEER_IN_BYTES / AIO_APP_BUF_LEN);
+          const r = await runCPairStream({ kind: 'source', mode: 'aio', depth: 1, transferSize: AIO_APP_BUF_LEN, totalBytes: PEER_IN_BYTES, seed, timeoutMs, hostProgram: cPair!.host, bus: dev.bus!, address: dev.address! });
+          assert.equal(r.problems.length, 0, r.problems.join('; '));
+          record(this, 'in-8k', 'c', r.host.bytes / r.host.seconds);
+        });
+      });
+    });
+  }
+
   // Interleaved: per repetition and direction, one block per stack, the order alternating. Case
   // names go by the repetition's number: REPS depends on the profile, but for a given profile
   // `rep2-c-out-...` is always the same test.
@@ -268,5 +339,6 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
         oursBlock(rep, direction);
       }
     }
+    peersBlock(rep);
   }
 });

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { measurementName, parseMeasurementName, sizeLabel, type BenchCase, type BenchMetric, type BenchStack } from '../src/bench/bench-case';
+import { measurementName, parseMeasurementName, parsePeerMeasurementName, peerMeasurementName, sizeLabel, type BenchCase, type BenchMetric, type BenchStack, type PeerShape, type PeerStack } from '../src/bench/bench-case';
 import { buildBenchReport } from '../src/bench/bench-report';
 import { geomean, spreadOf, spreadPercent } from '../src/bench/bench-stats';
 import { benchText, directionTable, ratiosText, textTable } from '../src/bench/bench-table';
@@ -187,4 +187,36 @@ test('`ffs-lab bench --results` renders an earlier run without running anything;
     process.stderr.write = err;
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('peers: the ffs-aio-example figures beside ours and the C pair, medians and ours/app, in text and HTML; no peers, no section', () => {
+  const run = sampleRun();
+  assert.deepEqual(buildBenchReport(run).peers, []);
+  assert.doesNotMatch(benchText(buildBenchReport(run)), /peers:/);
+  const peer = (shape: PeerShape, stack: PeerStack, rep: number, mbPerS: number) => ({ name: peerMeasurementName(shape, stack, rep), value: mbPerS * MB, unit: 'B/s' });
+  run.tests.push({
+    suite: 'bench-io-modes',
+    name: 'peers',
+    status: 'passed',
+    durationMs: 1,
+    measurements: [peer('in-8k', 'ffs-aio-example', 1, 10), peer('in-8k', 'ffs-aio-example', 2, 12), peer('in-8k', 'ours', 1, 15), peer('in-8k', 'ours', 2, 15), peer('in-8k', 'c', 1, 20), peer('echo-8k', 'ffs-aio-example', 1, 5)],
+  });
+  assert.deepEqual(parsePeerMeasurementName('bench peer in-8k ours #2: throughput', 3), { shape: 'in-8k', stack: 'ours', rep: 2, value: 3 });
+  assert.equal(parsePeerMeasurementName('bench peer in-16k ours #2: throughput', 3), undefined);
+  // A peer figure is not a grid figure, and the reverse.
+  assert.equal(parseMeasurementName(peerMeasurementName('in-8k', 'c', 1), 1), undefined);
+  const r = buildBenchReport(run);
+  assert.equal(r.rows.length, 2, 'the grid is unchanged');
+  assert.deepEqual(
+    r.peers.map((p) => [p.shape, p.app?.median, p.ours?.median, p.c?.median, p.oursOverApp]),
+    [
+      ['in-8k', 11 * MB, 15 * MB, 20 * MB, 15 / 11],
+      ['echo-8k', 5 * MB, undefined, undefined, undefined],
+    ],
+  );
+  const text = benchText(r);
+  assert.match(text, /peers: the kernel's tools\/usb\/ffs-aio-example device apps/);
+  assert.match(text, /in-8k\s+11\.0 ±9%\s+15\.0 ±0%\s+20\.0\s+1\.36/);
+  assert.match(text, /echo-8k\s+5\.0\s+-\s+-\s+-/);
+  assert.match(benchHtml(r, {}), /<h2>Peers: the kernel's ffs-aio-example apps<\/h2>[\s\S]*<td>in-8k<\/td><td>11\.0<\/td><td>15\.0<\/td><td>20\.0<\/td><td>1\.36<\/td>/);
 });

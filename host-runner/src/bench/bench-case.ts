@@ -82,3 +82,38 @@ export function directionLabel(d: BenchDirection): string {
 export function stackLabel(s: BenchStack): string {
   return s === 'ours' ? 'ours (agent + node usb)' : 'C pair';
 }
+
+/**
+ * The bench's peers: the kernel's tools/usb/ffs-aio-example device apps at their own shape, with
+ * our stack and the C pair run at the same shape in the same run. Shapes: `in-8k`, 8 KiB IN reads
+ * one at a time on the host (aio-multibuff, 256 requests queued on its side; ours queues 8, the
+ * C pair 1); `echo-8k`, 8 KiB round trips (aio-simple: the host reads IN and writes the bytes back
+ * OUT; ours: the host writes OUT and reads the agent's echo IN, one transfer in flight each way).
+ *
+ *   bench peer <shape> <ffs-aio-example|ours|c> #<rep>: throughput
+ */
+export const PEER_SHAPES = ['in-8k', 'echo-8k'] as const;
+export type PeerShape = (typeof PEER_SHAPES)[number];
+export const PEER_STACKS = ['ffs-aio-example', 'ours', 'c'] as const;
+export type PeerStack = (typeof PEER_STACKS)[number];
+
+/** One peer figure: bytes per second (each way, for echo) of one repetition. */
+export interface PeerFigure {
+  shape: PeerShape;
+  stack: PeerStack;
+  rep: number;
+  value: number;
+}
+
+/** The measurement name of a peer figure (see {@link PEER_SHAPES}). */
+export function peerMeasurementName(shape: PeerShape, stack: PeerStack, rep: number): string {
+  return `bench peer ${shape} ${stack} #${rep}: throughput`;
+}
+
+const PEER_NAME = /^bench peer (in-8k|echo-8k) (ffs-aio-example|ours|c) #(\d+): throughput$/;
+
+/** The peer figure a measurement name describes, or undefined for any other measurement. */
+export function parsePeerMeasurementName(name: string, value: number): PeerFigure | undefined {
+  const m = PEER_NAME.exec(name);
+  return m ? { shape: m[1] as PeerShape, stack: m[2] as PeerStack, rep: Number(m[3]), value } : undefined;
+}

@@ -83,6 +83,13 @@ the same streams. Medians over the repetitions, ± half the min-to-max range. Ra
   parts.push('<h3>zero-copy (mmap) / copy</h3><table><thead><tr><th>direction</th><th>stack</th><th>throughput</th><th>gadget CPU/GiB</th><th>host CPU/GiB</th><th>cases</th></tr></thead><tbody>');
   for (const r of report.mmapOverCopy) parts.push(ratioRow([r.direction.toUpperCase(), stackLabel(r.stack)], r));
   parts.push('</tbody></table>');
+  if (report.peers.length) {
+    parts.push("<h2>Peers: the kernel's ffs-aio-example apps</h2><p>Ours and the C pair at the apps' shapes, in the same run (MB/s, medians).</p>");
+    parts.push('<table><thead><tr><th>shape</th><th>ffs-aio-example</th><th>ours</th><th>C</th><th>ours/app</th></tr></thead><tbody>');
+    const cell = (v: { median: number } | undefined) => `<td>${v ? mbps(v.median) : '-'}</td>`;
+    for (const r of report.peers) parts.push(`<tr><td>${xmlEscape(r.shape)}</td>${cell(r.app)}${cell(r.ours)}${cell(r.c)}<td>${r.oursOverApp === undefined ? '-' : r.oursOverApp.toFixed(2)}</td></tr>`);
+    parts.push('</tbody></table>');
+  }
   if (report.skipped.length || report.failed.length) {
     parts.push('<h2>Not measured</h2><ul>');
     for (const n of report.failed) parts.push(`<li><strong>failed</strong> (${n.count}): ${xmlEscape(n.reason)} <small>e.g. ${xmlEscape(n.example)}</small></li>`);

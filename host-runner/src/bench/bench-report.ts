@@ -5,7 +5,10 @@ import {
   BENCH_MODES,
   BENCH_STACKS,
   parseMeasurementName,
+  parsePeerMeasurementName,
+  PEER_SHAPES,
   type BenchCase,
+  type PeerShape,
   type BenchDirection,
   type BenchMetric,
   type BenchStack,
@@ -51,6 +54,16 @@ export interface ZeroCopyRatio extends RatioFigures {
   stack: BenchStack;
 }
 
+/** One peer shape: the foreign app, ours and the C pair, bytes per second over their repetitions. */
+export interface PeerRow {
+  shape: PeerShape;
+  app?: Spread;
+  ours?: Spread;
+  c?: Spread;
+  /** ours / app median throughput, when both ran. */
+  oursOverApp?: number;
+}
+
 /** A reason cases did not run or failed, with how many it covers. */
 export interface BenchNote {
   reason: string;
@@ -73,6 +86,8 @@ export interface BenchReport {
   oursOverC: StackRatio[];
   /** mmap / copy per direction and stack (throughput: above 1 means zero-copy is faster; CPU: below 1 means it is cheaper). */
   mmapOverCopy: ZeroCopyRatio[];
+  /** The kernel's ffs-aio-example apps beside ours and the C pair at their shapes (bench-case.ts PEER_SHAPES); empty when none ran. */
+  peers: PeerRow[];
   skipped: BenchNote[];
   failed: BenchNote[];
 }
@@ -123,6 +138,7 @@ export function buildBenchReport(run: RunResults, conditions: Record<string, str
     rows,
     oursOverC: oursOverC(rows),
     mmapOverCopy: mmapOverCopy(rows),
+    peers: peerRows(run),
     skipped: notes(run, 'skipped'),
     failed: notes(run, 'failed').concat(notes(run, 'error')),
   };
@@ -176,6 +192,27 @@ function mmapOverCopy(rows: readonly BenchRow[]): ZeroCopyRatio[] {
     }
   }
   return out;
+}
+
+function peerRows(run: RunResults): PeerRow[] {
+  const values = new Map<string, number[]>();
+  for (const t of run.tests) {
+    for (const m of t.measurements ?? []) {
+      const f = parsePeerMeasurementName(m.name, m.value);
+      if (!f) continue;
+      const k = `${f.shape} ${f.stack}`;
+      values.set(k, [...(values.get(k) ?? []), f.value]);
+    }
+  }
+  const rows: PeerRow[] = [];
+  for (const shape of PEER_SHAPES) {
+    const app = spreadOf(values.get(`${shape} ffs-aio-example`) ?? []);
+    const ours = spreadOf(values.get(`${shape} ours`) ?? []);
+    const c = spreadOf(values.get(`${shape} c`) ?? []);
+    if (!app && !ours && !c) continue;
+    rows.push({ shape, ...(app ? { app } : {}), ...(ours ? { ours } : {}), ...(c ? { c } : {}), ...(app && ours && app.median > 0 ? { oursOverApp: ours.median / app.median } : {}) });
+  }
+  return rows;
 }
 
 function notes(run: RunResults, status: 'skipped' | 'failed' | 'error'): BenchNote[] {

@@ -67,6 +67,20 @@ export function ratiosText(report: BenchReport): string {
   return out.join('\n');
 }
 
+/** What each peer shape is (bench-case.ts PEER_SHAPES). */
+const PEER_SHAPE_TEXT: Record<string, string> = {
+  'in-8k': 'IN, 8 KiB reads one at a time (aio-multibuff; its pauses at buffer boundaries left out)',
+  'echo-8k': '8 KiB round trips (aio-simple: IN then back OUT; ours: OUT then the echo IN)',
+};
+
+/** The peers table: the kernel's ffs-aio-example apps beside ours and the C pair at their shapes. */
+export function peersTable(report: BenchReport): string {
+  const header = ['shape', 'MB/s ffs-aio-example', 'MB/s ours', 'MB/s C', 'ours/app'];
+  const body = report.peers.map((r) => [r.shape, withSpread(r.app, mbps), withSpread(r.ours, mbps), withSpread(r.c, mbps), ratio(r.oursOverApp)]);
+  const legend = report.peers.map((r) => `  ${r.shape}: ${PEER_SHAPE_TEXT[r.shape] ?? r.shape}`);
+  return [textTable([header, ...body], 1), ...legend].join('\n');
+}
+
 /** The whole terminal report: conditions, a table per direction, notes, then the ratios last. */
 export function benchText(report: BenchReport): string {
   const out: string[] = [];
@@ -77,6 +91,7 @@ export function benchText(report: BenchReport): string {
     if (!report.rows.some((r) => r.direction === d)) continue;
     out.push('', directionLabel(d), directionTable(report.rows, d));
   }
+  if (report.peers.length) out.push('', "peers: the kernel's tools/usb/ffs-aio-example device apps, ours and the C pair at the apps' shapes", peersTable(report));
   if (report.skipped.length) out.push('', 'skipped:', ...report.skipped.map((n) => `  ${n.count} x ${n.reason}`));
   if (report.failed.length) out.push('', 'FAILED:', ...report.failed.map((n) => `  ${n.count} x ${n.reason} (e.g. ${n.example})`));
   out.push('', ratiosText(report));
