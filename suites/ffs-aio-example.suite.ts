@@ -98,14 +98,11 @@ describe("ffs-aio-example: the kernel's AIO example gadgets against our host run
     testCase('multibuff-in-throughput', `IN: ${MULTIBUFF_BYTES >> 20} MiB in 8 KiB reads, paced at its buffer boundaries, arrive whole; throughput measured, no data checked (the app sends no pattern)`, async function () {
       const { h, dev } = app!;
       const t0 = process.hrtime.bigint();
-      let reading = 0;
-      try {
-        reading = await readMultibuffPaced(dev, MULTIBUFF_BYTES);
-      } catch (err) {
+      const reading = await readMultibuffPaced(dev, MULTIBUFF_BYTES).catch(async (err: unknown) => {
         const status = await h.agent.call('program.status', {}).catch(() => undefined);
         if (status) attachLog(this, `aio-multibuff (${status.running ? 'running' : `exited ${status.exitCode ?? status.signal}`}) output:\n${status.output.slice(-40).join('\n')}`);
         throw err;
-      }
+      });
       measure(this, 'IN throughput (its pauses included)', mbpsSince(MULTIBUFF_BYTES, t0), 'MB/s');
       measure(this, 'IN throughput (reading only)', Math.round((MULTIBUFF_BYTES / reading / 1e6) * 10) / 10, 'MB/s');
       const status = await h.agent.call('program.status', {});
