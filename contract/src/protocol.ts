@@ -229,7 +229,9 @@ export interface StreamParams extends StreamShape {
    * every packet starts the pattern afresh, transferSize is a multiple of the packet size, a sink
    * takes transfers of any length up to it, and at its first wrong byte halts its endpoint and
    * fails with BAD_DATA, as f_sourcesink does. Such a stream is meant to run until stream.stop,
-   * which then ends it as done.
+   * which then ends it as done; when the host disables the function it starts again at the next
+   * ENABLE (as f_sourcesink requeues its requests). Each run ends by itself after totalBytes or
+   * timeoutMs (give the largest); the report's counts cover every run, its checksum the last.
    */
   pattern?: PacketPatternName;
 }

@@ -107,6 +107,8 @@ export class AgentFunction {
         ...(inFile ? { inPath: this.ffs.endpointPath(Number(inFile.slice(2))) } : {}),
         ...(outFile ? { outPath: this.ffs.endpointPath(Number(outFile.slice(2))) } : {}),
         enabled: () => this.ffs.waitEnabled(Math.min(params.timeoutMs, 10_000)),
+        enableCount: () => this.ffs.enableCount,
+        enabledAfter: (count, ms) => this.ffs.waitEnabledAfter(count, ms),
       },
       this.log,
     );

@@ -22,6 +22,7 @@ export class FfsFunction {
   /** Every ep0 event seen, in order. */
   readonly events: Ep0Event[] = [];
   private enabled = false;
+  private enables = 0;
   private waiters: Array<() => void> = [];
   /** Answer SETUPs; the default stalls them. */
   onSetup: ((ep0: Ep0, ev: Ep0Event) => Promise<void>) | undefined;
@@ -71,12 +72,35 @@ export class FfsFunction {
   /** Resolve once the host has set a configuration (ENABLE); reject after `timeoutMs`. */
   waitEnabled(timeoutMs = 10_000): Promise<void> {
     if (this.enabled) return Promise.resolve();
+    return this.waitForEnable(timeoutMs);
+  }
+
+  /**
+   * ENABLE events so far: the host's SET_CONFIGURATION and SET_INTERFACE each make one (a
+   * SET_INTERFACE without a DISABLE before it).
+   */
+  get enableCount(): number {
+    return this.enables;
+  }
+
+  /** Resolve once the function is enabled by an ENABLE after the first `count`; reject after `timeoutMs`. */
+  waitEnabledAfter(count: number, timeoutMs: number): Promise<void> {
+    if (this.enabled && this.enables > count) return Promise.resolve();
+    return this.waitForEnable(timeoutMs);
+  }
+
+  private waitForEnable(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`function not enabled within ${timeoutMs} ms (events: ${this.events.map((e) => e.type).join(', ') || 'none'})`)), timeoutMs);
-      this.waiters.push(() => {
+      const waiter = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        // A waiter that gave up is dropped: long waits in turns must not pile them up.
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`function not enabled within ${timeoutMs} ms (events: ${this.events.map((e) => e.type).join(', ') || 'none'})`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
@@ -94,6 +118,7 @@ export class FfsFunction {
     this.events.push(ev);
     if (ev.type === 'ENABLE') {
       this.enabled = true;
+      this.enables++;
       for (const w of this.waiters.splice(0)) w();
     } else if (ev.type === 'DISABLE' || ev.type === 'UNBIND') {
       this.enabled = false;

@@ -14,9 +14,11 @@ const GZ_CONTROL_READ = 0x5c;
 /**
  * The control requests the kernel's Gadget Zero (f_sourcesink's setup()) answers, for a
  * FunctionFS function that asks for every recipient (FUNCTIONFS_ALL_CTRL_RECIP): vendor 0x5b
- * (OUT, wValue = wIndex = 0) stores up to 4096 bytes, vendor 0x5c (IN) returns that many of them;
- * GET_STATUS of the interface, which composite passes on below SuperSpeed, is two zero bytes. The
- * rest is stalled, as f_sourcesink does. One buffer per function, like f_sourcesink's.
+ * (OUT, wValue = wIndex = 0) stores up to 4096 bytes, vendor 0x5c (IN) returns that many of them.
+ * GET_STATUS of the interface is two zero bytes: what composite answers itself on a SuperSpeed
+ * gadget (below SuperSpeed it passes the request on, and f_sourcesink stalls it; usbtest's queued
+ * control test expects an answer). The rest is stalled, as f_sourcesink does. One buffer per
+ * function, like f_sourcesink's.
  */
 export function gadgetZeroControl(): (ep0: Ep0, ev: Ep0Event) => Promise<void> {
   const kept = Buffer.alloc(EP0_BUFFER_BYTES);

@@ -19,10 +19,16 @@ export interface StreamEndpoints {
   outPath?: string;
   /** Resolves once the host has enabled the function (the stream waits for it before any I/O). */
   enabled: () => Promise<void>;
+  /** ENABLE events so far (a Gadget Zero stream restarts only after a new one). */
+  enableCount: () => number;
+  /** Resolves once an ENABLE after the first `count` has come; rejects after `timeoutMs`. */
+  enabledAfter: (count: number, timeoutMs: number) => Promise<void>;
 }
 
 /** How a pump ends when the host disables the function under it (f_fs: ESHUTDOWN; copy_pump.cc: EAGAIN). */
 const ENDPOINT_DISABLED = new Set(['ESHUTDOWN', 'EAGAIN', 'ECONNRESET']);
+/** A Gadget Zero run that ended sooner than this after its start is followed by a pause of the rest (ms). */
+const RESTART_BACKOFF_MS = 100;
 
 /** Sample RSS this often while a stream runs (ms): a /proc read, too dear per transfer on TCG. */
 const RSS_SAMPLE_MS = 100;
@@ -68,6 +74,9 @@ export class AgentStream {
   private markStopped: () => void = () => undefined;
   /** Times a Gadget Zero stream started again after the host disabled the function. */
   private restarts = 0;
+  /** ENABLE events when the current run started, and when (Date.now()): see reenabled(). */
+  private runEnables = 0;
+  private runStarted = 0;
   /** The counts of a Gadget Zero stream's earlier runs (its tally adds the current run's). */
   private earlierRuns = { bytes: 0, transfers: 0, badTransfers: 0 };
   private maxPacketSize = 0;
@@ -171,7 +180,13 @@ export class AgentStream {
     if (!this.pump) return;
     const t = this.pump.tally();
     const b = this.earlierRuns;
-    (this.receivedTally ?? this.sentTally)!.mirror({ ...t, bytes: b.bytes + t.bytes, transfers: b.transfers + t.transfers, badTransfers: b.badTransfers + t.badTransfers });
+    (this.receivedTally ?? this.sentTally)!.mirror({
+      ...t,
+      bytes: b.bytes + t.bytes,
+      transfers: b.transfers + t.transfers,
+      badTransfers: b.badTransfers + t.badTransfers,
+      firstBadOffset: t.firstBadOffset === null ? null : b.bytes + t.firstBadOffset,
+    });
   }
 
   private async run(): Promise<void> {
@@ -188,15 +203,21 @@ export class AgentStream {
     const p = this.params;
     const ios: EndpointIo[] = [];
     try {
-      if (this.restarts === 0) await withTimeout(this.ends.enabled(), Math.min(p.timeoutMs, 10_000), 'the host did not enable the function');
-      else {
+      // Counted before any wait: an ENABLE that comes later (even before the files open) is newer.
+      if (this.restarts === 0) {
+        this.runEnables = this.ends.enableCount();
+        await withTimeout(Promise.race([this.ends.enabled(), this.stopped]), Math.min(p.timeoutMs, 10_000), 'the host did not enable the function');
+      } else {
         await this.reenabled();
-        if (this.stopReason) {
-          this.state = 'done';
-          return false;
-        }
+        this.runEnables = this.ends.enableCount();
+      }
+      if (this.stopReason && p.pattern) {
+        // Stopped before it moved anything (or between runs): a Gadget Zero's normal end.
+        this.state = 'done';
+        return false;
       }
       if (this.stopReason) throw this.stopReason;
+      this.runStarted = Date.now();
       const open = (path: string | undefined) => {
         if (!path) throw new AgentError('BAD_STATE', `the function has no ${p.kind === 'sink' ? 'OUT' : 'IN'} endpoint for a ${p.kind} stream`);
         // The copy pump wants O_NONBLOCK (copy_pump.h): a blocking call on an endpoint disabled
@@ -280,6 +301,7 @@ export class AgentStream {
         const t = (this.receivedTally ?? this.sentTally)!;
         this.earlierRuns = { bytes: t.bytes, transfers: t.transfers, badTransfers: t.badTransfers };
         this.pump = undefined;
+        this.ended = 0n;
         return true;
       }
       if (p.pattern && receiving && (outcome.error as { code?: string } | undefined)?.code === 'BAD_DATA') haltEndpoint(ioOut!.file.fd, this.log);
@@ -299,11 +321,17 @@ export class AgentStream {
     return false;
   }
 
-  /** Wait for the host to enable the function again, or for stop(). */
+  /**
+   * Wait for an ENABLE after the one the last run started under (the flag alone may still say
+   * enabled when the pump saw the endpoint go first), or for stop(). A run that ended within
+   * RESTART_BACKOFF_MS of its start is followed by a pause, so nothing can spin.
+   */
   private async reenabled(): Promise<void> {
+    const pause = this.runStarted + RESTART_BACKOFF_MS - Date.now();
+    if (pause > 0) await Promise.race([new Promise((r) => setTimeout(r, pause)), this.stopped]);
     while (!this.stopReason) {
       try {
-        await Promise.race([this.ends.enabled(), this.stopped]);
+        await Promise.race([this.ends.enabledAfter(this.runEnables, 10_000), this.stopped]);
         return;
       } catch {
         /* not yet: a Gadget Zero waits as long as it is not stopped */

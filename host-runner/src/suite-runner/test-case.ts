@@ -24,7 +24,7 @@ export const NEEDS = {
   chromium: 'Chromium on the runner host',
   'ffs-test': "the kernel's ffs-test on the target (lab tools.ffsTest)",
   'ffs-aio-example': "the kernel's ffs-aio-example device apps on the target (lab tools.aioSimple, aioMultibuff)",
-  usbtest: "the kernel's usbtest driver and testusb on the runner host (lab tools.testusb)",
+  usbtest: "the kernel's usbtest driver and testusb on the runner host (FFS_LAB_HOST_TESTUSB; the lab's own build in the lab)",
   selftest: "the series' kselftest ffs_mmap_test on the target (lab tools.selftest)",
   'c-pair': 'the C reference pair (ffs-bench-gadget and ffs-bench-host)',
   'memory-cgroup': 'cgroup v2 with the memory controller on the target',
