@@ -74,13 +74,18 @@ const CASES: UsbtestCase[] = [
   { n: 26, what: 'interrupt IN', args: ['-c', count(200), '-s', '1024'], notOnKernel: NO_KERNEL_INTERRUPT },
 ];
 
+/** usbtest's throughput tests: it runs them only with its pattern 0 (zeros, nothing checked), so they get a phase of their own. */
+const ZERO_CASES: UsbtestCase[] = [
+  { n: 27, what: 'bulk OUT throughput by scatterlists (pattern 0: nothing checked)', args: ['-c', count(10), '-s', '16384', '-g', '8', '-v', '0'] },
+  { n: 28, what: 'bulk IN throughput by scatterlists (pattern 0: nothing checked)', args: ['-c', count(10), '-s', '16384', '-g', '8', '-v', '0'] },
+];
+
 /** Test numbers usbtest has that no Gadget Zero can run here, and why (reported as skips). */
 const NOT_RUN: Array<{ n: number[]; why: string }> = [
   {
     n: [15, 16, 22, 23],
     why: "isochronous: dummy_hcd fails every isochronous URB (-EINVAL, a 'FIXME' in its transfer()), so neither gadget offers usbtest an isochronous endpoint here: the kernel's Gadget Zero has them only in altsetting 1, which usbtest does not select while altsetting 0 has a bulk pair, and ours leaves them out (on a board FunctionFS could offer them)",
   },
-  { n: [27, 28], why: "throughput: usbtest runs them only with its pattern 0 (all zeros, nothing checked); this suite runs both ends with mod63 so that every byte is judged (usbtest returns EOPNOTSUPP otherwise)" },
 ];
 
 /** One testusb verdict. */
@@ -190,10 +195,10 @@ function hostSide(ctx: Mocha.Context): string {
 }
 
 /** The testusb cases of one peer, recorded under `peer` for the comparison. */
-function usbtestCases(peer: string, device: () => HostDevice, testusb: () => string, gadgetState?: () => Promise<string>): void {
-  const mine = new Map<number, Verdict>();
+function usbtestCases(peer: string, cases: readonly UsbtestCase[], device: () => HostDevice, testusb: () => string, gadgetState?: () => Promise<string>): void {
+  const mine = verdicts.get(peer) ?? new Map<number, Verdict>();
   verdicts.set(peer, mine);
-  for (const c of CASES) {
+  for (const c of cases) {
     testCase(`${peer}-t${c.n}`, `test ${c.n}: ${c.what}`, async function () {
       if (peer === 'kernel' && c.notOnKernel) skipWithReason(this, c.notOnKernel);
       const v = await runTestusb(testusb(), device().devNode, c);
@@ -204,6 +209,7 @@ function usbtestCases(peer: string, device: () => HostDevice, testusb: () => str
       measure(this, 'duration', v.seconds!, 's');
     });
   }
+  if (cases !== CASES) return;
   for (const group of NOT_RUN) {
     for (const n of group.n) {
       testCase(`${peer}-t${n}`, `test ${n}: not run`, function () {
@@ -253,7 +259,26 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
       await h?.agent.call('gadget.remove', {}).catch(() => undefined);
       await h?.close();
     });
-    usbtestCases('kernel', () => device!, () => testusb);
+    usbtestCases('kernel', CASES, () => device!, () => testusb);
+
+    describe('pattern 0 for the throughput tests', function () {
+      let spec: GadgetSpec | undefined;
+      before(async function () {
+        // f_sourcesink takes its pattern at bind: the gadget is made again with pattern 0.
+        const lab = labContext();
+        await h!.agent.call('gadget.remove', {});
+        spec = gadgetZeroSpec('gzero-kernel');
+        spec.kernelFunction = { type: 'SourceSink', attributes: { pattern: KERNEL_PATTERN_NUMBER.zeros, bulk_buflen: GZ_BUFLEN } };
+        await h!.agent.call('gadget.create', spec);
+        await h!.agent.call('gadget.bind', lab.udc ? { udc: lab.udc } : {});
+        device = await waitForUsbtest(spec.serial, lab.usb.enumerateTimeoutMs);
+        fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER.zeros));
+      });
+      after(function () {
+        fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER[PATTERN]));
+      });
+      usbtestCases('kernel', ZERO_CASES, () => device!, () => testusb);
+    });
   });
 
   for (const mode of IO_MODES) {
@@ -298,7 +323,7 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
         await h?.close();
       });
 
-      usbtestCases(mode, () => device!, () => testusb, async () => {
+      usbtestCases(mode, CASES, () => device!, () => testusb, async () => {
         const parts: string[] = [];
         for (const id of Object.values(streams!)) {
           const r = await h!.agent.call('stream.status', { id }).catch((e: Error) => ({ error: { code: 'status', message: e.message } } as Partial<StreamReport>));
@@ -351,6 +376,34 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
           measure(this, `stream ${id} (${r.kind}) bytes`, (r.received ?? r.sent)!.bytes, 'B');
         }
       });
+
+      describe('pattern 0 for the throughput tests', function () {
+        before(async function () {
+          if (!streams) this.skip();
+          const lab = labContext();
+          // The bulk pair gets Gadget Zero's zeros; the mod63 streams end (their reports were checked above).
+          for (const id of [streams!.source, streams!.sink]) await h!.agent.call('stream.stop', { id });
+          streams!.source = (await h!.agent.call('stream.start', { ...gzStream(mode), kind: 'source', pattern: 'zeros' })).id;
+          streams!.sink = (await h!.agent.call('stream.start', { ...gzStream(mode), kind: 'sink', pattern: 'zeros' })).id;
+          // Our own check let usbtest go: it binds again.
+          const iface = `${path.basename(device!.sysfs)}:1.0`;
+          if (!fs.existsSync(path.join(device!.sysfs, iface, 'driver'))) fs.writeFileSync('/sys/bus/usb/drivers/usbtest/bind', iface);
+          device = await waitForUsbtest(serial, lab.usb.enumerateTimeoutMs);
+          fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER.zeros));
+        });
+        after(function () {
+          fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER[PATTERN]));
+        });
+        usbtestCases(mode, ZERO_CASES, () => device!, () => testusb);
+        testCase(`${mode}-zeros-clean`, 'the zeros streams saw no wrong byte and no error through the throughput tests', async function () {
+          for (const id of [streams!.source, streams!.sink]) {
+            const r = await h!.agent.call('stream.status', { id });
+            assert.equal(r.error, undefined, `${r.kind} stream: ${r.error?.code}: ${r.error?.message}`);
+            if (r.received) assert.equal(r.received.firstBadOffset, null, `sink: ${r.received.fault}`);
+            assert.ok((r.received ?? r.sent)!.bytes > 0, `the ${r.kind} stream moved nothing`);
+          }
+        });
+      });
     });
   }
 
@@ -399,7 +452,7 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
       if (!kernel?.size) skipWithReason(this, "the kernel's Gadget Zero did not run");
       const lines: string[] = [];
       const disagree: string[] = [];
-      for (const c of CASES.filter((x) => !x.notOnKernel)) {
+      for (const c of [...CASES, ...ZERO_CASES].filter((x) => !x.notOnKernel)) {
         const ref = kernel!.get(c.n)?.outcome ?? 'not run';
         const row = [`test ${String(c.n).padStart(2)}`, `kernel ${ref}`];
         for (const mode of IO_MODES) {
