@@ -271,34 +271,23 @@ describe('bench-io-modes: throughput and CPU per GiB, our stack vs the C referen
     describe(`rep ${rep}, peers: the kernel's ffs-aio-example apps beside ours and the C pair`, function () {
       const record = (ctx: Mocha.Context, shape: PeerShape, stack: PeerStack, bytesPerSecond: number) =>
         measure(ctx, peerMeasurementName(shape, stack, rep), Number(bytesPerSecond.toPrecision(6)), 'B/s');
-      describe('aio-multibuff', function () {
-        blockInfo(this, { needs: ['ffs-aio-example'] });
-        let app: AioApp | undefined;
-        before(async function () {
-          app = await startAioApp(this, 'aio-multibuff', labContext().tools?.aioMultibuff);
+      /** One app's block: the app in its gadget, one test measuring `shape` by `bytesPerSecond`. */
+      const appBlock = (name: 'aio-multibuff' | 'aio-simple', tool: () => string | undefined, shape: PeerShape, title: string, bytesPerSecond: (app: AioApp) => Promise<number>) =>
+        describe(name, function () {
+          blockInfo(this, { needs: ['ffs-aio-example'] });
+          let app: AioApp | undefined;
+          before(async function () {
+            app = await startAioApp(this, name, tool());
+          });
+          after(async function () {
+            await stopAioApp(this, app);
+          });
+          testCase(`rep${rep}-peer-${name.slice(4)}-${shape}`, `${name}: ${title}`, async function () {
+            record(this, shape, 'ffs-aio-example', await bytesPerSecond(app!));
+          });
         });
-        after(async function () {
-          await stopAioApp(this, app);
-        });
-        testCase(`rep${rep}-peer-multibuff-in-8k`, `aio-multibuff: IN, ${PEER_IN_BYTES >> 20} MiB in 8 KiB reads one at a time`, async function () {
-          const seconds = await readMultibuffPaced(app!.dev, PEER_IN_BYTES);
-          record(this, 'in-8k', 'ffs-aio-example', PEER_IN_BYTES / seconds);
-        });
-      });
-      describe('aio-simple', function () {
-        blockInfo(this, { needs: ['ffs-aio-example'] });
-        let app: AioApp | undefined;
-        before(async function () {
-          app = await startAioApp(this, 'aio-simple', labContext().tools?.aioSimple);
-        });
-        after(async function () {
-          await stopAioApp(this, app);
-        });
-        testCase(`rep${rep}-peer-simple-echo-8k`, `aio-simple: ${PEER_ECHO_TRANSFERS} round trips of 8 KiB`, async function () {
-          const seconds = await echoSimple(app!.dev, PEER_ECHO_TRANSFERS);
-          record(this, 'echo-8k', 'ffs-aio-example', (PEER_ECHO_TRANSFERS * AIO_APP_BUF_LEN) / seconds);
-        });
-      });
+      appBlock('aio-multibuff', () => labContext().tools?.aioMultibuff, 'in-8k', `IN, ${PEER_IN_BYTES >> 20} MiB in 8 KiB reads one at a time`, async (app) => PEER_IN_BYTES / (await readMultibuffPaced(app.dev, PEER_IN_BYTES)));
+      appBlock('aio-simple', () => labContext().tools?.aioSimple, 'echo-8k', `${PEER_ECHO_TRANSFERS} round trips of 8 KiB`, async (app) => (PEER_ECHO_TRANSFERS * AIO_APP_BUF_LEN) / (await echoSimple(app.dev, PEER_ECHO_TRANSFERS)));
       describe('ours (agent + node usb), aio I/O', function () {
         const fn = useOurs('in');
         testCase(`rep${rep}-peer-ours-in-8k`, `ours: IN, ${PEER_IN_BYTES >> 20} MiB in 8 KiB transfers, the host reading one at a time`, async function () {
