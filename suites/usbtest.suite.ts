@@ -249,11 +249,7 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
     before(async function () {
       const lab = labContext();
       h = await lab.startAgent();
-      const spec = gadgetZeroSpec('gzero-kernel');
-      spec.kernelFunction = { type: 'SourceSink', attributes: { pattern: KERNEL_PATTERN_NUMBER[PATTERN], bulk_buflen: GZ_BUFLEN } };
-      await h.agent.call('gadget.create', spec);
-      await h.agent.call('gadget.bind', lab.udc ? { udc: lab.udc } : {});
-      device = await waitForUsbtest(spec.serial, lab.usb.enumerateTimeoutMs);
+      device = await startKernelGadgetZero(h, PATTERN);
     });
     after(async function () {
       await h?.agent.call('gadget.remove', {}).catch(() => undefined);
@@ -262,16 +258,10 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
     usbtestCases('kernel', CASES, () => device!, () => testusb);
 
     describe('pattern 0 for the throughput tests', function () {
-      let spec: GadgetSpec | undefined;
       before(async function () {
         // f_sourcesink takes its pattern at bind: the gadget is made again with pattern 0.
-        const lab = labContext();
         await h!.agent.call('gadget.remove', {});
-        spec = gadgetZeroSpec('gzero-kernel');
-        spec.kernelFunction = { type: 'SourceSink', attributes: { pattern: KERNEL_PATTERN_NUMBER.zeros, bulk_buflen: GZ_BUFLEN } };
-        await h!.agent.call('gadget.create', spec);
-        await h!.agent.call('gadget.bind', lab.udc ? { udc: lab.udc } : {});
-        device = await waitForUsbtest(spec.serial, lab.usb.enumerateTimeoutMs);
+        device = await startKernelGadgetZero(h!, 'zeros');
         fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER.zeros));
       });
       after(function () {
@@ -487,6 +477,16 @@ const GZ_FUNCTION: FunctionSpec = {
 /** A Gadget Zero stream in `mode`: f_sourcesink's request size, running until stopped. */
 function gzStream(mode: IoModeName): Omit<StreamParams, 'kind'> & { waitReady: boolean } {
   return { mode, pattern: PATTERN, transferSize: GZ_BUFLEN, totalBytes: Math.floor(MAX_TOTAL_BYTES / GZ_BUFLEN) * GZ_BUFLEN, depth: 8, seed: 0, timeoutMs: MAX_STREAM_TIMEOUT_MS, waitReady: true };
+}
+
+/** The kernel's Gadget Zero function (SourceSink) with `pattern`, bound, once usbtest holds it. */
+async function startKernelGadgetZero(h: AgentHandle, pattern: PacketPatternName): Promise<HostDevice> {
+  const lab = labContext();
+  const spec = gadgetZeroSpec('gzero-kernel');
+  spec.kernelFunction = { type: 'SourceSink', attributes: { pattern: KERNEL_PATTERN_NUMBER[pattern], bulk_buflen: GZ_BUFLEN } };
+  await h.agent.call('gadget.create', spec);
+  await h.agent.call('gadget.bind', lab.udc ? { udc: lab.udc } : {});
+  return waitForUsbtest(spec.serial, lab.usb.enumerateTimeoutMs);
 }
 
 /** A Gadget Zero's device: usbtest's IDs, a fresh serial. */

@@ -25,11 +25,21 @@ export function packetPatternTable(name: PacketPatternName, maxPacketSize: numbe
  * the pattern, or -1 when every byte is.
  */
 export function firstPacketPatternMismatch(data: Uint8Array, name: PacketPatternName, maxPacketSize: number): number {
-  const table = packetPatternTable(name, maxPacketSize);
+  const table = cachedTable(name, maxPacketSize);
   for (let at = 0; at < data.length; at += maxPacketSize) {
     const n = Math.min(maxPacketSize, data.length - at);
     if (Buffer.compare(Buffer.from(data.buffer, data.byteOffset + at, n), table.subarray(0, n)) === 0) continue;
     for (let i = 0; i < n; i++) if (data[at + i] !== table[i]) return at + i;
   }
   return -1;
+}
+
+const tables = new Map<string, Buffer>();
+
+/** The table of `name` at `maxPacketSize`, made once: a host checks every transfer against it. */
+function cachedTable(name: PacketPatternName, maxPacketSize: number): Buffer {
+  const key = `${name} ${maxPacketSize}`;
+  let t = tables.get(key);
+  if (!t) tables.set(key, (t = packetPatternTable(name, maxPacketSize)));
+  return t;
 }
