@@ -96,8 +96,27 @@ interface Verdict {
   error?: string;
 }
 
-/** Verdicts by peer ("kernel", or an I/O mode) and test number: the last test compares them. */
+/** Verdicts by peer ("kernel", "g_zero", or an I/O mode) and test number: the last test compares them. */
 const verdicts = new Map<string, Map<number, Verdict>>();
+
+/** The kernel's two Gadget Zeros: f_sourcesink in configfs (the reference) and the legacy g_zero, when built in. */
+const KERNEL_PEERS = ['kernel', 'g_zero'];
+
+/** The legacy g_zero's serial number (drivers/usb/gadget/legacy/zero.c): how the host finds it. */
+const LEGACY_SERIAL = '0123456789.0123456789.0123456789';
+
+/**
+ * Binds the built-in g_zero again with pattern $1 (it reads its pattern at bind): unbind from its
+ * gadget, set the module parameter, bind to the same gadget. Run on the gadget by `program.run`.
+ */
+const REBIND_LEGACY = [
+  'set -e',
+  'd=/sys/bus/gadget/drivers/zero',
+  'g=$(basename "$(readlink -f "$d"/gadget.*)")',
+  'echo "$g" > "$d/unbind"',
+  'echo "$1" > /sys/module/g_zero/parameters/pattern',
+  'echo "$g" > "$d/bind"',
+].join('; ');
 
 /** The Gadget Zero on the host: its usbfs node, sysfs directory, and whether usbtest holds interface 0. */
 interface HostDevice {
@@ -106,7 +125,7 @@ interface HostDevice {
 }
 
 /** Find the device of `serial` in sysfs and wait for usbtest to bind its interface 0. */
-async function waitForUsbtest(serial: string, timeoutMs: number): Promise<HostDevice> {
+async function waitForUsbtest(serial: string, timeoutMs: number, notNode?: string): Promise<HostDevice> {
   const root = '/sys/bus/usb/devices';
   const deadline = Date.now() + timeoutMs;
   let seen = 'no device with its serial';
@@ -125,11 +144,12 @@ async function waitForUsbtest(serial: string, timeoutMs: number): Promise<HostDe
       const devNode = `/dev/bus/usb/${pad('busnum')}/${pad('devnum')}`;
       let driver = '';
       try {
-        driver = path.basename(fs.readlinkSync(path.join(dir, `${name}:1.0`, 'driver')));
+        // Interface 0 of the active configuration: 1 for ours, 3 (source/sink) for the legacy g_zero.
+        driver = path.basename(fs.readlinkSync(path.join(dir, `${name}:${read('bConfigurationValue') || '1'}.0`, 'driver')));
       } catch {
         /* not bound (yet) */
       }
-      if (driver === 'usbtest') return { devNode, sysfs: dir };
+      if (driver === 'usbtest' && devNode !== notNode) return { devNode, sysfs: dir };
       seen = `${name} has interface 0 bound to ${driver || 'no driver'}`;
     }
     if (Date.now() > deadline) throw new Error(`usbtest did not bind the Gadget Zero within ${timeoutMs} ms (${seen})`);
@@ -200,7 +220,7 @@ function usbtestCases(peer: string, cases: readonly UsbtestCase[], device: () =>
   verdicts.set(peer, mine);
   for (const c of cases) {
     testCase(`${peer}-t${c.n}`, `test ${c.n}: ${c.what}`, async function () {
-      if (peer === 'kernel' && c.notOnKernel) skipWithReason(this, c.notOnKernel);
+      if (KERNEL_PEERS.includes(peer) && c.notOnKernel) skipWithReason(this, c.notOnKernel);
       const v = await runTestusb(testusb(), device().devNode, c);
       mine.set(c.n, v);
       attachLog(this, v.output);
@@ -268,6 +288,46 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
         fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER[PATTERN]));
       });
       usbtestCases('kernel', ZERO_CASES, () => device!, () => testusb);
+    });
+  });
+
+  describe("the kernel's legacy g_zero, built in (the gzero kernel variant)", function () {
+    blockInfo(this, { needs: ['legacy-g_zero'] });
+    let h: AgentHandle | undefined;
+    let device: HostDevice | undefined;
+    /** Bind g_zero again with `pattern`, and wait for usbtest to hold the re-enumerated device. */
+    const rebind = async (pattern: PacketPatternName) => {
+      const old = device!.devNode;
+      const r = await h!.agent.call('program.run', { argv: ['/bin/sh', '-c', REBIND_LEGACY, 'sh', String(KERNEL_PATTERN_NUMBER[pattern])], timeoutMs: 10_000 });
+      if (r.exitCode !== 0) throw new Error(`rebinding g_zero with pattern ${pattern} failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim()}`);
+      device = await waitForUsbtest(LEGACY_SERIAL, labContext().usb.enumerateTimeoutMs, old);
+    };
+    before(async function () {
+      // Present only when the kernel has g_zero built in: it enumerated at boot, before the suite.
+      const found = await waitForUsbtest(LEGACY_SERIAL, 0).catch(() => undefined);
+      if (!found) skipWithReason(this, "no legacy g_zero on this host's bus: the lab kernel has none built in (run it with --kernel gzero)");
+      device = found;
+      h = await labContext().startAgent();
+      const param = await h.agent.call('program.run', { argv: ['/bin/cat', '/sys/module/g_zero/parameters/pattern'], timeoutMs: 10_000 });
+      if (param.stdout.trim() !== String(KERNEL_PATTERN_NUMBER[PATTERN])) await rebind(PATTERN);
+    });
+    after(async function () {
+      await h?.close();
+    });
+    usbtestCases('g_zero', CASES, () => device!, () => testusb);
+
+    describe('pattern 0 for the throughput tests', function () {
+      before(async function () {
+        if (!device) this.skip();
+        await rebind('zeros');
+        fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER.zeros));
+      });
+      after(async function () {
+        fs.writeFileSync(USBTEST_PATTERN, String(KERNEL_PATTERN_NUMBER[PATTERN]));
+        // As found: g_zero with the pattern it booted with.
+        if (device) await rebind(PATTERN);
+      });
+      usbtestCases('g_zero', ZERO_CASES, () => device!, () => testusb);
     });
   });
 
@@ -437,7 +497,7 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
   });
 
   describe('verdicts compared', function () {
-    testCase('agree', 'ours passes every usbtest test the kernel\'s Gadget Zero passes, in every I/O mode that ran', function () {
+    testCase('agree', "ours passes every usbtest test the kernel's Gadget Zero passes, in every I/O mode that ran (and so does the legacy g_zero, when built in)", function () {
       const kernel = verdicts.get('kernel');
       if (!kernel?.size) skipWithReason(this, "the kernel's Gadget Zero did not run");
       const lines: string[] = [];
@@ -445,11 +505,11 @@ describe("usbtest: the kernel's host-side test driver against a Gadget Zero in e
       for (const c of [...CASES, ...ZERO_CASES].filter((x) => !x.notOnKernel)) {
         const ref = kernel!.get(c.n)?.outcome ?? 'not run';
         const row = [`test ${String(c.n).padStart(2)}`, `kernel ${ref}`];
-        for (const mode of IO_MODES) {
-          const v = verdicts.get(mode)?.get(c.n);
+        for (const peer of ['g_zero', ...IO_MODES]) {
+          const v = verdicts.get(peer)?.get(c.n);
           if (!v) continue;
-          row.push(`${mode} ${v.outcome}`);
-          if (v.outcome !== ref) disagree.push(`test ${c.n} (${c.what}): kernel ${ref}, ${mode} ${v.outcome}${v.error ? ` ${v.error}` : ''}`);
+          row.push(`${peer} ${v.outcome}`);
+          if (v.outcome !== ref) disagree.push(`test ${c.n} (${c.what}): kernel ${ref}, ${peer} ${v.outcome}${v.error ? ` ${v.error}` : ''}`);
         }
         lines.push(row.join(', '));
       }

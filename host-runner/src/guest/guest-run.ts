@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SANITIZER_VARIANTS } from '@ffs-lab/fixtures/kernel/kernel-variant';
+import { labUdc, SANITIZER_VARIANTS } from '@ffs-lab/fixtures/kernel/kernel-variant';
 import type { GuestJob } from '@ffs-lab/fixtures/lab/guest-job';
 import type { TargetConfig } from '../config/lab-config';
 import { launchAgent } from '../agent/agent-launch';
@@ -42,7 +42,7 @@ export function labTargetConfig(job: Pick<GuestJob, 'sshDir' | 'cpuProfDir' | 'd
       ...(job.kernel && SANITIZER_VARIANTS.includes(job.kernel.variant) ? { commandTimeoutMs: 240_000 } : {}),
     },
     agent: { command: [job.agentNode ?? process.execPath, ...prof, job.agentBundle ? path.join(BUNDLE_INSTALL_DIR, 'bin', 'ffs-lab-agent.js') : path.join(REPO, 'bin', 'ffs-lab-agent.js')] },
-    udc: 'dummy_udc.0',
+    udc: labUdc(job.kernel?.variant),
     ...(job.directIoDir ? { directIoDir: job.directIoDir } : {}),
   };
 }

@@ -25,6 +25,7 @@ export const NEEDS = {
   'ffs-test': "the kernel's ffs-test on the target (lab tools.ffsTest)",
   'ffs-aio-example': "the kernel's ffs-aio-example device apps on the target (lab tools.aioSimple, aioMultibuff)",
   usbtest: "the kernel's usbtest driver and testusb on the runner host (FFS_LAB_HOST_TESTUSB; the lab's own build in the lab)",
+  'legacy-g_zero': "the kernel's legacy Gadget Zero (g_zero) built in, on a UDC of its own (the lab's gzero kernel variant)",
   selftest: "the series' kselftest ffs_mmap_test on the target (lab tools.selftest)",
   'c-pair': 'the C reference pair (ffs-bench-gadget and ffs-bench-host)',
   'memory-cgroup': 'cgroup v2 with the memory controller on the target',

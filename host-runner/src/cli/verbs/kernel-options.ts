@@ -6,7 +6,7 @@ import type { OptionSpec, ParsedArgs } from '../options';
 
 /** Options that pick the lab's kernel; shared by `lab` and `bench`. */
 export const KERNEL_OPTIONS: readonly OptionSpec[] = [
-  { name: 'kernel', type: 'string', choices: KERNEL_VARIANTS, default: 'patched', description: 'kernel variant: patched (6.12 + our series), vanilla (6.12), debug (patched + KASAN, lockdep, kmemleak), dma-debug (patched + DMA API debugging, dummy_udc mapping every request), kcsan (patched + the KCSAN data-race detector), patched-6.1 (6.1 + the series\' port), vanilla-6.1, arm64, arm64-16k, arm64-64k (patched, for arm64: what --arch arm64 --page-size picks)' },
+  { name: 'kernel', type: 'string', choices: KERNEL_VARIANTS, default: 'patched', description: 'kernel variant: patched (6.12 + our series), vanilla (6.12), debug (patched + KASAN, lockdep, kmemleak), dma-debug (patched + DMA API debugging, dummy_udc mapping every request), kcsan (patched + the KCSAN data-race detector), gzero (patched + the legacy g_zero built in, on the first of two dummy_udcs), patched-6.1 (6.1 + the series\' port), vanilla-6.1, arm64, arm64-16k, arm64-64k (patched, for arm64: what --arch arm64 --page-size picks)' },
   { name: 'kernel-tree', type: 'string', metavar: 'DIR', description: 'build this kernel source tree (out of tree, with the lab config fragment merged in) instead of --kernel' },
   { name: 'kernel-image', type: 'string', metavar: 'FILE', description: 'boot this prebuilt x86-64 bzImage instead of building --kernel; its config is checked first when found' },
   { name: 'kernel-config', type: 'string', metavar: 'FILE', description: 'with --kernel-image: the image\'s .config (default: config-<release> beside it, or the copy embedded by CONFIG_IKCONFIG)' },
