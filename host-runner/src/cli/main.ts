@@ -13,10 +13,11 @@ import { initVerb } from './verbs/init-verb';
 import { compareVerb } from './verbs/compare-verb';
 import { benchVerb } from './verbs/bench-verb';
 import { matrixVerb } from './verbs/matrix-verb';
+import { mutateVerb } from './verbs/mutate-verb';
 import { packAgentVerb } from './verbs/pack-agent-verb';
 
 /** Every verb of the CLI, in help order. */
-export const VERBS: readonly Verb[] = [labVerb, matrixVerb, runVerb, deployVerb, doctorVerb, initVerb, packAgentVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, listVerb, historyVerb, guestVerb];
+export const VERBS: readonly Verb[] = [labVerb, matrixVerb, mutateVerb, runVerb, deployVerb, doctorVerb, initVerb, packAgentVerb, compareVerb, benchVerb, kernelVerb, suitesVerb, listVerb, historyVerb, guestVerb];
 
 /** Top-level help: every verb and where to find its options. */
 export function mainHelp(): string {
