@@ -11,6 +11,8 @@ import { mmapGate, mmapPresence } from './mmap-gate';
 import { bindProbeFunction, releaseProbeFunction } from './probe-function';
 
 const KiB = 1024;
+/** The memory cgroup case's mount limit (MiB): above the group's 16 MiB, so the group stops the process first. */
+const MEMCG_MOUNT_MB = 20;
 const MiB = 1024 * KiB;
 /** The target kernel's page size in bytes (4 KiB on x86_64; 4, 16 or 64 KiB on arm64): quotas count whole pages. */
 const page = (): number => labContext().kernel.pageSize;
@@ -66,6 +68,21 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
   let h: AgentHandle | undefined;
   let gate: ReturnType<typeof mmapGate>;
   const agent = async (): Promise<AgentClient> => (h ??= await labContext().startAgent()).agent;
+  /**
+   * After each test: the probes' mounts and mappings released, or, when the test's kernel killed
+   * the agent (a quota that lets it map until the OOM killer comes), a fresh agent, so the tests
+   * after it run (and judge the kernel) by themselves.
+   */
+  const settle = async (ctx: Mocha.Context): Promise<AgentClient> => {
+    if (h?.agent.gone) {
+      attachLog(ctx, `the agent died during this test (${h.agent.gone}): the next tests get a new one`);
+      await h.close().catch(() => undefined);
+      h = undefined;
+    } else {
+      await h?.agent.call('mmap.reset', {});
+    }
+    return agent();
+  };
 
   before(async function () {
     gate = mmapGate(await mmapPresence(agent));
@@ -91,7 +108,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
     });
     afterEach(async function () {
       if (this.currentTest?.state === 'failed' && h) attachLog(this, `agent log (last lines):\n${h.agent.log.slice(-20).join('\n')}`);
-      await h?.agent.call('mmap.reset', {});
+      a = await settle(this);
     });
 
     const mount = (mountOptions?: Record<string, string | number>): Promise<ProbeMountInfo> => a.call('mmap.mount', mountOptions ? { mountOptions } : {});
@@ -110,6 +127,23 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       await refused(fd, page(), 'ENOMEM', 'one page past the limit');
       return f;
     }
+
+    testCase('new-mapping-zeroed', 'a new mapping holds only zeros, also on pages a mapping just filled and let go (no data passes from one user to the next)', async function () {
+      const m = await mount();
+      const fd = await open(m, 'ep1');
+      // Freed blocks go back to the head of the allocator's lists, so the next mapping of the same
+      // size is likely made of the pages just filled: only zeroing at allocation hides them.
+      for (const bytes of [page(), 64 * KiB]) {
+        for (let round = 0; round < 8; round++) {
+          const b = await map(fd, bytes);
+          const got = Buffer.from((await a.call('mmap.peek', { buffer: b, offset: 0, length: bytes })).base64, 'base64');
+          const at = got.findIndex((x) => x !== 0);
+          assert.equal(at, -1, `${bytes} B mapping, round ${round}: byte ${at} is 0x${got[at]?.toString(16)}, left by an earlier mapping`);
+          await a.call('mmap.poke', { buffer: b, offset: 0, length: bytes, seed: round + 1 });
+          await a.call('mmap.release', { buffer: b });
+        }
+      }
+    });
 
     testCase('default-limit-boundary', 'default (no option): mappings adding up to exactly 16 MiB succeed, one more page fails with ENOMEM (boundary measured)', async function () {
       const m = await mount();
@@ -289,8 +323,8 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       });
     }
 
-    testCase('memory-cgroup', 'memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 64, stopped at the group\'s limit (the buffers are charged to its group)', async function () {
-      const m = await mount({ mmap_memory_mb: 64 });
+    testCase('memory-cgroup', 'memory cgroup: a process in a group with memory.max = 16 MiB maps at most 16 MiB on a mount that allows 20, stopped at the group\'s limit (the buffers are charged to its group); the mmap its group refused leaves no quota behind', async function () {
+      const m = await mount({ mmap_memory_mb: MEMCG_MOUNT_MB });
       let r;
       try {
         r = await a.call('mmap.race', { mount: m.id, file: 'ep1', processes: 1, bytes: 256 * KiB, memoryMaxBytes: 16 * MiB }, 90_000);
@@ -306,6 +340,9 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       assert.ok(['ENOMEM', 'OOM-kill'].includes(r.stoppedBy[0]!), `the mapping process was stopped by ${r.stoppedBy[0]}, not by its group's limit`);
       assert.ok(r.totalBytes <= 16 * MiB, `the process mapped ${r.totalBytes / MiB} MiB in a group limited to 16 MiB: the buffers are not charged to its memory cgroup (or the kernel does no kernel-memory accounting: 6.1 without CONFIG_MEMCG_KMEM, which SLOB rules out)`);
       assert.ok(r.totalBytes >= 4 * MiB, `the process mapped only ${r.totalBytes / MiB} MiB in a group limited to 16 MiB`);
+      // The refused mmap's charge must have been taken back (its error path), and the process's
+      // mappings returned theirs at its exit: the whole mount maps again, outside the group.
+      await exactLimit(this, await open(m, 'ep1'), MEMCG_MOUNT_MB * MiB, 'after the group-limited process exited');
     }, { needs: ['memory-cgroup'] });
 
     testCase('ep0-enodev', 'mmap on ep0 fails with ENODEV', async function () {
@@ -356,7 +393,7 @@ describe('mmap limits: the mmap_memory_mb quota and mapping errors (functionfs.r
       a = await agent();
     });
     afterEach(async function () {
-      await h?.agent.call('mmap.reset', {});
+      a = await settle(this);
     });
 
     const mount = (mountOptions?: Record<string, string | number>): Promise<ProbeMountInfo> => a.call('mmap.mount', mountOptions ? { mountOptions } : {});

@@ -64,6 +64,19 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'aio-split-mapping',
+    title: 'AIO from the later part of a mapping split by a partial mprotect (a VMA that starts one page into the buffer)',
+    expected: 'zero-copy',
+    layout: async (a, file) => {
+      const fd = await open(a, file);
+      const buffer = await mapping(a, fd, 3 * len());
+      // The first page read-only becomes a VMA of its own; the rest is a second VMA whose
+      // vm_pgoff is one page, so the kernel must add it to find the transfer's place in the buffer.
+      await a.call('mmap.protect', { buffer, prot: 'r', offset: 0, length: labContext().kernel.pageSize });
+      return { fd, buffer, offset: len(), syscall: 'aio' };
+    },
+  },
+  {
     name: 'aio-dup',
     title: "AIO on a dup()ed descriptor from a mapping made on the original (they share the struct file)",
     expected: 'zero-copy',

@@ -337,8 +337,11 @@ export interface Methods {
   'mmap.buffer': { params: ProbeBufferParams; result: { buffer: number; bytes: number } };
   /** Map on `fd` until the kernel refuses: chunks from `maxChunkBytes` (default 4 MiB) down to one page. */
   'mmap.fill': { params: { fd: number; maxChunkBytes?: number }; result: ProbeFill };
-  /** mprotect a whole buffer; peek and poke then refuse what the protection does not allow. */
-  'mmap.protect': { params: { buffer: number; prot: Protection }; result: Record<string, never> };
+  /**
+   * mprotect a whole buffer, or `length` bytes at `offset` (page-aligned: the mapping's VMA splits
+   * there); peek and poke then refuse what the protection does not allow.
+   */
+  'mmap.protect': { params: { buffer: number; prot: Protection; offset?: number; length?: number }; result: Record<string, never> };
   /** The kernel's memory figures now (/proc/meminfo), for leak checks. */
   'mmap.meminfo': { params: Record<string, never>; result: ProbeMemInfo };
   /**

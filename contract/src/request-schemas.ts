@@ -185,7 +185,8 @@ export const REQUEST_SCHEMAS: { readonly [M in MethodName]: Schema<Methods[M]['p
   'mmap.mounts': NONE,
   'mmap.remount': object({ id: HANDLE, mountOptions: optional(MOUNT_OPTIONS) }),
   'mmap.open': object({ mount: PROBE_MOUNT, file: ENDPOINT_FILE, access: optional(oneOf(['rw', 'r', 'w'] as const)) }),
-  'mmap.protect': object({ buffer: HANDLE, prot: PROT }),
+  // offset and length (page-aligned, checked by the addon) protect part of the buffer, splitting its VMA.
+  'mmap.protect': object({ buffer: HANDLE, prot: PROT, offset: optional(int(0, PROBE_BYTES)), length: optional(int(1, PROBE_BYTES)) }),
   'mmap.meminfo': NONE,
   // MAX_PAGE_ORDER is at most 15 on any architecture Linux builds (arm64 with 16 KiB pages: 11; 64 KiB: 13).
   'mmap.contiguous': object({ order: int(0, 15) }),

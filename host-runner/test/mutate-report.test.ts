@@ -20,6 +20,13 @@ test('a mutant is caught by its failed tests, clean when no later test had a hoo
   const stopped: TestResult = { ...t('a.three', 'error'), reason: 'not run: the "before all" hook failed (EINVAL)' };
   assert.equal(rowFromResults(mutant, results([t('a.one', 'failed'), hook, stopped]), 0, 1, '/r').clean, false, 'a hook failure after the first failure is a spill');
   assert.equal(rowFromResults(mutant, results([hook, stopped, t('a.two', 'passed')]), 0, 1, '/r').clean, false, 'a first failure in a hook spills too');
+  const panicked = rowFromResults(mutant, results([t('a.one', 'passed'), t('a.two', 'error')]), 0, 1, '/r', 'the guest ended without a result');
+  assert.equal(panicked.outcome, 'caught', 'a kernel that dies during a test is caught by that test');
+  assert.equal(panicked.clean, false, 'but the tests after it never ran');
+  assert.match(mutateText({ startedAt: 'now', durationMs: 1, base: { variant: 'patched', release: 'r', patches: [] }, mutants: [panicked], totals: totalsOf([panicked]) }), /a\.two; the run ended there: the guest ended/);
+  const recovered = rowFromResults(mutant, results([t('a.one', 'passed'), { ...t('a.two', 'error'), reason: 'lab timed out after 480 s during this test' }]), 0, 1, '/r');
+  assert.equal(recovered.stopped, 'lab timed out after 480 s during this test', 'reports recovered from a run that hung say where it stopped');
+  assert.equal(recovered.clean, false);
   const survived = rowFromResults(mutant, results([t('a.one', 'passed'), t('a.two', 'skipped')]), 0, 1, '/r');
   assert.equal(survived.outcome, 'survived');
   assert.deepEqual(survived.failed, []);

@@ -140,7 +140,7 @@ export interface NativeBindings {
   /** Private anonymous read-write memory as a mapping of this addon (munmapBuffer, mprotectBuffer). */
   mmapAnonymous(length: number): ArrayBuffer;
   /** mprotect a whole mapping of this addon; touching it from JS without that access kills the process. */
-  mprotectBuffer(buffer: ArrayBuffer, prot: Protection): void;
+  mprotectBuffer(buffer: ArrayBuffer, prot: Protection, offset?: number, length?: number): void;
   /** `length` bytes at `offset` of `buffer`, read by process_vm_readv(2) on this process (get_user_pages); throws the errno (EFAULT for a PFN mapping). */
   processVmRead(buffer: ArrayBuffer, offset: number, length: number): Buffer;
   /** `length` bytes at `offset` of `buffer`, spliced into a pipe by vmsplice(2) (get_user_pages) and read back; throws the errno (EFAULT for a PFN mapping). */

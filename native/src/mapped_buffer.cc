@@ -187,7 +187,19 @@ Napi::Value MprotectBuffer(const Napi::CallbackInfo &info) {
     Napi::Error::New(env, "mprotectBuffer: not a live buffer mapped by this addon").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (mprotect(m->addr, m->len, prot) != 0) ThrowErrno(env, errno, "mprotect");
+  // An optional page-aligned range splits the mapping's VMA, as a partial mprotect does.
+  int64_t offset;
+  int64_t length;
+  const double len = static_cast<double>(m->len);
+  if (!ArgIntOr(env, info[2], "mprotectBuffer", "offset", 0, len, 0, &offset) ||
+      !ArgIntOr(env, info[3], "mprotectBuffer", "length", 1, len, static_cast<int64_t>(m->len) - offset, &length))
+    return env.Undefined();
+  const int64_t page = sysconf(_SC_PAGESIZE);
+  if (offset % page != 0 || offset + length > static_cast<int64_t>(m->len) || length <= 0) {
+    Napi::RangeError::New(env, "mprotectBuffer: offset must be page-aligned and offset + length within the mapping").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (mprotect(static_cast<char *>(m->addr) + offset, static_cast<size_t>(length), prot) != 0) ThrowErrno(env, errno, "mprotect");
   return env.Undefined();
 }
 

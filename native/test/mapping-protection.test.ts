@@ -36,6 +36,23 @@ describe('mapping protection', () => {
     assert.throws(() => native().mmapFile(file, 4096, { prot: 'x' as never }), /prot must be 'rw', 'r', 'w' or 'none'/);
   });
 
+  it('mprotectBuffer with a page-aligned range protects only that part (a read(2) into it is refused, into the rest it works), and refuses an unaligned or overlong range', () => {
+    const page = 4096;
+    const ab = native().mmapFile(file, 3 * page);
+    const src = fs.openSync('/dev/zero', 'r');
+    try {
+      native().mprotectBuffer(ab, 'r', 0, page);
+      // read(2) into the first page (now read-only) is refused; the rest still takes it.
+      assert.throws(() => fs.readSync(src, new Uint8Array(ab, 0, page), 0, page, null), (e: NodeJS.ErrnoException) => e.code === 'EFAULT');
+      assert.equal(fs.readSync(src, new Uint8Array(ab, page, 2 * page), 0, 2 * page, null), 2 * page);
+      assert.throws(() => native().mprotectBuffer(ab, 'r', 100, page), RangeError);
+      assert.throws(() => native().mprotectBuffer(ab, 'r', page, 3 * page), RangeError);
+    } finally {
+      fs.closeSync(src);
+      native().munmapBuffer(ab);
+    }
+  });
+
   it('processVmRead reads a mapping through process_vm_readv (get_user_pages), and refuses ranges outside the buffer', () => {
     const ab = native().mmapAnonymous(8192);
     try {

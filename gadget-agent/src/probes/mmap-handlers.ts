@@ -59,7 +59,7 @@ export class MmapHandlers {
       return this.memory.buffer({ kind: p.kind, bytes: p.bytes, fd: p.fd!, private: p.private ?? false, offset: p.offset ?? 0, tailBytes: p.tailBytes ?? 0, prot });
     },
     'mmap.protect': (p) => {
-      this.memory.protect(p.buffer, p.prot);
+      this.memory.protect(p.buffer, p.prot, p.offset !== undefined || p.length !== undefined ? { offset: p.offset ?? 0, ...(p.length !== undefined ? { length: p.length } : {}) } : undefined);
       return {};
     },
     'mmap.fill': (p) => this.memory.fill(p.fd, p.maxChunkBytes ?? 4 << 20),

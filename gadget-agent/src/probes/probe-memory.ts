@@ -28,6 +28,8 @@ interface ProbeBuffer {
   kind: 'mapping' | 'anonymous';
   /** Its protection now; peek and poke refuse what it does not allow rather than fault. */
   prot: Protection;
+  /** Ranges protected apart from the rest (a partial mprotect), checked like `prot`. */
+  parts?: Array<{ offset: number; length: number; prot: Protection }>;
   /** Mount of the file it maps, for mappings. */
   mount?: string;
 }
@@ -97,11 +99,21 @@ export class ProbeMemory {
     return { buffer: this.add(this.buffers, { ab, kind: 'mapping', prot, mount: f.mount }), bytes: ab.byteLength };
   }
 
-  /** mprotect a whole buffer (a mapping's anonymous tail too); the next transfer sees it. */
-  protect(id: number, prot: Protection): void {
+  /**
+   * mprotect a whole buffer (a mapping's anonymous tail too), or the page-aligned `range` of it
+   * (which splits its VMA; length defaults to the rest of the buffer); the next transfer sees it.
+   */
+  protect(id: number, prot: Protection, range?: { offset: number; length?: number }): void {
     const b = this.buf(id);
+    if (range) {
+      const length = range.length ?? b.ab.byteLength - range.offset;
+      native().mprotectBuffer(b.ab, prot, range.offset, length);
+      (b.parts ??= []).push({ offset: range.offset, length, prot });
+      return;
+    }
     native().mprotectBuffer(b.ab, prot);
     b.prot = prot;
+    delete b.parts;
   }
 
   /** Map on `handle` greedily, chunk sizes from `maxChunk` down to one page (each a quarter of the last), until refused. */
@@ -245,6 +257,8 @@ export class ProbeMemory {
   private view(id: number, offset: number, length: number, method: string, access?: 'r' | 'w'): Uint8Array {
     const b = this.buf(id);
     if (access && !b.prot.includes(access)) throw new AgentError('BAD_REQUEST', `${method}: buffer ${id} is mapped '${b.prot}': touching it would kill the agent`);
+    const part = access && b.parts?.find((r) => !r.prot.includes(access) && r.offset < offset + length && offset < r.offset + r.length);
+    if (part) throw new AgentError('BAD_REQUEST', `${method}: [${part.offset}, ${part.offset + part.length}) of buffer ${id} is mapped '${part.prot}': touching it would kill the agent`);
     if (offset + length > b.ab.byteLength) throw new AgentError('BAD_REQUEST', `${method}: [${offset}, ${offset + length}) is outside buffer ${id} (${b.ab.byteLength} bytes)`);
     return new Uint8Array(b.ab, offset, length);
   }

@@ -52,6 +52,11 @@ export class AgentClient {
     return client;
   }
 
+  /** Why the agent is gone (`exited with SIGKILL`, `connection lost`), or undefined while it runs. */
+  get gone(): string | undefined {
+    return this.ended;
+  }
+
   /** The agent's stderr so far (last lines). */
   get log(): string[] {
     return [...this.logLines];

@@ -20,8 +20,10 @@ export interface MutantRow {
   outcome: 'caught' | 'survived' | 'invalid' | 'no-results';
   /** IDs (or titles) of the tests that failed, in run order. */
   failed: string[];
-  /** No hook failed from the first failure on: every later test ran, and saw the bug or not by itself. */
+  /** No hook failed from the first failure on and the run finished: every later test ran, and saw the bug or not by itself. */
   clean: boolean;
+  /** Why the lab run ended early (a panic, a hang), when it did: the tests after the one running then never ran. */
+  stopped?: string;
   /** Tests that ran (passed, failed or errored) and were skipped. */
   ran: number;
   skipped: number;
@@ -46,15 +48,18 @@ export interface MutateReport {
 }
 
 /** The row of a mutant whose lab run wrote results. */
-export function rowFromResults(m: Mutant, results: RunResults, buildSec: number, runSec: number, reportDir: string): MutantRow {
+export function rowFromResults(m: Mutant, results: RunResults, buildSec: number, runSec: number, reportDir: string, stopped?: string): MutantRow {
   const failedTests = results.tests.filter((t) => t.status === 'failed' || t.status === 'error');
   const first = results.tests.findIndex((t) => t.status === 'failed' || t.status === 'error');
   const fromFirst = first < 0 ? [] : results.tests.slice(first);
+  // A run that did not finish left reports whose running test says so (results/results-recovery.ts).
+  stopped ??= results.tests.find((t) => t.status === 'error' && / during this (test|hook)( \(in its hook .*\))?$/.test(t.reason ?? ''))?.reason;
   return {
     ...describe(m),
     outcome: failedTests.length > 0 ? 'caught' : 'survived',
     failed: failedTests.map((t) => t.id ?? `${t.suite} > ${t.name}`),
-    clean: !fromFirst.some(isHookFailure),
+    clean: !stopped && !fromFirst.some(isHookFailure),
+    ...(stopped ? { stopped } : {}),
     ran: results.tests.filter((t) => t.status !== 'skipped').length,
     skipped: results.tests.filter((t) => t.status === 'skipped').length,
     buildSec,
@@ -91,7 +96,7 @@ export function campaignPassed(r: MutateReport): boolean {
 /** The first few failed tests, for a table cell. */
 function firstFailed(row: MutantRow, n = 2): string {
   if (row.outcome !== 'caught') return row.reason ?? '-';
-  return row.failed.slice(0, n).join(', ') + (row.failed.length > n ? ` (+${row.failed.length - n})` : '');
+  return row.failed.slice(0, n).join(', ') + (row.failed.length > n ? ` (+${row.failed.length - n})` : '') + (row.stopped ? `; the run ended there: ${row.stopped}` : '');
 }
 
 const VERDICT: Record<MutantRow['outcome'], string> = { caught: 'yes', survived: 'NO', invalid: 'invalid', 'no-results': 'no results' };
@@ -113,7 +118,7 @@ export function mutateText(r: MutateReport): string {
 export function mutateHtml(r: MutateReport): string {
   const cls = (m: MutantRow) => (m.outcome === 'caught' && m.clean ? 'pass' : m.outcome === 'caught' ? 'part' : 'fail');
   const rows = r.mutants
-    .map((m) => `<tr class="${cls(m)}"><td><b>${e(m.name)}</b><br><small>${e(m.what)}</small></td><td>${e(m.rule)}</td><td>${e(m.kernel)}</td><td>${e(m.suites.join(', '))}</td><td>${VERDICT[m.outcome]}</td><td>${m.outcome === 'caught' ? (m.clean ? 'yes' : 'NO') : '-'}</td><td>${m.outcome === 'caught' ? `<ul>${m.failed.slice(0, 8).map((f) => `<li>${e(f)}</li>`).join('')}${m.failed.length > 8 ? `<li>and ${m.failed.length - 8} more</li>` : ''}</ul>` : e(m.reason ?? '')}</td><td>${m.ran} ran, ${m.skipped} skipped</td><td>${e(formatDuration(m.buildSec))} + ${e(formatDuration(m.runSec))}</td></tr>`)
+    .map((m) => `<tr class="${cls(m)}"><td><b>${e(m.name)}</b><br><small>${e(m.what)}</small></td><td>${e(m.rule)}</td><td>${e(m.kernel)}</td><td>${e(m.suites.join(', '))}</td><td>${VERDICT[m.outcome]}</td><td>${m.outcome === 'caught' ? (m.clean ? 'yes' : 'NO') : '-'}</td><td>${m.outcome === 'caught' ? `<ul>${m.failed.slice(0, 8).map((f) => `<li>${e(f)}</li>`).join('')}${m.failed.length > 8 ? `<li>and ${m.failed.length - 8} more</li>` : ''}</ul>${m.stopped ? `<small>the run ended there: ${e(m.stopped)}</small>` : ''}` : e(m.reason ?? '')}</td><td>${m.ran} ran, ${m.skipped} skipped</td><td>${e(formatDuration(m.buildSec))} + ${e(formatDuration(m.runSec))}</td></tr>`)
     .join('\n');
   const t = r.totals;
   return `<!DOCTYPE html>

@@ -40,7 +40,7 @@ export async function runMutate(opts: MutateOptions, log: (line: string) => void
       const run = await labRun(opts, builder.baseline, suites, path.join(opts.reportDir, 'baseline'));
       if (run.code === ExitCode.Interrupted) return { report: report(), interrupted: true };
       const failed = run.results?.tests.filter((t) => t.status === 'failed' || t.status === 'error').map((t) => t.id ?? t.name) ?? [run.error ?? `exit ${run.code}`];
-      baseline = { passed: Boolean(run.results) && failed.length === 0, failed, ran: run.results?.tests.filter((t) => t.status !== 'skipped').length ?? 0 };
+      baseline = { passed: Boolean(run.results) && !run.error && failed.length === 0, failed, ran: run.results?.tests.filter((t) => t.status !== 'skipped').length ?? 0 };
       if (!baseline.passed) {
         log(`mutate: the unmutated kernel fails its suites (${failed.slice(0, 3).join(', ')}): no mutant can be judged; stopping`);
         return { report: report(), interrupted };
@@ -67,7 +67,7 @@ export async function runMutate(opts: MutateOptions, log: (line: string) => void
         interrupted = true;
         break;
       }
-      const row = run.results ? rowFromResults(m, run.results, buildSec, runSec, dir) : rowWithoutResults(m, 'no-results', run.error ?? `the run ended with exit code ${run.code} and wrote no results.json`, buildSec, runSec);
+      const row = run.results ? rowFromResults(m, run.results, buildSec, runSec, dir, run.error) : rowWithoutResults(m, 'no-results', run.error ?? `the run ended with exit code ${run.code} and wrote no results.json`, buildSec, runSec);
       rows.push(row);
       log(`mutate: ${m.name}: ${row.outcome}${row.outcome === 'caught' ? ` by ${row.failed.length} test(s), first ${row.failed[0]}${row.clean ? '' : '; later tests had hook errors (spill)'}` : ''} (${formatDuration(buildSec)} build, ${formatDuration(runSec)} run)`);
     }
@@ -92,7 +92,7 @@ async function labRun(opts: MutateOptions, kernel: KernelImage, suites: string[]
     if (!(err instanceof LabError)) throw err;
     // A hung or panicking mutant may still have left partial results (the test that was running is an error).
     const partial = readResults(dir);
-    return partial ? { code: err.exitCode, results: partial } : { code: err.exitCode, error: err.message };
+    return { code: err.exitCode, error: err.message, ...(partial ? { results: partial } : {}) };
   }
   return { code, ...(readResults(dir) ? { results: readResults(dir)! } : {}) };
 }
@@ -120,7 +120,8 @@ export function redrawMutate(dir: string, mutants: readonly Mutant[]): MutateRep
   const rows = old.mutants.map((row) => {
     const m = mutants.find((x) => x.name === row.name);
     const results = readResults(path.join(dir, row.name));
-    return m && results ? rowFromResults(m, results, row.buildSec, row.runSec, path.join(dir, row.name)) : row;
+    // The kernel it ran on stays what it was (the mutant's file may name another variant since).
+    return m && results ? { ...rowFromResults(m, results, row.buildSec, row.runSec, path.join(dir, row.name), row.stopped), kernel: row.kernel ?? results.kernel.variant ?? 'patched' } : row;
   });
   return { ...old, mutants: rows, totals: totalsOf(rows) };
 }
