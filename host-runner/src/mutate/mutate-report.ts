@@ -1,7 +1,9 @@
 import type { Mutant } from '@ffs-lab/fixtures/kernel/mutant';
 import { formatDuration } from '@ffs-lab/host-util/progress';
 import { xmlAttr as e } from '../results/report-text';
-import type { RunResults, TestResult } from '../results/results';
+import type { RunResults } from '../results/results';
+import { endedRunDuring } from '../results/results-recovery';
+import { isHookFailure } from '../suite-runner/mocha-runner';
 
 /** What became of one mutant. */
 export interface MutantRow {
@@ -53,7 +55,7 @@ export function rowFromResults(m: Mutant, results: RunResults, buildSec: number,
   const first = results.tests.findIndex((t) => t.status === 'failed' || t.status === 'error');
   const fromFirst = first < 0 ? [] : results.tests.slice(first);
   // A run that did not finish left reports whose running test says so (results/results-recovery.ts).
-  stopped ??= results.tests.find((t) => t.status === 'error' && / during this (test|hook)( \(in its hook .*\))?$/.test(t.reason ?? ''))?.reason;
+  stopped ??= results.tests.find(endedRunDuring)?.reason;
   return {
     ...describe(m),
     outcome: failedTests.length > 0 ? 'caught' : 'survived',
@@ -66,11 +68,6 @@ export function rowFromResults(m: Mutant, results: RunResults, buildSec: number,
     runSec,
     reportDir,
   };
-}
-
-/** A hook's own failure, or a test mocha did not run because a hook failed (suite-runner/mocha-runner.ts). */
-function isHookFailure(t: TestResult): boolean {
-  return t.status === 'error' && (/"(before|after) (all|each)" hook/.test(t.name) || /^not run: the /.test(t.reason ?? ''));
 }
 
 /** The row of a mutant that got no verdict from tests. */

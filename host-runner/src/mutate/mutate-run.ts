@@ -94,7 +94,8 @@ async function labRun(opts: MutateOptions, kernel: KernelImage, suites: string[]
     const partial = readResults(dir);
     return { code: err.exitCode, error: err.message, ...(partial ? { results: partial } : {}) };
   }
-  return { code, ...(readResults(dir) ? { results: readResults(dir)! } : {}) };
+  const results = readResults(dir);
+  return { code, ...(results ? { results } : {}) };
 }
 
 function readResults(dir: string): RunResults | undefined {

@@ -30,6 +30,11 @@ const UNKNOWN_KERNEL: RunResults['kernel'] = { release: 'unknown', features: { m
  * order, and the test (or, between tests, the hook) that was running, as an `error` whose reason
  * says what stopped it: "<cause> during this test".
  */
+/** The unfinished test of recovered reports: the run ended during it (its reason says how). */
+export function endedRunDuring(t: TestResult): boolean {
+  return t.status === 'error' && / during this (test|hook)( \(in its hook .*\))?$/.test(t.reason ?? '');
+}
+
 export function recoverRun(text: string, o: RecoverOptions): RecoveredRun {
   const { lines, unreadable } = readJournal(text);
   let header: Extract<JournalLine, { event: 'run' }> | undefined;

@@ -63,6 +63,11 @@ export interface SuiteRunOptions {
  * around it, or an `each` hook that stopped its block) is an `error` naming that hook: no test
  * the run selected vanishes from the reports.
  */
+/** A hook's own failure, or a test that did not run because a hook failed (recorded by runSuites). */
+export function isHookFailure(t: TestResult): boolean {
+  return t.status === 'error' && (/"(before|after) (all|each)" hook/.test(t.name) || /^not run: the /.test(t.reason ?? ''));
+}
+
 export async function runSuites(suites: readonly SuiteEntry[], opts: SuiteRunOptions = {}): Promise<TestResult[]> {
   const results: TestResult[] = [];
   const out = opts.out ?? process.stdout;
